@@ -1,0 +1,187 @@
+"""The hash-pin gate and the pinning library the runtime and the forge reuse.
+
+A registry entry pins the sha256 of its skill file and of every local module the skill
+imports (transitively, within the project root; see ``kavi_gates.imports``), plus the
+digest of the policy it was verified under. Rules:
+
+- KAV801 a pinned file's bytes differ from its pin (expected and actual are printed)
+- KAV802 a pinned path does not exist
+- KAV803 a governed skill file is pinned by no entry (or an entry does not pin its own file)
+- KAV804 an entry has no pins
+- KAV805 the entry's policy digest differs from the current policy's
+- KAV806 (warning) the entry records no policy digest (a hand-written entry)
+- KAV807 a local module the skill imports is not pinned by its entry
+
+Every function reads each file exactly once, so what was hashed is what is returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+from kavi_gates import hookimpl
+from kavi_gates.errors import EXIT_FINDINGS, KaviError
+from kavi_gates.gate import Gate, GateContext, GateOutcome
+from kavi_gates.imports import local_import_closure
+from kavi_gates.invariants import is_skill_module
+from kavi_gates.models import Finding, Severity
+from kavi_gates.registry import Registry, RegistryEntry, load_registry, save_registry
+from kavi_gates.targets import relpath
+
+GATE = "hash-pin"
+
+__all__ = [
+    "HashPinGate", "PinMismatch", "Registry", "RegistryEntry", "compute_pins", "load_registry",
+    "read_pinned", "save_registry", "sha256_bytes", "verify_pins",
+]
+
+
+class PinMismatch(KaviError):
+    """What would run is not what was pinned: drifted, missing or unpinned files."""
+
+    exit_code = EXIT_FINDINGS
+
+
+def sha256_bytes(data: bytes) -> str:
+    """``sha256:<hex>`` of some bytes (the pin format)."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def compute_pins(path: Path, root: Path) -> dict[str, str]:
+    """Pins for a skill file: it and every local module it imports, rel path → sha256."""
+    root = root.resolve()
+    path = path if path.is_absolute() else root / path
+    closure = local_import_closure(path, root)
+    return {relpath(p, root): sha256_bytes(data) for p, data in sorted(closure.items())}
+
+
+def _finding(rule: str, path: str, message: str, severity: Severity = Severity.ERROR) -> Finding:
+    return Finding(gate=GATE, rule=rule, path=path, message=message, severity=severity)
+
+
+def _read(root: Path, rel: str) -> bytes | None:
+    try:
+        return (root / rel).read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+def _unpinned_imports(
+    entry: RegistryEntry, root: Path, pinned: dict[Path, bytes], read_other: Callable[[Path], bytes]
+) -> list[str]:
+    """Local modules the skill imports (through pinned bytes) that its entry does not pin."""
+    skill = (root / entry.path).resolve()
+    if skill not in pinned and not skill.is_file():
+        return []
+
+    def read(path: Path) -> bytes:
+        return pinned[path] if path in pinned else read_other(path)
+
+    closure = local_import_closure(skill, root, read=read)
+    return sorted(relpath(p, root) for p in closure if p not in pinned)
+
+
+def verify_pins(
+    entry: RegistryEntry, root: Path, policy_digest: str | None = None
+) -> list[Finding]:
+    """Findings (KAV801-KAV807) for one registry entry; ``policy_digest`` enables KAV805/806."""
+    root = root.resolve()
+    findings: list[Finding] = []
+    if not entry.pins:
+        findings.append(_finding("KAV804", entry.path, f"registry entry for {entry.class_} has "
+                                                       "no pins; an unpinned skill is not trusted"))
+    pinned: dict[Path, bytes] = {}
+    for rel, expected in sorted(entry.pins.items()):
+        data = _read(root, rel)
+        if data is None:
+            findings.append(_finding("KAV802", rel, f"pinned path does not exist (pinned by the "
+                                                    f"entry for {entry.path})"))
+            continue
+        actual = sha256_bytes(data)
+        if actual != expected:
+            findings.append(_finding("KAV801", rel, f"pinned file drifted: expected {expected}, "
+                                                    f"actual {actual}"))
+        pinned[(root / rel).resolve()] = data
+    if entry.pins and entry.path not in entry.pins:
+        findings.append(_finding("KAV803", entry.path, "skill file is not pinned by its own entry"))
+    for rel in _unpinned_imports(entry, root, pinned, Path.read_bytes):
+        findings.append(_finding("KAV807", rel, f"{entry.path} imports local module {rel}, "
+                                                "which its entry does not pin"))
+    if policy_digest is not None:
+        if entry.policy_digest is None:
+            findings.append(_finding("KAV806", entry.path, "pinned under an unrecorded policy "
+                                     "(entry has no policy_digest)", Severity.WARNING))
+        elif entry.policy_digest != policy_digest:
+            findings.append(_finding("KAV805", entry.path, "pins predate the current policy: "
+                                     f"pinned under {entry.policy_digest}, policy is now "
+                                     f"{policy_digest}"))
+    return findings
+
+
+def read_pinned(entry: RegistryEntry, root: Path) -> dict[str, bytes]:
+    """The verified bytes of every pinned file (rel path → bytes), each read exactly once.
+
+    Raises ``PinMismatch`` when the entry has no pins, a pinned file is missing or drifted,
+    the skill file is unpinned, or the skill imports a local module its entry does not pin.
+    """
+    root = root.resolve()
+    if not entry.pins:
+        raise PinMismatch(f"{entry.path}: registry entry has no pins; refusing to run it")
+    if entry.path not in entry.pins:
+        raise PinMismatch(f"{entry.path}: skill file is not pinned by its own entry")
+    verified: dict[str, bytes] = {}
+    for rel, expected in sorted(entry.pins.items()):
+        data = _read(root, rel)
+        if data is None:
+            raise PinMismatch(f"{rel}: pinned file is missing")
+        actual = sha256_bytes(data)
+        if actual != expected:
+            raise PinMismatch(f"{rel}: pinned file drifted: expected {expected}, actual {actual}")
+        verified[rel] = data
+
+    def refuse(path: Path) -> bytes:
+        raise PinMismatch(f"{entry.path} imports {relpath(path, root)}, which is not pinned")
+
+    by_path = {(root / rel).resolve(): data for rel, data in verified.items()}
+    _unpinned_imports(entry, root, by_path, refuse)
+    return verified
+
+
+class HashPinGate:
+    """Every registry entry matches the bytes on disk; every governed skill is pinned."""
+
+    id = GATE
+    description = "pinned sha256 of skills and their local imports match; skills are pinned"
+    scope: Literal["files", "repo"] = "repo"
+
+    def check(self, context: GateContext) -> GateOutcome:
+        root = context.root
+        registry_path = root / context.config.hash_pin.registry
+        skills = [r for r in map(context.rel, context.files) if is_skill_module(r)]
+        if not skills and not registry_path.exists():
+            return GateOutcome(findings=[], notes=[f"no registry at {registry_path} and no skills"])
+        registry = load_registry(registry_path)
+        current = context.loaded.policy_digest()
+        named = set(skills) if context.explicit_paths else None
+        findings: list[Finding] = []
+        checked: list[str] = []
+        for entry in registry.skills.values():
+            if named is not None and entry.path not in named and not named & entry.pins.keys():
+                continue
+            checked.append(entry.path)
+            findings.extend(verify_pins(entry, root, current))
+        pinned = {rel for entry in registry.skills.values() for rel in entry.pins}
+        for rel in skills:
+            if rel not in pinned:
+                findings.append(_finding("KAV803", rel, "governed skill file is not pinned by "
+                                         f"any entry of {context.config.hash_pin.registry}"))
+        return GateOutcome(findings=findings, checked=checked)
+
+
+@hookimpl
+def kavi_gates() -> list[Gate]:
+    """The built-in hash-pin gate."""
+    return [HashPinGate()]

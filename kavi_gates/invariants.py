@@ -1,0 +1,242 @@
+"""The invariants gate: skill structure, declared vs observed side effects, boundary contracts.
+
+A skill module is a governed ``.py`` file whose name does not start with ``_``: files such as
+``skills/_vault.py`` or ``skills/__init__.py`` are helpers the skills import, not skills.
+Each skill module must define exactly one subclass of ``invariants.base_class`` (recognised
+statically by qualified name, however it was imported) whose ``name``, ``description`` and
+``side_effect_class`` are string literals and whose ``input_model`` and ``output_model`` are
+plain class references, all assigned in the class body. Its declared class must allow every
+effect the policy analysis observes (``kavi_gates.policy.observed_effects``):
+
+=============  ==========================================
+declared       effects it may show (of FILE_WRITE, NETWORK, PROCESS)
+=============  ==========================================
+READ_ONLY      none
+SECRET_READ    none
+FILE_WRITE     FILE_WRITE
+NETWORK        NETWORK
+MONEY          NETWORK (payments go through an API)
+MESSAGING      NETWORK (messages go through an API)
+=============  ==========================================
+
+PROCESS is allowed by no class (the policy gate decides whether processes may run at all),
+DYNAMIC_EXEC is left to the policy gate. Boundary contracts: ``kavi_gates.contracts``.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Literal
+
+from kavi_gates import hookimpl
+from kavi_gates.config import SIDE_EFFECT_CLASSES
+from kavi_gates.contracts import check_contracts
+from kavi_gates.errors import InternalError
+from kavi_gates.gate import Gate, GateContext, GateOutcome
+from kavi_gates.models import Finding
+
+GATE = "invariants"
+REQUIRED_LITERALS = ("name", "description", "side_effect_class")
+REQUIRED_CLASSES = ("input_model", "output_model")
+CHECKED_EFFECTS = frozenset({"FILE_WRITE", "NETWORK", "PROCESS"})
+ALLOWED_EFFECTS: dict[str, frozenset[str]] = {
+    "READ_ONLY": frozenset(),
+    "SECRET_READ": frozenset(),
+    "FILE_WRITE": frozenset({"FILE_WRITE"}),
+    "NETWORK": frozenset({"NETWORK"}),
+    "MONEY": frozenset({"NETWORK"}),
+    "MESSAGING": frozenset({"NETWORK"}),
+}
+
+
+def is_skill_module(rel_path: str) -> bool:
+    """Governed ``.py`` files are skills unless their name starts with ``_`` (helpers)."""
+    name = rel_path.rsplit("/", 1)[-1]
+    return name.endswith(".py") and not name.startswith("_")
+
+
+def _aliases(tree: ast.Module) -> dict[str, str]:
+    """Local name → qualified name, for every import in the module."""
+    table: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    table[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".")[0]
+                    table[top] = top
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                table[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return table
+
+
+def _qualified(node: ast.expr, aliases: dict[str, str]) -> str | None:
+    if isinstance(node, ast.Name):
+        return aliases.get(node.id, node.id)
+    if isinstance(node, ast.Attribute):
+        head = _qualified(node.value, aliases)
+        return f"{head}.{node.attr}" if head else None
+    return None
+
+
+def _is_base(qualified: str | None, base_class: str) -> bool:
+    """The base class itself, or the same name re-exported from a submodule of its package."""
+    if qualified is None:
+        return False
+    if qualified == base_class:
+        return True
+    package, _, name = base_class.rpartition(".")
+    head, _, last = qualified.rpartition(".")
+    return last == name and bool(package) and (head == package or head.startswith(package + "."))
+
+
+def skill_classes(tree: ast.Module, base_class: str) -> list[ast.ClassDef]:
+    """Classes subclassing ``base_class``, directly or through another class of the module."""
+    aliases = _aliases(tree)
+    found: list[ast.ClassDef] = []
+    local: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and any(
+            _is_base(_qualified(b, aliases), base_class)
+            or (isinstance(b, ast.Name) and b.id in local)
+            for b in node.bases
+        ):
+            found.append(node)
+            local.add(node.name)
+    return found
+
+
+def _assignments(cls: ast.ClassDef) -> dict[str, list[ast.expr]]:
+    values: dict[str, list[ast.expr]] = {}
+    for stmt in cls.body:
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    values.setdefault(target.id, []).append(stmt.value)
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value:
+            values.setdefault(stmt.target.id, []).append(stmt.value)
+    return values
+
+
+def check_skill_source(
+    source: bytes, rel_path: str, base_class: str
+) -> tuple[list[Finding], str | None]:
+    """Structure findings (KAV601-KAV603) for one skill module, and its declared class."""
+
+    def finding(rule: str, message: str, node: ast.AST | None = None) -> Finding:
+        line = getattr(node, "lineno", 0)
+        col = getattr(node, "col_offset", -1) + 1
+        return Finding(gate=GATE, rule=rule, path=rel_path, line=line, col=col, message=message)
+
+    try:
+        tree = ast.parse(source, filename=rel_path)
+    except (SyntaxError, ValueError) as err:
+        return [finding("KAV601", f"skill module does not parse: {err}")], None
+    classes = skill_classes(tree, base_class)
+    if not classes:
+        return [finding("KAV601", f"skill module defines no subclass of {base_class}")], None
+    if len(classes) > 1:
+        names = ", ".join(c.name for c in classes)
+        message = (f"skill module defines {len(classes)} subclasses of {base_class} ({names}); "
+                   "exactly one is allowed")
+        return [finding("KAV601", message, classes[1])], None
+    cls = classes[0]
+    values = _assignments(cls)
+    findings: list[Finding] = []
+    for attr in (*REQUIRED_LITERALS, *REQUIRED_CLASSES):
+        assigned = values.get(attr, [])
+        where = f"{cls.name}.{attr}"
+        if not assigned:
+            findings.append(finding("KAV602", f"{where} is not assigned in the class body", cls))
+        elif len(assigned) > 1:
+            findings.append(finding("KAV602", f"{where} is assigned more than once", assigned[1]))
+        elif attr in REQUIRED_LITERALS and not (
+            isinstance(assigned[0], ast.Constant) and isinstance(assigned[0].value, str)
+        ):
+            findings.append(finding("KAV602", f"{where} must be a string literal", assigned[0]))
+        elif attr in REQUIRED_CLASSES and not isinstance(assigned[0], ast.Name | ast.Attribute):
+            findings.append(finding("KAV602", f"{where} must name a class", assigned[0]))
+    for node in ast.walk(tree):  # ``Skill.attr = ...`` after the class would bypass the literals
+        if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                        and target.value.id == cls.name
+                        and target.attr in (*REQUIRED_LITERALS, *REQUIRED_CLASSES)):
+                    findings.append(finding(
+                        "KAV602", f"{cls.name}.{target.attr} is reassigned outside the class body",
+                        node))
+    declared: str | None = None
+    side = values.get("side_effect_class", [])
+    if len(side) == 1 and isinstance(side[0], ast.Constant) and isinstance(side[0].value, str):
+        if side[0].value in SIDE_EFFECT_CLASSES:
+            declared = side[0].value
+        else:
+            findings.append(finding(
+                "KAV603", f"unknown side_effect_class {side[0].value!r} "
+                          f"(expected one of {', '.join(SIDE_EFFECT_CLASSES)})", side[0]))
+    return findings, declared
+
+
+def check_effects(source: bytes, rel_path: str, declared: str) -> list[Finding]:
+    """KAV604 when the policy analysis sees an effect the declared class does not allow."""
+    try:
+        from kavi_gates.policy import observed_effects
+    except ImportError as err:  # fail closed: without the analysis nothing can be confirmed
+        raise InternalError(f"invariants needs kavi_gates.policy.observed_effects: {err}") from err
+    observed = observed_effects(source, rel_path) & CHECKED_EFFECTS
+    extra = sorted(observed - ALLOWED_EFFECTS[declared])
+    if not extra:
+        return []
+    return [Finding(
+        gate=GATE, rule="KAV604", path=rel_path,
+        message=f"declared side_effect_class {declared} but the code shows {', '.join(extra)}",
+    )]
+
+
+def check_test_file(rel_path: str, root: Path, tests_dir: str) -> list[Finding]:
+    """KAV605 unless ``{tests_dir}/test_{stem}.py`` exists."""
+    stem = rel_path.rsplit("/", 1)[-1].removesuffix(".py")
+    expected = f"{tests_dir.rstrip('/')}/test_{stem}.py"
+    if (root / expected).is_file():
+        return []
+    return [Finding(gate=GATE, rule="KAV605", path=rel_path,
+                    message=f"skill has no test file (expected {expected})")]
+
+
+class InvariantsGate:
+    """Skill structure, side-effect consistency, tests present, package boundary contracts."""
+
+    id = GATE
+    description = "skill structure, declared side effects, test files and import contracts"
+    scope: Literal["files", "repo"] = "files"
+
+    def check(self, context: GateContext) -> GateOutcome:
+        settings = context.config.invariants
+        findings: list[Finding] = []
+        checked: list[str] = []
+        for path in context.files:
+            rel = context.rel(path)
+            if not is_skill_module(rel):
+                continue
+            checked.append(rel)
+            source = path.read_bytes()
+            structure, declared = check_skill_source(source, rel, settings.base_class)
+            findings.extend(structure)
+            if declared is not None:
+                findings.extend(check_effects(source, rel, declared))
+            findings.extend(check_test_file(rel, context.root, settings.tests_dir))
+        notes: list[str] = []
+        if settings.contracts:
+            findings.extend(check_contracts(settings.contracts, context.root))
+            notes.append(f"checked {len(settings.contracts)} boundary contract(s)")
+        return GateOutcome(findings=findings, checked=checked, notes=notes)
+
+
+@hookimpl
+def kavi_gates() -> list[Gate]:
+    """The built-in invariants gate."""
+    return [InvariantsGate()]

@@ -1,0 +1,132 @@
+"""The trusted-skill registry (``hash_pin.registry``, YAML): format, loading, atomic saving."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from kavi_gates.config import SIDE_EFFECT_CLASSES
+from kavi_gates.errors import ConfigError
+
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
+
+
+def _safe_rel(path: str) -> str:
+    pure = PurePosixPath(path)
+    if not path or pure.is_absolute() or ".." in pure.parts or "\\" in path:
+        raise ValueError(f"{path!r} must be a relative '/'-separated path without '..'")
+    return path
+
+
+class RegistryEntry(BaseModel):
+    """One trusted skill. ``pins`` maps every file it runs to ``sha256:<hex>``.
+
+    Missing or empty ``pins`` load fine and are a hash-pin finding (KAV804): a hand-edited
+    entry without pins must fail the gate, never read as "unpinned = trusted".
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    path: str
+    class_: str = Field(alias="class")
+    side_effect_class: str
+    required_secrets: tuple[str, ...] = ()
+    pins: dict[str, str] = Field(default_factory=dict)
+    policy_digest: str | None = None
+    verification: str | int | None = None
+    promoted_by: str | None = None
+    promoted_at: str | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _path_is_relative(cls, value: str) -> str:
+        return _safe_rel(value)
+
+    @field_validator("side_effect_class")
+    @classmethod
+    def _known_class(cls, value: str) -> str:
+        if value not in SIDE_EFFECT_CLASSES:
+            raise ValueError(f"unknown side_effect_class {value!r}")
+        return value
+
+    @field_validator("pins", mode="before")
+    @classmethod
+    def _pins_valid(cls, value: Any) -> Any:
+        if value is None:
+            return {}
+        if isinstance(value, dict):
+            for rel, digest in value.items():
+                _safe_rel(str(rel))
+                if not isinstance(digest, str) or not _DIGEST.match(digest):
+                    raise ValueError(f"pin for {rel!r} must be 'sha256:<64 hex>', got {digest!r}")
+        return value
+
+
+class Registry(BaseModel):
+    """``version: 1`` and the trusted skills by name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1] = 1
+    skills: dict[str, RegistryEntry] = Field(default_factory=dict)
+
+    def entry_for(self, rel_path: str) -> tuple[str, RegistryEntry] | None:
+        """The entry whose skill file is ``rel_path``, if any."""
+        return next(((n, e) for n, e in self.skills.items() if e.path == rel_path), None)
+
+
+def load_registry(path: Path) -> Registry:
+    """Read and validate the registry; any problem is a ``ConfigError`` naming file and cause."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"hash-pin registry not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"cannot read hash-pin registry {path}: {err}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ConfigError(f"hash-pin registry {path} is not valid YAML: {detail}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"hash-pin registry {path}: expected a mapping with 'version' and 'skills'"
+        )
+    try:
+        return Registry.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "<root>"
+        problem = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        raise ConfigError(f"hash-pin registry {path}: invalid '{where}': {problem}") from None
+
+
+def save_registry(path: Path, registry: Registry) -> None:
+    """Write the registry atomically: temp file in the same directory, fsync, ``os.replace``."""
+    data = registry.model_dump(mode="json", by_alias=True, exclude_none=True)
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
