@@ -229,3 +229,16 @@ def sync_documents(
         unchanged=len(wanted) - len(stale),
         reset_from=store.reset_from,
     )
+
+
+def rank_in_memory(
+    model: str, vectors: Mapping[str, Sequence[float]], query: Sequence[float], top_k: int
+) -> tuple[str, list[VectorHit]]:
+    """Rank ``vectors`` against ``query`` in a throwaway in-memory store; (backend, hits).
+
+    For callers that must not write (READ_ONLY skills): same backend choice and ranking as
+    a persistent store, nothing on disk.
+    """
+    with VectorStore.open(":memory:", model, len(query)) as store:
+        store.upsert({doc_id: (vector, "") for doc_id, vector in vectors.items()})
+        return store.backend, store.search(query, top_k)

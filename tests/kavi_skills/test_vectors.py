@@ -21,6 +21,7 @@ from kavi_skills.vectors import (
     content_hash,
     load_sqlite_vec,
     ordered_hits,
+    rank_in_memory,
     sync_documents,
 )
 
@@ -164,3 +165,10 @@ def test_sqlite_vec_and_numpy_rank_identically() -> None:
         pytest.skip(f"sqlite-vec did not load under {python}: {done.stderr[-300:]}")
     results = json.loads(done.stdout)
     assert results[BACKEND_SQLITE_VEC] == results[BACKEND_NUMPY]
+
+
+def test_rank_in_memory_ranks_like_a_store() -> None:
+    vectors = {"b": [1.0, 0.0, 0.0], "a": [1.0, 0.0, 0.0], "c": [0.0, 1.0, 0.0]}
+    backend, hits = rank_in_memory("m", vectors, [1.0, 0.2, 0.0], top_k=2)
+    assert backend in (BACKEND_NUMPY, BACKEND_SQLITE_VEC)
+    assert [h.id for h in hits] == ["a", "b"]
