@@ -1,0 +1,47 @@
+"""Errors the skill runtime reports; each maps to an exit code and one line on stderr."""
+
+from __future__ import annotations
+
+from kavi_gates.errors import EXIT_FINDINGS, EXIT_USAGE, KaviError
+
+
+class TrustError(KaviError):
+    """A skill is not trusted as it stands: unpinned, drifted, missing or mis-declared."""
+
+    exit_code = EXIT_FINDINGS
+
+
+class UnknownSkillError(KaviError):
+    """No registry entry has this name (the registry holds trusted skills only)."""
+
+    exit_code = EXIT_USAGE
+
+
+class SkillInputError(KaviError):
+    """The input (JSON, chain spec, execution id...) given on the command line is unusable."""
+
+    exit_code = EXIT_USAGE
+
+
+class ConfirmationRefused(KaviError):
+    """A side effect needed confirmation and did not get it (declined, or no terminal)."""
+
+    exit_code = EXIT_FINDINGS
+
+
+class SideEffectRefused(KaviError):
+    """A guarded API refused an operation outside what the skill was granted."""
+
+    exit_code = EXIT_FINDINGS
+
+
+class SecretsError(KaviError):
+    """A declared secret is missing, or the secrets file is unsafe or unreadable."""
+
+    exit_code = EXIT_USAGE
+
+
+class ReplayRefused(KaviError):
+    """A recorded execution cannot be replayed (its skill's code changed since)."""
+
+    exit_code = EXIT_FINDINGS
