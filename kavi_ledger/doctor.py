@@ -122,7 +122,8 @@ def check_ledger(paths: KaviPaths, fix: bool) -> list[Check]:
                     Check(
                         name="integrity",
                         status="fail",
-                        message="integrity_check: " + "; ".join(str(r) for r in rows[:3]),
+                        message="integrity_check: "
+                        + " | ".join(" ".join(str(r).split()) for r in rows[:3]),
                         fix_hint=hint_reset,
                     ),
                 ]
