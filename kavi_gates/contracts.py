@@ -131,7 +131,7 @@ def check_contracts(contracts: Sequence[Contract], root: Path) -> list[Finding]:
             rel = relpath(path, graph.root)
             for ref, targets in graph.edges(module):
                 chain: list[str] | None = None
-                for target in targets:
+                for target in reversed(targets):  # most specific first
                     if _within(target, contract.source):
                         continue
                     if target not in memo:

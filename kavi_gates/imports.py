@@ -53,7 +53,7 @@ def _absolute(module: str | None, level: int, current: str, is_package: bool) ->
     if level == 0:
         return module
     package = current.split(".") if is_package else current.split(".")[:-1]
-    if level - 1 > len(package):
+    if level - 1 >= len(package):
         return None  # beyond the top-level package: Python itself would refuse it
     base = package[: len(package) - (level - 1)]
     return ".".join([*base, module] if module else base) or None
