@@ -63,8 +63,12 @@ def _finding(rule: str, path: str, message: str, severity: Severity = Severity.E
 
 
 def _read(root: Path, rel: str) -> bytes | None:
+    """The bytes of a pinned regular file; ``None`` if missing or a symlink (never followed)."""
+    path = root / rel
+    if path.is_symlink():
+        return None
     try:
-        return (root / rel).read_bytes()
+        return path.read_bytes()
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
 
@@ -97,8 +101,8 @@ def verify_pins(
     for rel, expected in sorted(entry.pins.items()):
         data = _read(root, rel)
         if data is None:
-            findings.append(_finding("KAV802", rel, f"pinned path does not exist (pinned by the "
-                                                    f"entry for {entry.path})"))
+            findings.append(_finding("KAV802", rel, "pinned path does not exist as a regular file "
+                                                    f"(pinned by the entry for {entry.path})"))
             continue
         actual = sha256_bytes(data)
         if actual != expected:
@@ -136,7 +140,7 @@ def read_pinned(entry: RegistryEntry, root: Path) -> dict[str, bytes]:
     for rel, expected in sorted(entry.pins.items()):
         data = _read(root, rel)
         if data is None:
-            raise PinMismatch(f"{rel}: pinned file is missing")
+            raise PinMismatch(f"{rel}: pinned file is missing (or a symlink)")
         actual = sha256_bytes(data)
         if actual != expected:
             raise PinMismatch(f"{rel}: pinned file drifted: expected {expected}, actual {actual}")

@@ -114,6 +114,12 @@ def test_pinned_path_that_does_not_exist_is_kav802(repo: Path) -> None:
     assert ("KAV802", "skills/_vault.py") in rules(gate(repo, "skills/echo.py"))
 
 
+def test_pinned_path_replaced_by_a_symlink_is_kav802(repo: Path) -> None:
+    (repo / "skills/_vault.py").unlink()
+    (repo / "skills/_vault.py").symlink_to("/etc/passwd")
+    assert rules(gate(repo, "skills/echo.py")) == [("KAV802", "skills/_vault.py")]
+
+
 def test_registry_entry_with_its_pins_removed_is_kav804(repo: Path) -> None:
     data = yaml.safe_load((repo / REGISTRY).read_text())
     del data["skills"]["echo"]["pins"]
