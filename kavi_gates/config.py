@@ -1,0 +1,217 @@
+"""Configuration: discovery, validation (unknown keys are errors) and digests."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from kavi_gates.errors import ConfigError
+
+SIDE_EFFECT_CLASSES = ("READ_ONLY", "FILE_WRITE", "NETWORK", "SECRET_READ", "MONEY", "MESSAGING")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PolicyConfig(_Strict):
+    forbidden_imports: tuple[str, ...] = ("subprocess", "pty", "paramiko")
+    forbidden_calls: tuple[str, ...] = ("os.system",)
+    forbid_dynamic_exec: bool = True
+    network: Literal["deny", "allow"] = "deny"
+    process: Literal["deny", "allow"] = "deny"
+    allowed_write_paths: tuple[str, ...] = ("vault_out/", "artifacts_out/")
+    unsuppressible: tuple[str, ...] = ()
+
+
+class PolicyOverride(_Strict):
+    """Per-path policy changes: only the keys given replace the base policy's."""
+
+    paths: tuple[str, ...]
+    policy: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("policy")
+    @classmethod
+    def _known_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        PolicyConfig.model_validate({**PolicyConfig().model_dump(), **value})
+        return value
+
+
+class DiffAllowlistConfig(_Strict):
+    allow: tuple[str, ...] = ("skills/*.py", "tests/skills/test_*.py")
+    require: tuple[str, ...] = ()
+
+
+class HashPinConfig(_Strict):
+    registry: str = "skills/registry.yaml"
+
+
+class Contract(_Strict):
+    source: str
+    forbidden: tuple[str, ...]
+    name: str | None = None
+
+
+class InvariantsConfig(_Strict):
+    contracts: tuple[Contract, ...] = ()
+    base_class: str = "kavi_skills.BaseSkill"
+    tests_dir: str = "tests/skills"
+
+
+class StorageConfig(_Strict):
+    """Per-project overrides of the XDG locations (relative paths are from the project root)."""
+
+    data_dir: str | None = None
+    config_dir: str | None = None
+    cache_dir: str | None = None
+    vault_dir: str | None = None
+
+
+class ForgeConfig(_Strict):
+    agent: str = "claude -p --output-format text --allowedTools Edit Write Glob Grep Read"
+    timeout: float = 900.0
+    extra_allowed: tuple[str, ...] = ()
+    checks: tuple[str, ...] = ("ruff", "mypy", "pytest")
+
+
+class KaviConfig(_Strict):
+    include: tuple[str, ...] = ("skills/**/*.py",)
+    exclude: tuple[str, ...] = ()
+    policy: PolicyConfig = PolicyConfig()
+    overrides: tuple[PolicyOverride, ...] = ()
+    diff_allowlist: DiffAllowlistConfig = DiffAllowlistConfig()
+    hash_pin: HashPinConfig = HashPinConfig()
+    invariants: InvariantsConfig = InvariantsConfig()
+    storage: StorageConfig = StorageConfig()
+    forge: ForgeConfig = ForgeConfig()
+
+
+class LoadedConfig(BaseModel):
+    """A validated config plus where it came from; ``root`` is the project root."""
+
+    model_config = ConfigDict(frozen=True)
+
+    config: KaviConfig
+    root: Path
+    source: str  # a file path, "pyproject.toml [tool.kavi]" or "<embedded default>"
+
+    def policy_digest(self) -> str:
+        return policy_digest(self.config)
+
+
+def policy_digest(config: KaviConfig) -> str:
+    """sha256 of the canonical policy (base policy and per-path overrides)."""
+    payload = {
+        "policy": config.policy.model_dump(mode="json"),
+        "overrides": [o.model_dump(mode="json") for o in config.overrides],
+    }
+    blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    return "sha256:" + hashlib.sha256(blob).hexdigest()
+
+
+def config_digest(config: KaviConfig) -> str:
+    blob = json.dumps(config.model_dump(mode="json"), sort_keys=True).encode()
+    return "sha256:" + hashlib.sha256(blob).hexdigest()
+
+
+def _format_validation_error(err: ValidationError, source: str) -> str:
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "<root>"
+    if first["type"] == "extra_forbidden":
+        return f"{source}: unknown config key '{where}'"
+    return f"{source}: invalid value for '{where}': {first['msg']}"
+
+
+def validate_config(data: Any, source: str) -> KaviConfig:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+    try:
+        return KaviConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_format_validation_error(err, source)) from None
+
+
+def _read_config_file(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"cannot read config file {path}: {err}") from None
+    try:
+        if path.suffix == ".toml":
+            data: Any = tomllib.loads(text)
+            if path.name == "pyproject.toml":
+                data = data.get("tool", {}).get("kavi")
+            return data
+        return yaml.safe_load(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as err:
+        detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {detail}") from None
+
+
+def find_project_root(start: Path) -> Path:
+    """The nearest directory holding kavi.yaml, pyproject.toml or .git (else ``start``)."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        for marker in ("kavi.yaml", "pyproject.toml", ".git"):
+            if (candidate / marker).exists():
+                return candidate
+    return start
+
+
+def load_config(config_file: str | Path | None = None, start: Path | None = None) -> LoadedConfig:
+    """Find and validate the configuration, in DESIGN.md order.
+
+    ``--config FILE`` (YAML or TOML), then ``kavi.yaml``, then ``[tool.kavi]`` in the nearest
+    ``pyproject.toml``, else the embedded default policy.
+    """
+    start = (start or Path.cwd()).resolve()
+    if config_file is not None:
+        path = Path(config_file)
+        if not path.is_absolute():
+            path = (Path.cwd() / path).resolve()
+        data = _read_config_file(path)
+        root = find_project_root(path.parent) if path.name != "kavi.yaml" else path.parent
+        if path.name == "pyproject.toml" and data is None:
+            raise ConfigError(f"{path}: has no [tool.kavi] table")
+        return LoadedConfig(config=validate_config(data, str(path)), root=root, source=str(path))
+    for directory in (start, *start.parents):
+        kavi_yaml = directory / "kavi.yaml"
+        if kavi_yaml.is_file():
+            data = _read_config_file(kavi_yaml)
+            return LoadedConfig(
+                config=validate_config(data, str(kavi_yaml)), root=directory, source=str(kavi_yaml)
+            )
+        pyproject = directory / "pyproject.toml"
+        if pyproject.is_file():
+            data = _read_config_file(pyproject)
+            if data is not None:
+                source = f"{pyproject} [tool.kavi]"
+                return LoadedConfig(
+                    config=validate_config(data, source), root=directory, source=source
+                )
+        if (directory / ".git").exists():
+            break
+    return LoadedConfig(
+        config=KaviConfig(), root=find_project_root(start), source="<embedded default>"
+    )
+
+
+def effective_policy(config: KaviConfig, rel_path: str) -> PolicyConfig:
+    """The policy for one file: the base policy with every matching override applied in order."""
+    from kavi_gates.targets import match_glob
+
+    policy = config.policy
+    for override in config.overrides:
+        if any(match_glob(rel_path, pattern) for pattern in override.paths):
+            policy = PolicyConfig.model_validate({**policy.model_dump(), **override.policy})
+    return policy

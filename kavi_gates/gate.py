@@ -1,0 +1,61 @@
+"""What a gate is: an id, a scope and a ``check`` that returns findings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol, runtime_checkable
+
+from kavi_gates.config import KaviConfig, LoadedConfig
+from kavi_gates.models import Finding
+
+
+@dataclass(frozen=True)
+class GateContext:
+    """Everything a gate may look at; gates never read global state or the CLI."""
+
+    loaded: LoadedConfig
+    files: tuple[Path, ...]
+    """Governed files for this run (absolute paths)."""
+    base: str | None = None
+    """``--base``: a git ref, or a directory baseline (``dir:PATH``) for sandboxes."""
+    use_cache: bool = True
+    jobs: int | None = None
+    verbose: bool = False
+    explicit_paths: bool = False
+    """True when the user named paths: whole-repo gates then look only at those."""
+    rules: tuple[type, ...] = field(default=())
+    """Policy rule classes contributed by plugins (filled by the runner)."""
+
+    @property
+    def config(self) -> KaviConfig:
+        return self.loaded.config
+
+    @property
+    def root(self) -> Path:
+        return self.loaded.root
+
+    def rel(self, path: Path) -> str:
+        from kavi_gates.targets import relpath
+
+        return relpath(path, self.root)
+
+
+@dataclass(frozen=True)
+class GateOutcome:
+    """A gate's raw answer; the runner turns it into a ``GateResult``."""
+
+    findings: Sequence[Finding]
+    checked: Sequence[str] = ()
+    notes: Sequence[str] = ()
+
+
+@runtime_checkable
+class Gate(Protocol):
+    id: str
+    description: str
+    scope: Literal["files", "repo"]
+    """``files``: judges each governed file; ``repo``: judges the repository as a whole."""
+
+    def check(self, context: GateContext) -> GateOutcome: ...

@@ -1,0 +1,510 @@
+"""One iterative walk over a libcst module that records what the rules need.
+
+No ``CSTVisitor`` and no metadata providers (DESIGN.md: both are slow and recurse): a
+stack over the node fields, a light scope model (``scopes.py``) and facts the rules read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import libcst as cst
+
+from kavi_gates.policy.scopes import BUILTIN_NAMES, Binding, Scope, ScopeKind
+
+# Fields that never hold code worth walking (whitespace, punctuation, comments).
+_SKIP_FIELD_PREFIXES = ("whitespace", "lpar", "rpar", "comma", "semicolon", "leading_lines",
+                        "lines_after_decorators", "header", "footer", "equal", "colon", "dot",
+                        "lbracket", "rbracket", "lbrace", "rbrace", "operator", "indent",
+                        "newline", "trailing_whitespace", "asynchronous", "star", "default_indent")
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_COMPOUND = (cst.If, cst.Try, cst.TryStar, cst.For, cst.While, cst.With, cst.Match)
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+
+
+def _fields(node_type: type) -> tuple[str, ...]:
+    names = _FIELDS.get(node_type)
+    if names is None:
+        names = tuple(
+            f.name
+            for f in dataclasses.fields(node_type)
+            if not f.name.startswith(_SKIP_FIELD_PREFIXES)
+        )
+        _FIELDS[node_type] = names
+    return names
+
+
+def dotted_name(node: cst.CSTNode | None) -> str | None:
+    """``a.b.c`` for a Name/Attribute chain, else None."""
+    parts: list[str] = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if not isinstance(node, cst.Name):
+        return None
+    parts.append(node.value)
+    return ".".join(reversed(parts))
+
+
+def literal_string(node: cst.CSTNode | None) -> str | None:
+    """The value of a string literal without interpolation (also implicit concatenation)."""
+    if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    if isinstance(node, cst.FormattedString):
+        if all(isinstance(p, cst.FormattedStringText) for p in node.parts):
+            return "".join(p.value for p in node.parts if isinstance(p, cst.FormattedStringText))
+    return None
+
+
+@dataclass(frozen=True, eq=False)
+class ImportSite:
+    """A static import statement's effect: modules it loads and the node to report at."""
+
+    node: cst.CSTNode
+    targets: tuple[str, ...]
+    """Qualified names this import reaches: ``import a.b`` → (a.b,); ``from a import b`` →
+    (a, a.b); a star import → (a,)."""
+    star: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class Ref:
+    """A load of a name or an attribute chain rooted in one (``os.path.join``)."""
+
+    node: cst.BaseExpression
+    base: cst.BaseExpression
+    attrs: tuple[str, ...]
+    scope: Scope
+    order: int
+
+
+@dataclass(frozen=True, eq=False)
+class Site:
+    """A node of interest (call, subscript, attribute) with where it sits."""
+
+    node: cst.CSTNode
+    scope: Scope
+    order: int
+
+
+@dataclass(eq=False)
+class ModuleFacts:
+    module: cst.Module
+    root: Scope
+    imports: list[ImportSite] = field(default_factory=list)
+    refs: list[Ref] = field(default_factory=list)
+    calls: list[Site] = field(default_factory=list)
+    subscripts: list[Site] = field(default_factory=list)
+    attributes: list[tuple[cst.Attribute, str]] = field(default_factory=list)
+    star_modules: list[str] = field(default_factory=list)
+
+    # -- resolution ---------------------------------------------------------------------
+    def resolve_name(self, name: str, scope: Scope, order: int) -> frozenset[str]:
+        return frozenset(self._resolve_name(name, scope, order, set()))
+
+    def _resolve_name(self, name: str, scope: Scope, order: int, seen: set[int]) -> set[str]:
+        if name == "__builtins__":
+            return {"builtins"}
+        owner = self._owner(name, scope)
+        if owner is None:
+            found = {f"{m}.{name}" for m in self.star_modules}
+            if name in BUILTIN_NAMES:
+                found.add(f"builtins.{name}")
+            return found
+        out: set[str] = set()
+        for binding in owner.bindings[name]:
+            out |= self._resolve_binding(binding, owner, seen)
+        if owner.kind != "function" and not self._shadowed(owner, name, scope, order):
+            out |= {f"{m}.{name}" for m in self.star_modules}
+            if name in BUILTIN_NAMES:
+                out.add(f"builtins.{name}")
+        return out
+
+    @staticmethod
+    def _owner(name: str, scope: Scope) -> Scope | None:
+        if name in scope.declared_global:
+            module = scope.module()
+            return module if name in module.bindings else None
+        current: Scope | None = scope
+        first = True
+        while current is not None:
+            # Class bodies are not enclosing scopes for the functions inside them.
+            if (first or current.kind != "class") and name in current.bindings:
+                return current
+            first = False
+            current = current.parent
+        return None
+
+    @staticmethod
+    def _shadowed(owner: Scope, name: str, scope: Scope, order: int) -> bool:
+        """Is the owner's binding certainly in place when this reference runs?"""
+        unconditional = [b for b in owner.bindings[name] if not b.conditional]
+        if owner is scope:
+            return any(b.order < order for b in unconditional)
+        return bool(unconditional)  # used from a nested function: runs after module load
+
+    def _resolve_binding(self, binding: Binding, owner: Scope, seen: set[int]) -> set[str]:
+        if binding.kind == "import":
+            return {binding.origin}
+        if binding.kind == "alias" and binding.alias is not None:
+            if id(binding) in seen:
+                return set()
+            seen.add(id(binding))
+            return self._resolve_expr(binding.alias, owner, binding.order, seen)
+        return set()
+
+    def resolve(self, expr: cst.CSTNode, scope: Scope, order: int) -> frozenset[str]:
+        """Every qualified name an expression may denote (empty when unknown)."""
+        return frozenset(self._resolve_expr(expr, scope, order, set()))
+
+    def _resolve_expr(self, expr: cst.CSTNode, scope: Scope, order: int, seen: set[int]) -> set[str]:
+        attrs: list[str] = []
+        while isinstance(expr, cst.Attribute):
+            attrs.append(expr.attr.value)
+            expr = expr.value
+        suffix = "".join("." + a for a in reversed(attrs))
+        if isinstance(expr, cst.Name):
+            bases = self._resolve_name(expr.value, scope, order, seen)
+        elif isinstance(expr, cst.Call):
+            bases = self._resolve_call_value(expr, scope, order, seen)
+        elif isinstance(expr, cst.Subscript):
+            bases = self._resolve_subscript_value(expr, scope, order, seen)
+        else:
+            return set()
+        return {b + suffix for b in bases}
+
+    def _resolve_call_value(self, call: cst.Call, scope: Scope, order: int, seen: set[int]) -> set[str]:
+        """What a call returns, when it returns a module or an attribute of one."""
+        funcs = self._resolve_expr(call.func, scope, order, seen)
+        args = call.args
+        first = literal_string(args[0].value) if args else None
+        out: set[str] = set()
+        if first and funcs & {"builtins.__import__", "importlib.__import__"}:
+            out |= {first.split(".")[0], first}
+        if first and "importlib.import_module" in funcs:
+            out.add(first)
+        if len(args) >= 2 and "builtins.getattr" in funcs:
+            name = literal_string(args[1].value)
+            if name is not None:
+                out |= {q + "." + name for q in self._resolve_expr(args[0].value, scope, order, seen)}
+        # operator.attrgetter("system")(os)
+        if isinstance(call.func, cst.Call) and args:
+            inner = self._resolve_expr(call.func.func, scope, order, seen)
+            name = literal_string(call.func.args[0].value) if call.func.args else None
+            if name and "operator.attrgetter" in inner:
+                out |= {q + "." + name for q in self._resolve_expr(args[0].value, scope, order, seen)}
+        return out
+
+    def _resolve_subscript_value(
+        self, sub: cst.Subscript, scope: Scope, order: int, seen: set[int]
+    ) -> set[str]:
+        key = subscript_key(sub)
+        if key is None:
+            return set()
+        values = self._resolve_expr(sub.value, scope, order, seen)
+        out: set[str] = set()
+        if "sys.modules" in values:
+            out.add(key)
+        if "builtins" in values or "builtins.__dict__" in values:
+            out.add(f"builtins.{key}")
+        return out
+
+    def ref_qualnames(self, ref: Ref) -> frozenset[str]:
+        suffix = "".join("." + a for a in ref.attrs)
+        return frozenset(b + suffix for b in self._resolve_expr(ref.base, ref.scope, ref.order, set()))
+
+    @cached_property
+    def resolved_calls(self) -> list[tuple[Site, frozenset[str], frozenset[str]]]:
+        """Each call with what its callee may denote and what it may return."""
+        out = []
+        for site in self.calls:
+            call = site.node
+            assert isinstance(call, cst.Call)
+            funcs = self.resolve(call.func, site.scope, site.order)
+            returns = frozenset(self._resolve_call_value(call, site.scope, site.order, set()))
+            out.append((site, funcs, returns))
+        return out
+
+    @cached_property
+    def resolved_refs(self) -> list[tuple[Ref, frozenset[str]]]:
+        return [(ref, self.ref_qualnames(ref)) for ref in self.refs]
+
+    def module_constant(self, name: str) -> cst.BaseExpression | None:
+        """The value of a module-level name bound exactly once, by a plain assignment."""
+        bindings = self.root.bindings.get(name, [])
+        if len(bindings) == 1 and bindings[0].kind == "alias" and not bindings[0].conditional:
+            return bindings[0].alias
+        return None
+
+
+def subscript_key(sub: cst.Subscript) -> str | None:
+    if len(sub.slice) != 1 or not isinstance(sub.slice[0].slice, cst.Index):
+        return None
+    return literal_string(sub.slice[0].slice.value)
+
+
+class _Walker:
+    """Builds ``ModuleFacts`` with an explicit stack (deep nesting cannot overflow it)."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self.root = Scope("module", None)
+        self.facts = ModuleFacts(module=module, root=self.root)
+        self.order = 0
+
+    def run(self) -> ModuleFacts:
+        # Stack items: (node, scope, conditional-at-this-scope-level)
+        stack: list[tuple[cst.CSTNode, Scope, bool]] = [
+            (stmt, self.root, False) for stmt in reversed(self.facts.module.body)
+        ]
+        while stack:
+            node, scope, cond = stack.pop()
+            self._visit(node, scope, cond, stack)
+        return self.facts
+
+    # -- binding helpers -----------------------------------------------------------------
+    def _bind(self, scope: Scope, name: str, cond: bool, kind: str = "local", *,
+              origin: str = "", alias: cst.BaseExpression | None = None,
+              node: cst.CSTNode | None = None) -> None:
+        scope.bind(name, Binding(kind, self.order, cond, origin, alias, node))  # type: ignore[arg-type]
+
+    def _bind_target(self, target: cst.CSTNode, scope: Scope, cond: bool,
+                     stack: list[tuple[cst.CSTNode, Scope, bool]],
+                     value: cst.BaseExpression | None = None) -> None:
+        if isinstance(target, cst.Name):
+            if value is not None:
+                self._bind(scope, target.value, cond, "alias", alias=value)
+            else:
+                self._bind(scope, target.value, cond)
+        elif isinstance(target, cst.Tuple | cst.List):
+            for element in target.elements:
+                self._bind_target(element.value, scope, cond, stack)
+        elif isinstance(target, cst.StarredElement):
+            self._bind_target(target.value, scope, cond, stack)
+        else:  # attribute or subscript targets are loads of their base
+            stack.append((target, scope, cond))
+
+    def _new_scope(self, kind: ScopeKind, parent: Scope) -> Scope:
+        return Scope(kind, parent)
+
+    def _bind_params(self, params: cst.Parameters, scope: Scope) -> None:
+        every = [*params.posonly_params, *params.params, *params.kwonly_params]
+        if isinstance(params.star_arg, cst.Param):
+            every.append(params.star_arg)
+        if params.star_kwarg is not None:
+            every.append(params.star_kwarg)
+        for param in every:
+            self._bind(scope, param.name.value, False)
+
+    def _param_loads(self, params: cst.Parameters) -> list[cst.CSTNode]:
+        every = [*params.posonly_params, *params.params, *params.kwonly_params]
+        if isinstance(params.star_arg, cst.Param):
+            every.append(params.star_arg)
+        if params.star_kwarg is not None:
+            every.append(params.star_kwarg)
+        loads: list[cst.CSTNode] = []
+        for param in every:
+            if param.default is not None:
+                loads.append(param.default)
+            if param.annotation is not None:
+                loads.append(param.annotation)
+        return loads
+
+    # -- the dispatcher --------------------------------------------------------------------
+    def _visit(self, node: cst.CSTNode, scope: Scope, cond: bool,
+               stack: list[tuple[cst.CSTNode, Scope, bool]]) -> None:
+        facts = self.facts
+        if isinstance(node, cst.BaseStatement | cst.BaseSmallStatement):
+            self.order += 1
+        if isinstance(node, cst.Name):
+            facts.refs.append(Ref(node, node, (), scope, self.order))
+            return
+        if isinstance(node, cst.Attribute):
+            attrs: list[str] = []
+            base: cst.BaseExpression = node
+            while isinstance(base, cst.Attribute):
+                attrs.append(base.attr.value)
+                facts.attributes.append((base, base.attr.value))
+                base = base.value
+            if isinstance(base, cst.Name):
+                facts.refs.append(Ref(node, base, tuple(reversed(attrs)), scope, self.order))
+            else:
+                if isinstance(base, cst.Call | cst.Subscript):
+                    facts.refs.append(Ref(node, base, tuple(reversed(attrs)), scope, self.order))
+                stack.append((base, scope, cond))
+            return
+        if isinstance(node, cst.Call):
+            facts.calls.append(Site(node, scope, self.order))
+            for arg in reversed(node.args):
+                stack.append((arg.value, scope, cond))
+            stack.append((node.func, scope, cond))
+            return
+        if isinstance(node, cst.Subscript):
+            facts.subscripts.append(Site(node, scope, self.order))
+        elif isinstance(node, cst.Import):
+            for alias in node.names:
+                name = dotted_name(alias.name) or ""
+                facts.imports.append(ImportSite(alias, (name,)))
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    self._bind(scope, alias.asname.name.value, cond, "import", origin=name, node=alias)
+                else:
+                    top = name.split(".")[0]
+                    self._bind(scope, top, cond, "import", origin=top, node=alias)
+            return
+        elif isinstance(node, cst.ImportFrom):
+            self._visit_import_from(node, scope, cond)
+            return
+        elif isinstance(node, cst.FunctionDef | cst.ClassDef):
+            self._visit_definition(node, scope, cond, stack)
+            return
+        elif isinstance(node, cst.Lambda):
+            inner = self._new_scope("function", scope)
+            self._bind_params(node.params, inner)
+            stack.append((node.body, inner, False))
+            for load in self._param_loads(node.params):
+                stack.append((load, scope, cond))
+            return
+        elif isinstance(node, _COMPREHENSIONS):
+            self._visit_comprehension(node, scope, cond, stack)
+            return
+        elif isinstance(node, cst.Assign):
+            value = node.value
+            for target in node.targets:
+                simple = isinstance(target.target, cst.Name)
+                self._bind_target(target.target, scope, cond, stack, value if simple else None)
+            stack.append((value, scope, cond))
+            return
+        elif isinstance(node, cst.AnnAssign):
+            if isinstance(node.target, cst.Name):
+                self._bind(scope, node.target.value, cond, "alias" if node.value else "local",
+                           alias=node.value)
+            else:
+                stack.append((node.target, scope, cond))
+            stack.append((node.annotation, scope, cond))
+            if node.value is not None:
+                stack.append((node.value, scope, cond))
+            return
+        elif isinstance(node, cst.AugAssign):
+            if isinstance(node.target, cst.Name):
+                self._bind(scope, node.target.value, cond)
+            stack.append((node.target, scope, cond))
+            stack.append((node.value, scope, cond))
+            return
+        elif isinstance(node, cst.NamedExpr):
+            target_scope = scope
+            while target_scope.kind == "class" and target_scope.parent is not None:
+                target_scope = target_scope.parent
+            self._bind_target(node.target, target_scope, cond, stack, node.value)
+            stack.append((node.value, scope, cond))
+            return
+        elif isinstance(node, cst.For):
+            self._bind_target(node.target, scope, True, stack)
+            self._push_children(node, scope, True, stack, skip=("target",))
+            return
+        elif isinstance(node, cst.AsName):
+            self._bind_target(node.name, scope, True, stack)
+            return
+        elif isinstance(node, cst.Global):
+            scope.declared_global.update(item.name.value for item in node.names)
+            return
+        elif isinstance(node, cst.Nonlocal):
+            scope.declared_nonlocal.update(item.name.value for item in node.names)
+            return
+        elif isinstance(node, cst.Arg):
+            stack.append((node.value, scope, cond))
+            return
+        elif isinstance(node, cst.MatchAs | cst.MatchStar):
+            if node.name is not None:
+                self._bind(scope, node.name.value, True)
+            if isinstance(node, cst.MatchAs) and node.pattern is not None:
+                stack.append((node.pattern, scope, True))
+            return
+        elif isinstance(node, cst.MatchMapping) and node.rest is not None:
+            self._bind(scope, node.rest.value, True)
+        elif isinstance(node, cst.TypeVar | cst.TypeVarTuple | cst.ParamSpec):
+            return
+        if isinstance(node, _COMPOUND) and scope.kind != "function":
+            cond = True
+        self._push_children(node, scope, cond, stack)
+
+    def _push_children(self, node: cst.CSTNode, scope: Scope, cond: bool,
+                       stack: list[tuple[cst.CSTNode, Scope, bool]], skip: tuple[str, ...] = ()) -> None:
+        children: list[cst.CSTNode] = []
+        for name in _fields(type(node)):
+            if name in skip:
+                continue
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                children.append(value)
+            elif isinstance(value, tuple | list):
+                children.extend(v for v in value if isinstance(v, cst.CSTNode))
+        for child in reversed(children):
+            stack.append((child, scope, cond))
+
+    def _visit_import_from(self, node: cst.ImportFrom, scope: Scope, cond: bool) -> None:
+        if node.relative:  # local package modules; the import-graph checks govern those
+            return
+        module = dotted_name(node.module) or ""
+        if isinstance(node.names, cst.ImportStar):
+            self.facts.imports.append(ImportSite(node, (module,), star=True))
+            self.facts.star_modules.append(module)
+            return
+        for alias in node.names:
+            name = dotted_name(alias.name) or ""
+            self.facts.imports.append(ImportSite(alias, (module, f"{module}.{name}")))
+            bound = name
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                bound = alias.asname.name.value
+            self._bind(scope, bound, cond, "import", origin=f"{module}.{name}", node=alias)
+
+    def _visit_definition(self, node: cst.FunctionDef | cst.ClassDef, scope: Scope, cond: bool,
+                          stack: list[tuple[cst.CSTNode, Scope, bool]]) -> None:
+        self._bind(scope, node.name.value, cond)
+        if isinstance(node, cst.FunctionDef):
+            inner = self._new_scope("function", scope)
+            self._bind_params(node.params, inner)
+            stack.append((node.body, inner, False))
+            for load in self._param_loads(node.params):
+                stack.append((load, scope, cond))
+            if node.returns is not None:
+                stack.append((node.returns, scope, cond))
+        else:
+            inner = self._new_scope("class", scope)
+            stack.append((node.body, inner, False))
+            for arg in (*node.bases, *node.keywords):
+                stack.append((arg.value, scope, cond))
+        for decorator in node.decorators:
+            stack.append((decorator.decorator, scope, cond))
+
+    def _visit_comprehension(self, node: cst.CSTNode, scope: Scope, cond: bool,
+                             stack: list[tuple[cst.CSTNode, Scope, bool]]) -> None:
+        assert isinstance(node, _COMPREHENSIONS)
+        inner = self._new_scope("function", scope)
+        for_in: cst.CompFor | None = node.for_in
+        first = True
+        while for_in is not None:
+            # The first iterable is evaluated in the enclosing scope.
+            stack.append((for_in.iter, scope if first else inner, cond))
+            self._bind_target(for_in.target, inner, False, stack)
+            for comp_if in for_in.ifs:
+                stack.append((comp_if.test, inner, False))
+            first = False
+            for_in = for_in.inner_for_in
+        if isinstance(node, cst.DictComp):
+            stack.append((node.key, inner, False))
+            stack.append((node.value, inner, False))
+        else:
+            stack.append((node.elt, inner, False))  # type: ignore[attr-defined]
+
+
+def analyze(module: cst.Module) -> ModuleFacts:
+    """Walk a parsed module once and return its facts."""
+    return _Walker(module).run()
+
+
+def iter_string_args(call: cst.Call) -> Iterator[str | None]:
+    for arg in call.args:
+        yield literal_string(arg.value)

@@ -1,0 +1,64 @@
+"""What a module's code can be seen to do, for the invariants gate's side-effect check."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from kavi_gates.config import PolicyConfig
+from kavi_gates.policy.analysis import ModuleFacts, analyze
+from kavi_gates.policy.catalog import (
+    DYNAMIC_BUILTINS,
+    IMPORT_MACHINERY_MODULES,
+    NETWORK_FUNCTIONS,
+    NETWORK_MODULES,
+    PROCESS_FUNCTIONS,
+    PROCESS_MODULES,
+)
+from kavi_gates.policy.positions import run_deep
+from kavi_gates.policy.rules._common import module_hits, name_hits
+from kavi_gates.policy.rules.writes import write_operations
+
+# Effects a skill reaches through the runtime's guarded capabilities (``self.context.X``).
+_CAPABILITIES = {"files": "FILE_WRITE", "http": "NETWORK"}
+
+
+class UnparsableSource(ValueError):
+    """The source does not parse, so its effects cannot be known."""
+
+
+def _capability_effects(facts: ModuleFacts) -> set[str]:
+    found: set[str] = set()
+    for ref in facts.refs:
+        attrs = ref.attrs
+        for i in range(len(attrs) - 1):
+            if attrs[i] == "context" and attrs[i + 1] in _CAPABILITIES:
+                found.add(_CAPABILITIES[attrs[i + 1]])
+    return found
+
+
+def effects_of(facts: ModuleFacts) -> frozenset[str]:
+    effects = _capability_effects(facts)
+    if any(True for _ in write_operations(facts)):
+        effects.add("FILE_WRITE")
+    if any(True for _ in module_hits(facts, NETWORK_MODULES)) or any(
+            True for _ in name_hits(facts, NETWORK_FUNCTIONS)):
+        effects.add("NETWORK")
+    if any(True for _ in module_hits(facts, PROCESS_MODULES)) or any(
+            True for _ in name_hits(facts, PROCESS_FUNCTIONS)):
+        effects.add("PROCESS")
+    if any(True for _ in name_hits(facts, DYNAMIC_BUILTINS)) or any(
+            True for _ in module_hits(facts, IMPORT_MACHINERY_MODULES)):
+        effects.add("DYNAMIC_EXEC")
+    return frozenset(effects)
+
+
+def observed_effects(source: bytes, rel_path: str, policy: PolicyConfig | None = None) -> frozenset[str]:
+    """Side effects the code can be seen to have: a subset of FILE_WRITE, NETWORK, PROCESS,
+    DYNAMIC_EXEC. Any write counts here, allowed path or not (the policy gate judges paths);
+    so does use of the runtime's ``self.context.files`` / ``self.context.http``."""
+    del policy  # effects do not depend on what the policy allows
+    try:
+        module = run_deep(lambda: cst.parse_module(source))
+    except (cst.ParserSyntaxError, UnicodeDecodeError, LookupError, SyntaxError) as err:
+        raise UnparsableSource(f"{rel_path}: {err}") from None
+    return effects_of(run_deep(lambda: analyze(module)))

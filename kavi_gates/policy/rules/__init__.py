@@ -1,0 +1,31 @@
+"""The built-in policy rules, in id order."""
+
+from __future__ import annotations
+
+from kavi_gates.policy.rule import Rule
+from kavi_gates.policy.rules.dynamic import (
+    Deserializer,
+    DynamicExecBuiltin,
+    ImportMachinery,
+    IntrospectionEscape,
+    NativeCode,
+)
+from kavi_gates.policy.rules.engine import (
+    ParseFailure,
+    SuppressionWithoutReason,
+    UnreadableInput,
+    UnusedSuppression,
+)
+from kavi_gates.policy.rules.imports import ComputedImport, ForbiddenCall, ForbiddenImport
+from kavi_gates.policy.rules.network import NetworkCall, NetworkModule
+from kavi_gates.policy.rules.process import ProcessCall, ProcessModule
+from kavi_gates.policy.rules.writes import ComputedWritePath, WriteOutsideAllowed
+
+BUILTIN_RULES: tuple[type[Rule], ...] = (
+    ParseFailure, UnreadableInput, SuppressionWithoutReason, UnusedSuppression,
+    ForbiddenImport, ComputedImport, ForbiddenCall,
+    ProcessModule, ProcessCall,
+    NetworkModule, NetworkCall,
+    DynamicExecBuiltin, ImportMachinery, IntrospectionEscape, Deserializer, NativeCode,
+    WriteOutsideAllowed, ComputedWritePath,
+)
