@@ -107,7 +107,7 @@ def execute(
         input_json = data.model_dump(mode="json")
         try:
             result = cls(prepared.context).execute(data)
-        except Exception as err:  # a skill's failure is data, never a crash of the runtime
+        except (Exception, SystemExit) as err:  # a skill's failure is data, not a crash
             return fail(f"{type(err).__name__}: {err}", "skill", input_json)
         try:
             if isinstance(result, BaseModel) and not isinstance(result, cls.output_model):

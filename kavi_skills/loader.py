@@ -142,7 +142,7 @@ def load_entry(name: str, entry: RegistryEntry, root: Path) -> LoadedSkill:
     finder = compile_verified(root, verified)
     try:
         modules = import_verified(finder, module_name)
-    except Exception as err:  # the verified module itself failed at import time
+    except (Exception, SystemExit) as err:  # the verified module itself failed at import
         raise TrustError(
             f"{name}: importing {entry.path} failed: {type(err).__name__}: {err}"
         ) from None

@@ -91,6 +91,8 @@ def compile_verified(root: Path, verified: Mapping[str, bytes]) -> VerifiedFinde
     """Compile every verified file (no code runs) and build the finder that serves them."""
     sources: dict[str, _VerifiedSource] = {}
     for rel_path, data in sorted(verified.items()):
+        if not rel_path.endswith(".py"):
+            continue  # a pinned data file is verified, but it is not a module
         name, is_package = module_name_for(rel_path)
         if name.split(".")[0] in RUNTIME_PACKAGES:
             continue  # the runtime itself is installed code, never re-executed per skill

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from runtime_project import Project
 
 from kavi_skills.errors import TrustError, UnknownSkillError
 from kavi_skills.executor import run_skill
 from kavi_skills.loader import load_trusted_skill, trust_state
+
+if TYPE_CHECKING:
+    from runtime_project import Project
 
 pytest_plugins = ["runtime_project"]  # the `project` and `marker` fixtures
 
