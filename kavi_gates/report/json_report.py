@@ -1,0 +1,34 @@
+"""Machine output, schema version 1: ``{"version": 1, "findings": [...], "gates": [...]}``."""
+
+from __future__ import annotations
+
+import json
+
+from kavi_gates import __version__
+from kavi_gates.models import RunReport
+
+
+def report_dict(report: RunReport) -> dict[str, object]:
+    return {
+        "version": 1,
+        "kavi_version": __version__,
+        "root": report.root,
+        "exit_code": report.exit_code,
+        "findings": [f.model_dump(mode="json") for f in report.findings],
+        "gates": [
+            {
+                "gate": r.gate,
+                "status": r.status.value,
+                "findings": len(r.findings),
+                "duration": round(r.duration, 4),
+                "error": r.error,
+                "checked": list(r.checked),
+                "notes": list(r.notes),
+            }
+            for r in report.results
+        ],
+    }
+
+
+def render_json(report: RunReport) -> str:
+    return json.dumps(report_dict(report), indent=2) + "\n"

@@ -1,0 +1,161 @@
+"""The ``kavi`` command. Thin: parse options, call the engine's one runner, print, exit.
+
+Exit codes: 0 clean, 1 findings, 2 usage or configuration error, 3 internal error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from kavi_gates.config import LoadedConfig, load_config
+from kavi_gates.errors import EXIT_INTERNAL, EXIT_USAGE, KaviError, UsageError
+from kavi_gates.report import FORMATS
+from kavi_gates.report.text import render_text
+from kavi_gates.runner import available_gates, policy_rules, run_gates
+
+app = typer.Typer(
+    name="kavi",
+    help="Kavi decides whether agent-written Python may be trusted, and runs only trusted code.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+EXAMPLE_DIR = Path(__file__).resolve().parent.parent / "kavi_gates" / "example"
+
+
+def _write_output(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, output)
+
+
+@app.command()
+def check(
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="Files or directories (default: the project root). Named files are always "
+             "checked; directories are walked with include/exclude.", show_default=False)] = None,
+    gate: Annotated[list[str] | None, typer.Option(
+        "--gate", "-g", help="Run only this gate (repeatable): policy, invariants, "
+                             "diff-allowlist, hash-pin.")] = None,
+    base: Annotated[str | None, typer.Option(
+        help="diff-allowlist base: a git ref (CI), default the staged changes; "
+             "'dir:PATH' compares against a directory baseline.")] = None,
+    config: Annotated[Path | None, typer.Option(
+        "--config", "-c", help="Config file (YAML or TOML). Default: kavi.yaml, then "
+                               "[tool.kavi] in pyproject.toml, then the embedded default.")] = None,
+    output_format: Annotated[str, typer.Option(
+        "--format", "-f", help="text, json, sarif or github.")] = "text",
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write the report to this file instead of stdout.")] = None,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="Re-analyse every file (ignore the result cache).")] = False,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=1, help="Worker processes (default: CPU count).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show gate notes.")] = False,
+    example: Annotated[bool, typer.Option(
+        "--example", help="Check Kavi's bundled example skills with the embedded default "
+                          "policy (a demo of what the gates catch).")] = False,
+) -> None:
+    """Run the gates and report findings (exit 0 clean, 1 findings, 2 usage, 3 internal)."""
+    if output_format not in FORMATS:
+        raise UsageError(f"unknown --format {output_format!r} (choose: {', '.join(FORMATS)})")
+    if example:
+        loaded = LoadedConfig(config=load_config(start=EXAMPLE_DIR).config, root=EXAMPLE_DIR,
+                              source="<embedded default>")
+        paths = [EXAMPLE_DIR / "skills"]
+        gate = gate or ["policy"]
+    else:
+        loaded = load_config(config)
+    report = run_gates(loaded, paths, gate, base=base, use_cache=not no_cache, jobs=jobs,
+                       verbose=verbose)
+    if output_format == "text":
+        text = render_text(report, verbose=verbose)
+    else:
+        text = FORMATS[output_format](report)
+    _write_output(text, output)
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def rules(
+    output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+) -> None:
+    """List every policy rule with its id, category and documentation."""
+    found = sorted(policy_rules(), key=lambda r: r.id)
+    if output_format == "json":
+        payload = [{"id": r.id, "category": r.category, "summary": r.MESSAGE,
+                    "unsuppressible": bool(r.UNSUPPRESSIBLE), "doc": r.doc()} for r in found]
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        return
+    if output_format != "text":
+        raise UsageError(f"unknown --format {output_format!r} (choose: text, json)")
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Kavi policy rules", show_lines=False)
+    for column in ("id", "category", "summary", "documentation"):
+        table.add_column(column, overflow="fold")
+    for r in found:
+        table.add_row(r.id, r.category, r.MESSAGE, r.doc().split("\n\n")[0].replace("\n", " "))
+    Console(width=max(120, Console().width)).print(table)
+    gates = ", ".join(available_gates())
+    sys.stdout.write(f"gates: {gates}\n")
+
+
+def _register_subcommands() -> None:
+    from kavi_hooks import ledger_cli, skills_cli
+
+    ledger_cli.register(app)
+    skills_cli.register(app)
+    try:
+        from kavi_hooks import init_cli
+    except ImportError:
+        return
+    init_cli.register(app)
+
+
+_register_subcommands()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: every error becomes one line on stderr and an exit code, never a traceback."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        result = app(args=args, prog_name="kavi", standalone_mode=False)
+    except click.exceptions.Exit as exit_:
+        return int(exit_.exit_code)
+    except click.exceptions.Abort:
+        typer.echo("kavi: aborted", err=True)
+        return 1
+    except click.ClickException as err:
+        err.show()
+        return EXIT_USAGE
+    except KaviError as err:
+        typer.echo(f"kavi: error: {err}", err=True)
+        return err.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:  # the last line of defence: still no traceback
+        typer.echo(f"kavi: internal error: {type(err).__name__}: {err}", err=True)
+        return EXIT_INTERNAL
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
