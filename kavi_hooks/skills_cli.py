@@ -21,7 +21,7 @@ from kavi_skills.capabilities import terminal_confirm
 from kavi_skills.chain import ChainSpec, run_chain
 from kavi_skills.errors import SkillInputError
 from kavi_skills.executor import Execution, describe_validation, execution_log, run_skill
-from kavi_skills.loader import load_trusted_registry, trust_state
+from kavi_skills.loader import load_trusted_registry, registry_path, trust_state
 from kavi_skills.replay import replay
 from kavi_skills.session import build_session, render_tree, session_json
 
@@ -87,9 +87,10 @@ def skills(
 
     def body() -> int:
         loaded = _config(config)
-        registry = load_trusted_registry(loaded)
+        # No registry means no trusted skill: an empty list, not an error.
+        entries = load_trusted_registry(loaded).skills if registry_path(loaded).exists() else {}
         rows = []
-        for name, entry in sorted(registry.skills.items()):
+        for name, entry in sorted(entries.items()):
             state, detail = trust_state(entry, loaded.root)
             rows.append(
                 {

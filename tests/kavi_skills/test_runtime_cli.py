@@ -182,3 +182,11 @@ def test_the_real_console_script_runs_refuses_and_never_runs_the_marker(
         assert refused.returncode == 1 and refused.stderr.startswith("kavi: error:")
         assert "Traceback" not in refused.stderr
     assert not marker.exists()
+
+
+def test_skills_without_a_registry_lists_nothing(cli: CliRunner, project: Project) -> None:
+    (project.root / "skills" / "registry.yaml").unlink()
+    code, out, _ = invoke(cli, "skills")
+    assert code == 0 and out.strip() == "no trusted skills"
+    code, _, err = invoke(cli, "run", "echo", "--json", "{}")
+    assert code == 2 and "no skill registry" in err
