@@ -133,9 +133,12 @@ def open_ledger(path: Path, *, create: bool = True) -> Database:
     if not create and not path.is_file():
         raise LedgerError(f"no ledger at {path}; run `kavi doctor --fix` or `kavi reset`")
     path.parent.mkdir(parents=True, exist_ok=True)
+    is_new = not path.exists()
     db: Database | None = None
     try:
         db = connect(path)
+        if is_new:
+            path.chmod(0o600)  # the audit trail is private to its owner
         migrate(db, path)
     except sqlite3.DatabaseError as err:
         if db is not None:
