@@ -11,7 +11,8 @@ MONEY           no     yes   yes      yes
 MESSAGING       no     yes   yes      yes
 ==============  =====  ====  =======  ============
 
-Every skill gets ``vault_dir`` (a path, for reading notes) and the runtime's own LLM client
+Every skill gets ``vault_dir`` (a path, for reading notes) and the runtime's own LLM client,
+built on first use
 (the endpoint is configuration, not the skill's choice). Secrets are only ever the names the
 trusted registry entry declares; a class without secrets that declares some is refused.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 from kavi_gates.config import LoadedConfig
 from kavi_ledger.paths import KaviPaths, resolve_paths
@@ -30,6 +32,9 @@ from kavi_skills.guarded_files import GuardedFiles, roots_for
 from kavi_skills.guarded_http import GuardedHTTP
 from kavi_skills.loader import LoadedSkill
 from kavi_skills.secrets import Redactor, resolve_secrets
+
+if TYPE_CHECKING:
+    from kavi_skills.llm import LLMClient
 
 FILES_CLASSES = frozenset({"FILE_WRITE"})
 HTTP_CLASSES = frozenset({"NETWORK", "MONEY", "MESSAGING"})
@@ -52,13 +57,21 @@ def project_paths(loaded: LoadedConfig) -> KaviPaths:
     return resolve_paths(loaded.config.storage, loaded.root)
 
 
-def _llm() -> object | None:
-    try:
-        from kavi_skills.llm import LLMClient
+class LazyLLM:
+    """Stands in for ``LLMClient`` and builds it on first use: importing ``openai`` costs
+    most of a second, which a skill that never calls the endpoint should not pay."""
 
-        return LLMClient()
-    except Exception:  # no client is better than no run: skills have deterministic fallbacks
-        return None
+    def __init__(self) -> None:
+        self._client: object | None = None
+
+    def __getattr__(self, attribute: str) -> Any:
+        if attribute.startswith("_"):
+            raise AttributeError(attribute)
+        if self._client is None:
+            from kavi_skills.llm import LLMClient
+
+            self._client = LLMClient()
+        return getattr(self._client, attribute)
 
 
 def prepare_context(skill: LoadedSkill, loaded: LoadedConfig, paths: KaviPaths) -> Prepared:
@@ -80,7 +93,7 @@ def prepare_context(skill: LoadedSkill, loaded: LoadedConfig, paths: KaviPaths) 
         vault_dir=paths.vault_dir,
         files=files,
         http=http,
-        llm=_llm(),  # type: ignore[arg-type]  # LLMClient or None
+        llm=cast("LLMClient", LazyLLM()),
         secrets=secrets,
     )
     return Prepared(context, Redactor(secrets.values()))
