@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import pytest
+from llm_server import StandIn, hashed_embedding
 from pydantic import BaseModel
 
 from kavi_gates.errors import ConfigError, KaviError
@@ -18,12 +17,6 @@ from kavi_skills.llm import (
     LLMUnavailable,
     bound_prompt,
 )
-
-# The loopback stand-in and its fixtures live in tests/llm_server.py (shared with tests/skills/).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-pytest_plugins = ["llm_server"]
-pytest.register_assert_rewrite("llm_server")
-from llm_server import StandIn, hashed_embedding  # noqa: E402
 
 
 class Summary(BaseModel):

@@ -13,6 +13,7 @@ for _root in (Path(__file__).resolve().parents[1], Path(__file__).resolve().pare
     if str(_root) not in sys.path:
         sys.path.insert(0, str(_root))
 
+pytest.register_assert_rewrite("llm_server")
 from llm_server import (  # noqa: E402
     down_client,
     llm_client,
