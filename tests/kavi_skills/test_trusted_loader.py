@@ -111,3 +111,27 @@ def test_trust_state_reports_ok_drifted_and_missing(project: Project) -> None:
     assert trust_state(registry.skills["echo"], project.root)[0] == "drifted"
     (project.root / "skills" / "_util.py").unlink()
     assert trust_state(registry.skills["shout"], project.root)[0] == "missing"
+
+
+def test_relative_imports_of_pinned_helpers_get_the_verified_bytes(project: Project) -> None:
+    path = project.root / "skills" / "shout.py"
+    path.write_text(path.read_text().replace("from skills._util import", "from ._util import"))
+    project.pin()
+    assert run_skill("shout", {"text": "r"}, project.config()).record.output_json == {"text": "R!"}
+
+
+def test_a_pinned_module_that_raises_at_import_is_a_clean_refusal(project: Project) -> None:
+    project.append("skills/echo.py", "raise SystemExit(7)")
+    project.pin()
+    with pytest.raises(TrustError, match=r"importing skills/echo\.py failed: SystemExit: 7"):
+        load_trusted_skill("echo", project.config())
+
+
+def test_a_skill_calling_sys_exit_at_run_time_is_a_failure_record(project: Project) -> None:
+    path = project.root / "skills" / "echo.py"
+    path.write_text(
+        path.read_text().replace('raise RuntimeError("asked to fail")', "raise SystemExit(3)")
+    )
+    project.pin()
+    result = run_skill("echo", {"text": "boom"}, project.config())
+    assert not result.record.success and result.record.error == "SystemExit: 3"
