@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
-# tests/ holds the shared stand-in; the repo root holds the governed ``skills`` package.
-for _root in (Path(__file__).resolve().parents[1], Path(__file__).resolve().parents[2]):
-    if str(_root) not in sys.path:
-        sys.path.insert(0, str(_root))
+# The repo root holds the governed ``skills``; tests/ holds the shared stand-in. tests/ goes
+# last so its packages (tests/kavi_gates, tests/skills) never shadow the real ones.
+_REPO, _TESTS = Path(__file__).resolve().parents[2], Path(__file__).resolve().parents[1]
+if str(_REPO) not in sys.path:
+    sys.path.insert(0, str(_REPO))
+if str(_TESTS) not in sys.path:
+    sys.path.append(str(_TESTS))
 
 pytest.register_assert_rewrite("llm_server")
 from llm_server import (  # noqa: E402
