@@ -43,16 +43,26 @@ class ImportGraph:
         return found if found is not None and found.is_file() else None
 
     def modules_in(self, package: str) -> list[str]:
-        """Every module of a package (or the single module) under root, sorted."""
+        """Every module of a package (or the single module) under root, sorted.
+
+        Like import-linter, a regular package's modules are those reached through
+        directories holding ``__init__.py``: a data directory inside a package (example
+        files shipped as package data) is not part of its import graph.
+        """
         found = resolve_module(package, self.root)
         if found is None:
             return []
         if found.is_file() and found.name != "__init__.py":
             return [package]
         directory = found if found.is_dir() else found.parent
+        regular = found.is_file()
         names: list[str] = []
         for dirpath, dirnames, filenames in os.walk(directory):
-            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and d.isidentifier())
+            dirnames[:] = sorted(
+                d for d in dirnames
+                if d not in SKIP_DIRS and d.isidentifier()
+                and (not regular or Path(dirpath, d, "__init__.py").is_file())
+            )
             names.extend(
                 module_name(Path(dirpath, f), self.root) for f in filenames if f.endswith(".py")
             )

@@ -183,11 +183,15 @@ def check_skill_source(
 
 def check_effects(source: bytes, rel_path: str, declared: str) -> list[Finding]:
     """KAV604 when the policy analysis sees an effect the declared class does not allow."""
-    try:
-        from kavi_gates.policy import observed_effects
+    try:  # imported here: libcst loads only when a skill's effects are actually checked
+        from kavi_gates.policy import UnparsableSource, observed_effects
     except ImportError as err:  # fail closed: without the analysis nothing can be confirmed
         raise InternalError(f"invariants needs kavi_gates.policy.observed_effects: {err}") from err
-    observed = observed_effects(source, rel_path) & CHECKED_EFFECTS
+    try:
+        observed = observed_effects(source, rel_path) & CHECKED_EFFECTS
+    except UnparsableSource as err:
+        return [Finding(gate=GATE, rule="KAV604", path=rel_path,
+                        message=f"side effects cannot be determined: {err}")]
     extra = sorted(observed - ALLOWED_EFFECTS[declared])
     if not extra:
         return []
