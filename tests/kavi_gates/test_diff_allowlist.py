@@ -5,11 +5,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pluggy
 import pytest
 
-import kavi_gates.diff_allowlist
-from kavi_gates import hookspecs
 from kavi_gates.changes import Change
 from kavi_gates.config import DiffAllowlistConfig, KaviConfig, LoadedConfig
 from kavi_gates.diff_allowlist import DiffAllowlistGate, check_changes
@@ -250,12 +247,9 @@ def test_absolute_and_parent_paths_are_kav704(tmp_path: Path) -> None:
 
 
 def test_run_gates_reports_the_diff_allowlist_failure(repo: Path) -> None:
-    pm = pluggy.PluginManager("kavi")
-    pm.add_hookspecs(hookspecs)
-    pm.register(kavi_gates.diff_allowlist)
     write(repo, "evil.py")
     loaded = LoadedConfig(config=KaviConfig(), root=repo, source="test")
-    report = run_gates(loaded, only=["diff-allowlist"], pm=pm)
+    report = run_gates(loaded, only=["diff-allowlist"])
     (result,) = report.results
     assert result.status is Status.FAIL
     assert [(f.rule, f.path) for f in report.findings] == [("KAV701", "evil.py")]

@@ -3,11 +3,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import pluggy
 import pytest
 
-import kavi_gates.invariants
-from kavi_gates import hookspecs
 from kavi_gates.config import Contract, InvariantsConfig, KaviConfig, LoadedConfig
 from kavi_gates.contracts import check_contracts
 from kavi_gates.errors import EXIT_USAGE, ConfigError
@@ -261,12 +258,9 @@ def repo(tmp_path: Path) -> Path:
 
 
 def run_invariants(root: Path, invariants: InvariantsConfig | None = None) -> list[Finding]:
-    pm = pluggy.PluginManager("kavi")
-    pm.add_hookspecs(hookspecs)
-    pm.register(kavi_gates.invariants)
     config = KaviConfig(invariants=invariants or InvariantsConfig())
     report = run_gates(LoadedConfig(config=config, root=root, source="test"),
-                       only=["invariants"], pm=pm)
+                       only=["invariants"])
     (result,) = report.results
     assert result.status in (Status.PASS, Status.FAIL), result.error
     return list(report.findings)
