@@ -20,7 +20,8 @@ from pydantic import BaseModel
 
 from kavi_gates.config import SIDE_EFFECT_CLASSES, LoadedConfig
 from kavi_gates.errors import KaviError
-from kavi_gates.hash_pin import Registry, RegistryEntry, load_registry, read_pinned, sha256_bytes
+from kavi_gates.hash_pin import Registry, RegistryEntry, load_registry, read_pinned, verify_pins
+from kavi_gates.models import Severity
 from kavi_skills.base import BaseSkill
 from kavi_skills.errors import TrustError, UnknownSkillError
 from kavi_skills.verified_import import (
@@ -82,19 +83,17 @@ def entry_for(registry: Registry, name: str) -> RegistryEntry:
 
 
 def trust_state(entry: RegistryEntry, root: Path) -> tuple[TrustState, str]:
-    """``ok``, ``drifted`` (a file's bytes changed) or ``missing`` (a pinned file is gone)."""
-    for rel_path, expected in sorted(entry.pins.items()):
-        path = root / rel_path
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            return "missing", f"{rel_path}: pinned file is missing"
-        except OSError as err:
-            return "missing", f"{rel_path}: cannot read pinned file: {err.strerror}"
-        actual = sha256_bytes(data)
-        if actual != expected:
-            return "drifted", f"{rel_path}: expected {expected}, found {actual}"
-    return "ok", ""
+    """``ok``, ``missing`` (a pinned file is gone) or ``drifted`` (anything else the hash-pin
+    gate finds: changed bytes, an unpinned local import...), with the first finding's message.
+
+    The gate's own ``verify_pins`` decides, so ``kavi skills`` and ``kavi check`` never disagree.
+    """
+    errors = [f for f in verify_pins(entry, root) if f.severity == Severity.ERROR]
+    if not errors:
+        return "ok", ""
+    missing = [f for f in errors if f.rule == "KAV802"]
+    first = (missing or errors)[0]
+    return ("missing" if missing else "drifted"), f"{first.path}: {first.message}"
 
 
 def _check_entry(name: str, entry: RegistryEntry) -> tuple[str, str]:

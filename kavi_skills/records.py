@@ -37,7 +37,8 @@ def new_execution_id() -> str:
 class ExecutionRecord(BaseModel):
     """One execution of one skill: what ran (by hash), on what, with what result."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Unknown keys are ignored, so a reader tolerates records a newer writer added fields to.
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     v: Literal[1] = 1
     execution_id: str = Field(default_factory=new_execution_id)
