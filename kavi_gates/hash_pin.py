@@ -165,12 +165,13 @@ class HashPinGate:
     def check(self, context: GateContext) -> GateOutcome:
         root = context.root
         registry_path = root / context.config.hash_pin.registry
-        skills = [r for r in map(context.rel, context.files) if is_skill_module(r)]
+        governed = [context.rel(f) for f in context.files]
+        skills = [r for r in governed if is_skill_module(r)]
         if not skills and not registry_path.exists():
             return GateOutcome(findings=[], notes=[f"no registry at {registry_path} and no skills"])
         registry = load_registry(registry_path)
         current = context.loaded.policy_digest()
-        named = set(skills) if context.explicit_paths else None
+        named = set(governed) if context.explicit_paths else None  # helpers named count too
         findings: list[Finding] = []
         checked: list[str] = []
         for entry in registry.skills.values():

@@ -220,6 +220,13 @@ def test_save_registry_round_trips_with_the_class_key(repo: Path) -> None:
     assert [p.name for p in (repo / "skills").iterdir() if p.name.endswith(".tmp")] == []
 
 
+def test_named_helper_file_selects_the_entries_that_pin_it(repo: Path) -> None:
+    write(repo, "skills/_vault.py", "VAULT = 'elsewhere/'\n")
+    context = GateContext(loaded=loaded_for(repo), files=(repo / "skills/_vault.py",),
+                          explicit_paths=True)
+    assert rules(HashPinGate().check(context)) == [("KAV801", "skills/_vault.py")]
+
+
 def test_missing_registry_with_governed_skills_is_a_config_error(repo: Path) -> None:
     (repo / REGISTRY).unlink()
     with pytest.raises(ConfigError, match="registry not found") as caught:
