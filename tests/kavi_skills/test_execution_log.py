@@ -94,3 +94,23 @@ def test_a_failing_skill_becomes_a_failure_record(project: Project) -> None:
 def test_no_log_runs_without_appending(project: Project) -> None:
     assert run_skill("echo", {"text": "hi"}, project.config(), log=False).record.success
     assert not project.log_path.exists()
+
+
+def _append_many(path: str, count: int) -> None:
+    log = ExecutionLog(Path(path))
+    for _ in range(count):
+        log.append(_record(input_json={"text": "y" * 5000}))
+
+
+def test_concurrent_writers_never_interleave_lines(tmp_path: Path) -> None:
+    import multiprocessing
+
+    path = tmp_path / "executions.jsonl"
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_append_many, args=(str(path), 25)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+    contents = ExecutionLog(path).read()
+    assert len(contents.records) == 100 and contents.skipped == 0
