@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
@@ -25,8 +26,24 @@ class GateContext:
     verbose: bool = False
     explicit_paths: bool = False
     """True when the user named paths: whole-repo gates then look only at those."""
-    rules: tuple[type, ...] = field(default=())
-    """Policy rule classes contributed by plugins (filled by the runner)."""
+    rule_loader: Callable[[], tuple[type, ...]] = field(default=lambda: ())
+    """Returns the policy rule classes plugins contribute (loaded on first need)."""
+    rule_sources: tuple[str, ...] = ()
+    """Files of the modules that contribute policy rules (their bytes key the cache)."""
+
+    def policy_rules(self) -> tuple[type, ...]:
+        return self.rule_loader()
+
+    def rules_fingerprint(self) -> str:
+        """sha256 over the code of every rule-contributing module, package and plugin."""
+        digest = hashlib.sha256()
+        for source in sorted(set(self.rule_sources)):
+            digest.update(source.encode())
+            try:
+                digest.update(Path(source).read_bytes())
+            except OSError:
+                digest.update(b"<unreadable>")
+        return digest.hexdigest()
 
     @property
     def config(self) -> KaviConfig:

@@ -39,6 +39,23 @@ def policy_rules(pm: pluggy.PluginManager | None = None) -> tuple[type, ...]:
     return tuple(rules)
 
 
+def rule_sources(pm: pluggy.PluginManager) -> tuple[str, ...]:
+    """Source files whose code decides policy results: the policy package and every module
+    that implements ``kavi_policy_rules``."""
+    import inspect
+
+    import kavi_gates.policy as policy_package
+
+    package_dir = Path(policy_package.__file__).parent
+    files = {str(p) for p in package_dir.rglob("*.py")}
+    for impl in pm.hook.kavi_policy_rules.get_hookimpls():
+        try:
+            files.add(inspect.getfile(impl.function))
+        except (TypeError, OSError):
+            files.add(repr(impl.plugin))
+    return tuple(sorted(files))
+
+
 def _run_one(gate: Gate, context: GateContext, pm: pluggy.PluginManager) -> GateResult:
     pm.hook.kavi_gate_started(gate=gate.id, context=context)
     started = time.perf_counter()
@@ -101,7 +118,8 @@ def run_gates(
         jobs=jobs,
         verbose=verbose,
         explicit_paths=bool(paths),
-        rules=policy_rules(pm),
+        rule_loader=lambda: policy_rules(pm),
+        rule_sources=rule_sources(pm),
     )
     results = tuple(_run_one(gates[g], context, pm) for g in selected)
     return RunReport(root=str(loaded.root), results=results)

@@ -118,24 +118,35 @@ def rules(
     sys.stdout.write(f"gates: {gates}\n")
 
 
-def _register_subcommands() -> None:
+_FAST_COMMANDS = frozenset({"check", "rules"})
+_registered = False
+
+
+def register_subcommands() -> typer.Typer:
+    """Add the ledger, runtime, forge and init commands (heavier imports) to ``app``."""
+    global _registered
+    if _registered:
+        return app
+    _registered = True
     from kavi_hooks import ledger_cli, skills_cli
 
     ledger_cli.register(app)
     skills_cli.register(app)
-    try:
-        from kavi_hooks import init_cli
-    except ImportError:
-        return
-    init_cli.register(app)
-
-
-_register_subcommands()
+    for optional in ("init_cli", "forge_cli"):
+        try:
+            module = __import__(f"kavi_hooks.{optional}", fromlist=["register"])
+        except ImportError:
+            continue
+        module.register(app)
+    return app
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: every error becomes one line on stderr and an exit code, never a traceback."""
     args = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in args if not a.startswith("-")), None)
+    if command not in _FAST_COMMANDS:  # `kavi check` stays fast: no SQLite, no runtime
+        register_subcommands()
     try:
         result = app(args=args, prog_name="kavi", standalone_mode=False)
     except click.exceptions.Exit as exit_:

@@ -65,6 +65,10 @@ def check_source(source: bytes, path: str, policy: PolicyConfig,
     try:
         module = run_deep(lambda: cst.parse_module(source))
     except cst.ParserSyntaxError as err:
+        # CPython's parser locates errors better than libcst's; prefer its position.
+        precise = _syntax_only(source, path)
+        if precise:
+            return precise
         message = str(err.message).splitlines()[0] if err.message else "invalid syntax"
         return [_finding("KAV001", path, err.raw_line, err.raw_column + 1,
                          f"file does not parse: {message}", "syntax")]

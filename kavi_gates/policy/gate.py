@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from kavi_gates.cache import ResultCache, default_cache_dir
 from kavi_gates.config import PolicyConfig, effective_policy
 from kavi_gates.errors import UsageError
 from kavi_gates.gate import GateContext, GateOutcome
 from kavi_gates.models import Finding
-from kavi_gates.policy.rule import Rule
+
+if TYPE_CHECKING:
+    from kavi_gates.policy.rule import Rule
 
 # Below this many files to analyse, a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 24
@@ -35,11 +36,11 @@ class PolicyGate:
     scope: Literal["files", "repo"] = "files"
 
     def check(self, context: GateContext) -> GateOutcome:
-        rules = tuple(r for r in context.rules if isinstance(r, type) and issubclass(r, Rule))
-        self._validate(rules, context)
-        rules_salt = ",".join(sorted(f"{r.__module__}.{r.__qualname__}:{r.id}" for r in rules))
+        # The cache key covers the code of every module that contributes rules (not just a
+        # version number), so editing a rule invalidates results without importing libcst.
         cache = ResultCache(default_cache_dir(context.root, context.config.storage.cache_dir),
-                            "policy-v1", rules_salt)
+                            "policy-v1", context.rules_fingerprint())
+        self._validate(context)
         findings: list[Finding] = []
         jobs: list[tuple[bytes, str, str, tuple[type[Rule], ...]]] = []
         keys: list[str] = []
@@ -59,19 +60,35 @@ class PolicyGate:
             if cached is not None:
                 findings.extend(Finding.model_validate(f) for f in cached)
                 continue
-            jobs.append((source, rel, policy_json, rules))
+            jobs.append((source, rel, policy_json, ()))
             keys.append(key)
+        if jobs:  # only a cache miss pays for libcst and the rule classes
+            rules = self._load_rules(context)
+            jobs = [(source, rel, policy_json, rules) for source, rel, policy_json, _ in jobs]
         for key, result in zip(keys, self._run(jobs, context.jobs), strict=True):
             cache.put(key, result)
             findings.extend(Finding.model_validate(f) for f in result)
         return GateOutcome(findings=findings, checked=checked)
 
     @staticmethod
-    def _validate(rules: Sequence[type[Rule]], context: GateContext) -> None:
-        known = {r.id for r in rules}
-        for rule_id in context.config.policy.unsuppressible:
-            if rule_id not in known:
-                raise UsageError(f"policy.unsuppressible names unknown rule '{rule_id}'")
+    def _load_rules(context: GateContext) -> tuple[type[Rule], ...]:
+        from kavi_gates.policy.rule import Rule
+
+        rules = tuple(r for r in context.policy_rules()
+                      if isinstance(r, type) and issubclass(r, Rule))
+        if not rules:
+            raise UsageError("no policy rules are registered (a broken plugin setup)")
+        return rules
+
+    def _validate(self, context: GateContext) -> None:
+        wanted = set(context.config.policy.unsuppressible)
+        for override in context.config.overrides:
+            wanted.update(override.policy.get("unsuppressible", ()))
+        if not wanted:
+            return
+        known = {r.id for r in self._load_rules(context)}
+        for rule_id in sorted(wanted - known):
+            raise UsageError(f"policy.unsuppressible names unknown rule '{rule_id}'")
 
     @staticmethod
     def _run(jobs: list[tuple[bytes, str, str, tuple[type[Rule], ...]]],

@@ -6,9 +6,12 @@ from collections.abc import Sequence
 
 from kavi_gates import hookimpl
 from kavi_gates.gate import Gate
+from typing import TYPE_CHECKING
+
 from kavi_gates.policy.gate import PolicyGate
-from kavi_gates.policy.rule import Rule
-from kavi_gates.policy.rules import BUILTIN_RULES
+
+if TYPE_CHECKING:
+    from kavi_gates.policy.rule import Rule
 
 
 @hookimpl
@@ -18,4 +21,6 @@ def kavi_gates() -> Sequence[Gate]:
 
 @hookimpl
 def kavi_policy_rules() -> Sequence[type[Rule]]:
+    from kavi_gates.policy.rules import BUILTIN_RULES  # imports libcst: only when needed
+
     return BUILTIN_RULES

@@ -1,0 +1,96 @@
+"""Config discovery and validation: unknown keys are errors that name the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kavi_gates.config import effective_policy, load_config, policy_digest
+from kavi_gates.errors import ConfigError
+
+
+def test_no_config_means_embedded_default(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    loaded = load_config(start=tmp_path)
+    assert loaded.source == "<embedded default>"
+    assert loaded.config.policy.forbidden_imports == ("subprocess", "pty", "paramiko")
+    assert loaded.root == tmp_path
+
+
+def test_kavi_yaml_wins_over_pyproject(tmp_path: Path) -> None:
+    (tmp_path / "kavi.yaml").write_text("policy:\n  network: allow\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.kavi.policy]\nnetwork = 'deny'\n")
+    assert load_config(start=tmp_path).config.policy.network == "allow"
+
+
+def test_pyproject_tool_kavi_is_read_from_a_subdirectory(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.kavi]\ninclude = ['src/**/*.py']\n")
+    sub = tmp_path / "src" / "pkg"
+    sub.mkdir(parents=True)
+    loaded = load_config(start=sub)
+    assert loaded.config.include == ("src/**/*.py",)
+    assert loaded.root == tmp_path
+
+
+def test_unknown_top_level_key_is_named(tmp_path: Path) -> None:
+    (tmp_path / "kavi.yaml").write_text("polcy: {}\n")
+    with pytest.raises(ConfigError, match="unknown config key 'polcy'"):
+        load_config(start=tmp_path)
+
+
+def test_unknown_nested_key_is_named_with_its_path(tmp_path: Path) -> None:
+    (tmp_path / "kavi.yaml").write_text("policy:\n  forbid_dynamic_eval: true\n")
+    with pytest.raises(ConfigError, match="policy.forbid_dynamic_eval"):
+        load_config(start=tmp_path)
+
+
+def test_bad_value_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "kavi.yaml").write_text("policy:\n  network: maybe\n")
+    with pytest.raises(ConfigError, match="policy.network"):
+        load_config(start=tmp_path)
+
+
+def test_unknown_key_inside_an_override_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "kavi.yaml").write_text(
+        "overrides:\n  - paths: ['tests/**']\n    policy: {allowed_paths: [tmp/]}\n")
+    with pytest.raises(ConfigError, match="allowed_paths"):
+        load_config(start=tmp_path)
+
+
+def test_invalid_yaml_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "kavi.yaml").write_text("policy: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid"):
+        load_config(start=tmp_path)
+
+
+def test_explicit_missing_config_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_explicit_toml_config_file(tmp_path: Path) -> None:
+    cfg = tmp_path / "policy.toml"
+    cfg.write_text("[policy]\nprocess = 'allow'\n")
+    assert load_config(cfg).config.policy.process == "allow"
+
+
+def test_overrides_apply_per_path_in_order(tmp_path: Path) -> None:
+    (tmp_path / "kavi.yaml").write_text(
+        "overrides:\n"
+        "  - paths: ['tests/**']\n    policy: {allowed_write_paths: [tmp/]}\n"
+        "  - paths: ['tests/net/**']\n    policy: {network: allow}\n")
+    config = load_config(start=tmp_path).config
+    assert effective_policy(config, "skills/a.py").allowed_write_paths == ("vault_out/",
+                                                                           "artifacts_out/")
+    assert effective_policy(config, "tests/a.py").allowed_write_paths == ("tmp/",)
+    net = effective_policy(config, "tests/net/a.py")
+    assert net.network == "allow" and net.allowed_write_paths == ("tmp/",)
+
+
+def test_policy_digest_changes_with_the_policy(tmp_path: Path) -> None:
+    (tmp_path / "kavi.yaml").write_text("policy: {network: deny}\n")
+    first = policy_digest(load_config(start=tmp_path).config)
+    (tmp_path / "kavi.yaml").write_text("policy: {network: allow}\n")
+    assert policy_digest(load_config(start=tmp_path).config) != first
+    assert first.startswith("sha256:")
