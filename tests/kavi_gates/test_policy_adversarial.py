@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (fullwidth identifiers are the point of the NFKC cases)
 """Adversarial corpus for the policy gate: evasions it must catch, look-alikes it must pass.
 
 Every case runs through ``check_source`` with the project's default policy (the same as this
@@ -430,7 +431,8 @@ BENIGN: list[str] = [
     "import http\ncode = http.HTTPStatus.OK\n",
     "import asyncio\nasyncio.run(asyncio.sleep(0))\n",
     "from concurrent.futures import ThreadPoolExecutor\n",
-    "import os\np = os.path.join('a', 'b')\nprint(os.getcwd(), os.listdir('.'), os.environ.get('HOME'))\n",
+    "import os\np = os.path.join('a', 'b')\n"
+    "print(os.getcwd(), os.listdir('.'), os.environ.get('HOME'))\n",
     "import os\nos.getpid()\n",
     "import os\nos.path.exists('/etc/x')\n",
     "import sys\nprint(sys.argv, sys.version)\n",
@@ -579,7 +581,8 @@ MISSED = [
         "typing.get_type_hints(f)\n", "KAV401", "get_type_hints evals string annotations"),
     _xf("import inspect\ndef f(x: \"1\"):\n    pass\ninspect.get_annotations(f, eval_str=True)\n",
         "KAV401", "get_annotations(eval_str=True) evals strings"),
-    _xf("import timeit\ntimeit.timeit('1', number=1)\n", "KAV401", "timeit compiles and runs strings"),
+    _xf("import timeit\ntimeit.timeit('1', number=1)\n", "KAV401",
+        "timeit compiles and runs strings"),
     _xf("import cProfile\ncProfile.run('1')\n", "KAV401", "cProfile.run execs a string"),
     _xf("import profile\nprofile.run('1')\n", "KAV401", "profile.run execs a string"),
     _xf("import pdb\npdb.run('1')\n", "KAV401", "pdb.run execs a string"),
