@@ -132,7 +132,9 @@ def validate_config(data: Any, source: str) -> KaviConfig:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+        raise ConfigError(
+            f"{source}: expected a mapping at the top level, got {type(data).__name__}"
+        )
     try:
         return KaviConfig.model_validate(data)
     except ValidationError as err:
@@ -155,7 +157,9 @@ def _read_config_file(path: Path) -> Any:
         return yaml.safe_load(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as err:
         detail = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {detail}") from None
+        raise ConfigError(
+            f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {detail}"
+        ) from None
 
 
 def find_project_root(start: Path) -> Path:

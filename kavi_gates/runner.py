@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pluggy
 
@@ -14,6 +15,9 @@ from kavi_gates.gate import Gate, GateContext
 from kavi_gates.models import Finding, GateResult, RunReport, Severity, Status
 from kavi_gates.plugins import default_plugin_manager
 from kavi_gates.targets import collect_targets
+
+if TYPE_CHECKING:
+    from kavi_gates.policy.rule import Rule
 
 
 def available_gates(pm: pluggy.PluginManager | None = None) -> dict[str, Gate]:
@@ -31,9 +35,10 @@ def available_gates(pm: pluggy.PluginManager | None = None) -> dict[str, Gate]:
     return gates
 
 
-def policy_rules(pm: pluggy.PluginManager | None = None) -> tuple[type, ...]:
+def policy_rules(pm: pluggy.PluginManager | None = None) -> tuple[type[Rule], ...]:
+    """Every policy rule class plugins contribute (importing this loads libcst)."""
     pm = pm or default_plugin_manager()
-    rules: list[type] = []
+    rules: list[type[Rule]] = []
     for contributed in reversed(pm.hook.kavi_policy_rules()):
         rules.extend(contributed)
     return tuple(rules)
@@ -64,8 +69,12 @@ def _run_one(gate: Gate, context: GateContext, pm: pluggy.PluginManager) -> Gate
     except KaviError:
         raise  # configuration and usage problems end the run with their own exit code
     except RecursionError:
-        result = GateResult(gate=gate.id, status=Status.ERROR, error="RecursionError",
-                            duration=time.perf_counter() - started)
+        result = GateResult(
+            gate=gate.id,
+            status=Status.ERROR,
+            error="RecursionError",
+            duration=time.perf_counter() - started,
+        )
     except Exception as err:  # a crashing gate is an error, never a pass
         result = GateResult(
             gate=gate.id,
@@ -75,8 +84,10 @@ def _run_one(gate: Gate, context: GateContext, pm: pluggy.PluginManager) -> Gate
         )
     else:
         findings = tuple(
-            sorted((f if f.fingerprint else f.with_fingerprint() for f in outcome.findings),
-                   key=Finding.sort_key)
+            sorted(
+                (f if f.fingerprint else f.with_fingerprint() for f in outcome.findings),
+                key=Finding.sort_key,
+            )
         )
         failed = any(f.severity is Severity.ERROR for f in findings)
         result = GateResult(

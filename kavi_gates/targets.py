@@ -12,8 +12,23 @@ from kavi_gates.config import KaviConfig
 from kavi_gates.errors import UsageError
 
 # Never descend into these while walking a directory (still checked when named explicitly).
-SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "__pycache__", ".tox", ".nox",
-                       ".mypy_cache", ".ruff_cache", ".pytest_cache", "node_modules", ".eggs"})
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        "__pycache__",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        "node_modules",
+        ".eggs",
+    }
+)
 
 
 @lru_cache(maxsize=512)
@@ -59,11 +74,17 @@ def match_glob(rel_path: str, pattern: str) -> bool:
 
 
 def relpath(path: Path, root: Path) -> str:
-    """The '/'-separated path relative to root, or the absolute path if outside it."""
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.resolve().as_posix()
+    """The '/'-separated path relative to root, or the absolute path if outside it.
+
+    Symlinks are not followed: a link at ``skills/x.py`` is governed as ``skills/x.py``.
+    """
+    absolute = Path(os.path.abspath(path))
+    for base in (Path(os.path.abspath(root)), root.resolve()):
+        try:
+            return absolute.relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return absolute.as_posix()
 
 
 def is_governed(rel_path: str, config: KaviConfig) -> bool:

@@ -47,43 +47,78 @@ def _write_output(text: str, output: Path | None) -> None:
 
 @app.command()
 def check(
-    paths: Annotated[list[Path] | None, typer.Argument(
-        help="Files or directories (default: the project root). Named files are always "
-             "checked; directories are walked with include/exclude.", show_default=False)] = None,
-    gate: Annotated[list[str] | None, typer.Option(
-        "--gate", "-g", help="Run only this gate (repeatable): policy, invariants, "
-                             "diff-allowlist, hash-pin.")] = None,
-    base: Annotated[str | None, typer.Option(
-        help="diff-allowlist base: a git ref (CI), default the staged changes; "
-             "'dir:PATH' compares against a directory baseline.")] = None,
-    config: Annotated[Path | None, typer.Option(
-        "--config", "-c", help="Config file (YAML or TOML). Default: kavi.yaml, then "
-                               "[tool.kavi] in pyproject.toml, then the embedded default.")] = None,
-    output_format: Annotated[str, typer.Option(
-        "--format", "-f", help="text, json, sarif or github.")] = "text",
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write the report to this file instead of stdout.")] = None,
-    no_cache: Annotated[bool, typer.Option(
-        "--no-cache", help="Re-analyse every file (ignore the result cache).")] = False,
-    jobs: Annotated[int | None, typer.Option(
-        "--jobs", "-j", min=1, help="Worker processes (default: CPU count).")] = None,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Files or directories (default: the project root). Named files are always "
+            "checked; directories are walked with include/exclude.",
+            show_default=False,
+        ),
+    ] = None,
+    gate: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--gate",
+            "-g",
+            help="Run only this gate (repeatable): policy, invariants, diff-allowlist, hash-pin.",
+        ),
+    ] = None,
+    base: Annotated[
+        str | None,
+        typer.Option(
+            help="diff-allowlist base: a git ref (CI), default the staged changes; "
+            "'dir:PATH' compares against a directory baseline."
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Config file (YAML or TOML). Default: kavi.yaml, then "
+            "[tool.kavi] in pyproject.toml, then the embedded default.",
+        ),
+    ] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", "-f", help="text, json, sarif or github.")
+    ] = "text",
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the report to this file instead of stdout."),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Re-analyse every file (ignore the result cache).")
+    ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="Worker processes (default: CPU count)."),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show gate notes.")] = False,
-    example: Annotated[bool, typer.Option(
-        "--example", help="Check Kavi's bundled example skills with the embedded default "
-                          "policy (a demo of what the gates catch).")] = False,
+    example: Annotated[
+        bool,
+        typer.Option(
+            "--example",
+            help="Check Kavi's bundled example skills with the embedded default "
+            "policy (a demo of what the gates catch).",
+        ),
+    ] = False,
 ) -> None:
     """Run the gates and report findings (exit 0 clean, 1 findings, 2 usage, 3 internal)."""
     if output_format not in FORMATS:
         raise UsageError(f"unknown --format {output_format!r} (choose: {', '.join(FORMATS)})")
     if example:
-        loaded = LoadedConfig(config=load_config(start=EXAMPLE_DIR).config, root=EXAMPLE_DIR,
-                              source="<embedded default>")
+        loaded = LoadedConfig(
+            config=load_config(start=EXAMPLE_DIR).config,
+            root=EXAMPLE_DIR,
+            source="<embedded default>",
+        )
         paths = [EXAMPLE_DIR / "skills"]
         gate = gate or ["policy"]
     else:
         loaded = load_config(config)
-    report = run_gates(loaded, paths, gate, base=base, use_cache=not no_cache, jobs=jobs,
-                       verbose=verbose)
+    report = run_gates(
+        loaded, paths, gate, base=base, use_cache=not no_cache, jobs=jobs, verbose=verbose
+    )
     if output_format == "text":
         text = render_text(report, verbose=verbose)
     else:
@@ -99,8 +134,16 @@ def rules(
     """List every policy rule with its id, category and documentation."""
     found = sorted(policy_rules(), key=lambda r: r.id)
     if output_format == "json":
-        payload = [{"id": r.id, "category": r.category, "summary": r.MESSAGE,
-                    "unsuppressible": bool(r.UNSUPPRESSIBLE), "doc": r.doc()} for r in found]
+        payload = [
+            {
+                "id": r.id,
+                "category": r.category,
+                "summary": r.MESSAGE,
+                "unsuppressible": bool(r.UNSUPPRESSIBLE),
+                "doc": r.doc(),
+            }
+            for r in found
+        ]
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return
     if output_format != "text":

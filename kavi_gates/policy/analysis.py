@@ -13,13 +13,34 @@ from functools import cached_property
 
 import libcst as cst
 
-from kavi_gates.policy.scopes import BUILTIN_NAMES, Binding, Scope, ScopeKind
+from kavi_gates.policy.scopes import BUILTIN_NAMES, Binding, Scope, ScopeKind, ident
 
 # Fields that never hold code worth walking (whitespace, punctuation, comments).
-_SKIP_FIELD_PREFIXES = ("whitespace", "lpar", "rpar", "comma", "semicolon", "leading_lines",
-                        "lines_after_decorators", "header", "footer", "equal", "colon", "dot",
-                        "lbracket", "rbracket", "lbrace", "rbrace", "operator", "indent",
-                        "newline", "trailing_whitespace", "asynchronous", "star", "default_indent")
+_SKIP_FIELD_PREFIXES = (
+    "whitespace",
+    "lpar",
+    "rpar",
+    "comma",
+    "semicolon",
+    "leading_lines",
+    "lines_after_decorators",
+    "header",
+    "footer",
+    "equal",
+    "colon",
+    "dot",
+    "lbracket",
+    "rbracket",
+    "lbrace",
+    "rbrace",
+    "operator",
+    "indent",
+    "newline",
+    "trailing_whitespace",
+    "asynchronous",
+    "star",
+    "default_indent",
+)
 _FIELDS: dict[type, tuple[str, ...]] = {}
 _COMPOUND = (cst.If, cst.Try, cst.TryStar, cst.For, cst.While, cst.With, cst.Match)
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
@@ -41,11 +62,11 @@ def dotted_name(node: cst.CSTNode | None) -> str | None:
     """``a.b.c`` for a Name/Attribute chain, else None."""
     parts: list[str] = []
     while isinstance(node, cst.Attribute):
-        parts.append(node.attr.value)
+        parts.append(ident(node.attr.value))
         node = node.value
     if not isinstance(node, cst.Name):
         return None
-    parts.append(node.value)
+    parts.append(ident(node.value))
     return ".".join(reversed(parts))
 
 
@@ -54,9 +75,10 @@ def literal_string(node: cst.CSTNode | None) -> str | None:
     if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
         value = node.evaluated_value
         return value if isinstance(value, str) else None
-    if isinstance(node, cst.FormattedString):
-        if all(isinstance(p, cst.FormattedStringText) for p in node.parts):
-            return "".join(p.value for p in node.parts if isinstance(p, cst.FormattedStringText))
+    if isinstance(node, cst.FormattedString) and all(
+        isinstance(p, cst.FormattedStringText) for p in node.parts
+    ):
+        return "".join(p.value for p in node.parts if isinstance(p, cst.FormattedStringText))
     return None
 
 
@@ -100,7 +122,11 @@ class ModuleFacts:
     calls: list[Site] = field(default_factory=list)
     subscripts: list[Site] = field(default_factory=list)
     attributes: list[tuple[cst.Attribute, str]] = field(default_factory=list)
+    assigned_attributes: list[Site] = field(default_factory=list)
+    """``x.y = ...`` targets (monkeypatching a module is a finding)."""
     star_modules: list[str] = field(default_factory=list)
+    tracked_values: set[int] = field(default_factory=set)
+    """Bare names whose use the scope model follows (``m = os``): not escapes."""
 
     # -- resolution ---------------------------------------------------------------------
     def resolve_name(self, name: str, scope: Scope, order: int) -> frozenset[str]:
@@ -118,9 +144,10 @@ class ModuleFacts:
         out: set[str] = set()
         for binding in owner.bindings[name]:
             out |= self._resolve_binding(binding, owner, seen)
-        if owner.kind != "function" and not self._shadowed(owner, name, scope, order):
+        if owner.kind != "function":
+            # A star import anywhere in the module may rebind the name.
             out |= {f"{m}.{name}" for m in self.star_modules}
-            if name in BUILTIN_NAMES:
+            if name in BUILTIN_NAMES and not self._shadowed(owner, name, scope, order):
                 out.add(f"builtins.{name}")
         return out
 
@@ -142,7 +169,10 @@ class ModuleFacts:
     @staticmethod
     def _shadowed(owner: Scope, name: str, scope: Scope, order: int) -> bool:
         """Is the owner's binding certainly in place when this reference runs?"""
-        unconditional = [b for b in owner.bindings[name] if not b.conditional]
+        bindings = owner.bindings[name]
+        if any(b.kind == "del" for b in bindings):
+            return False  # `del name` brings the builtin back
+        unconditional = [b for b in bindings if not b.conditional]
         if owner is scope:
             return any(b.order < order for b in unconditional)
         return bool(unconditional)  # used from a nested function: runs after module load
@@ -161,23 +191,37 @@ class ModuleFacts:
         """Every qualified name an expression may denote (empty when unknown)."""
         return frozenset(self._resolve_expr(expr, scope, order, set()))
 
-    def _resolve_expr(self, expr: cst.CSTNode, scope: Scope, order: int, seen: set[int]) -> set[str]:
+    def _resolve_expr(
+        self, expr: cst.CSTNode, scope: Scope, order: int, seen: set[int]
+    ) -> set[str]:
         attrs: list[str] = []
         while isinstance(expr, cst.Attribute):
-            attrs.append(expr.attr.value)
+            attrs.append(ident(expr.attr.value))
             expr = expr.value
         suffix = "".join("." + a for a in reversed(attrs))
         if isinstance(expr, cst.Name):
-            bases = self._resolve_name(expr.value, scope, order, seen)
+            bases = self._resolve_name(ident(expr.value), scope, order, seen)
         elif isinstance(expr, cst.Call):
             bases = self._resolve_call_value(expr, scope, order, seen)
         elif isinstance(expr, cst.Subscript):
             bases = self._resolve_subscript_value(expr, scope, order, seen)
+        elif isinstance(expr, cst.NamedExpr):
+            bases = self._resolve_expr(expr.value, scope, order, seen)
+        elif isinstance(expr, cst.IfExp):
+            bases = self._resolve_expr(expr.body, scope, order, seen) | self._resolve_expr(
+                expr.orelse, scope, order, seen
+            )
+        elif isinstance(expr, cst.BooleanOperation):
+            bases = self._resolve_expr(expr.left, scope, order, seen) | self._resolve_expr(
+                expr.right, scope, order, seen
+            )
         else:
             return set()
         return {b + suffix for b in bases}
 
-    def _resolve_call_value(self, call: cst.Call, scope: Scope, order: int, seen: set[int]) -> set[str]:
+    def _resolve_call_value(
+        self, call: cst.Call, scope: Scope, order: int, seen: set[int]
+    ) -> set[str]:
         """What a call returns, when it returns a module or an attribute of one."""
         funcs = self._resolve_expr(call.func, scope, order, seen)
         args = call.args
@@ -187,16 +231,22 @@ class ModuleFacts:
             out |= {first.split(".")[0], first}
         if first and "importlib.import_module" in funcs:
             out.add(first)
+        if first and funcs & {"sys.modules.get", "sys.modules.pop", "sys.modules.setdefault"}:
+            out.add(first)
         if len(args) >= 2 and "builtins.getattr" in funcs:
             name = literal_string(args[1].value)
             if name is not None:
-                out |= {q + "." + name for q in self._resolve_expr(args[0].value, scope, order, seen)}
+                out |= {
+                    q + "." + name for q in self._resolve_expr(args[0].value, scope, order, seen)
+                }
         # operator.attrgetter("system")(os)
         if isinstance(call.func, cst.Call) and args:
             inner = self._resolve_expr(call.func.func, scope, order, seen)
             name = literal_string(call.func.args[0].value) if call.func.args else None
             if name and "operator.attrgetter" in inner:
-                out |= {q + "." + name for q in self._resolve_expr(args[0].value, scope, order, seen)}
+                out |= {
+                    q + "." + name for q in self._resolve_expr(args[0].value, scope, order, seen)
+                }
         return out
 
     def _resolve_subscript_value(
@@ -215,7 +265,9 @@ class ModuleFacts:
 
     def ref_qualnames(self, ref: Ref) -> frozenset[str]:
         suffix = "".join("." + a for a in ref.attrs)
-        return frozenset(b + suffix for b in self._resolve_expr(ref.base, ref.scope, ref.order, set()))
+        return frozenset(
+            b + suffix for b in self._resolve_expr(ref.base, ref.scope, ref.order, set())
+        )
 
     @cached_property
     def resolved_calls(self) -> list[tuple[Site, frozenset[str], frozenset[str]]]:
@@ -230,11 +282,20 @@ class ModuleFacts:
         return out
 
     @cached_property
+    def called_ids(self) -> frozenset[int]:
+        """ids of expressions that are called (``f`` in ``f(x)``)."""
+        return frozenset(id(site.node.func) for site in self.calls)  # type: ignore[attr-defined]
+
+    @cached_property
     def resolved_refs(self) -> list[tuple[Ref, frozenset[str]]]:
         return [(ref, self.ref_qualnames(ref)) for ref in self.refs]
 
-    def module_constant(self, name: str) -> cst.BaseExpression | None:
-        """The value of a module-level name bound exactly once, by a plain assignment."""
+    def module_constant(self, name: str, scope: Scope | None = None) -> cst.BaseExpression | None:
+        """The value of a module-level name bound exactly once, by a plain assignment, when
+        ``name`` as seen from ``scope`` really is that module-level name."""
+        name = ident(name)
+        if scope is not None and self._owner(name, scope) is not self.root:
+            return None
         bindings = self.root.bindings.get(name, [])
         if len(bindings) == 1 and bindings[0].kind == "alias" and not bindings[0].conditional:
             return bindings[0].alias
@@ -266,14 +327,27 @@ class _Walker:
         return self.facts
 
     # -- binding helpers -----------------------------------------------------------------
-    def _bind(self, scope: Scope, name: str, cond: bool, kind: str = "local", *,
-              origin: str = "", alias: cst.BaseExpression | None = None,
-              node: cst.CSTNode | None = None) -> None:
-        scope.bind(name, Binding(kind, self.order, cond, origin, alias, node))  # type: ignore[arg-type]
+    def _bind(
+        self,
+        scope: Scope,
+        name: str,
+        cond: bool,
+        kind: str = "local",
+        *,
+        origin: str = "",
+        alias: cst.BaseExpression | None = None,
+        node: cst.CSTNode | None = None,
+    ) -> None:
+        scope.bind(ident(name), Binding(kind, self.order, cond, origin, alias, node))  # type: ignore[arg-type]
 
-    def _bind_target(self, target: cst.CSTNode, scope: Scope, cond: bool,
-                     stack: list[tuple[cst.CSTNode, Scope, bool]],
-                     value: cst.BaseExpression | None = None) -> None:
+    def _bind_target(
+        self,
+        target: cst.CSTNode,
+        scope: Scope,
+        cond: bool,
+        stack: list[tuple[cst.CSTNode, Scope, bool]],
+        value: cst.BaseExpression | None = None,
+    ) -> None:
         if isinstance(target, cst.Name):
             if value is not None:
                 self._bind(scope, target.value, cond, "alias", alias=value)
@@ -285,6 +359,8 @@ class _Walker:
         elif isinstance(target, cst.StarredElement):
             self._bind_target(target.value, scope, cond, stack)
         else:  # attribute or subscript targets are loads of their base
+            if isinstance(target, cst.Attribute):
+                self.facts.assigned_attributes.append(Site(target, scope, self.order))
             stack.append((target, scope, cond))
 
     def _new_scope(self, kind: ScopeKind, parent: Scope) -> Scope:
@@ -314,8 +390,13 @@ class _Walker:
         return loads
 
     # -- the dispatcher --------------------------------------------------------------------
-    def _visit(self, node: cst.CSTNode, scope: Scope, cond: bool,
-               stack: list[tuple[cst.CSTNode, Scope, bool]]) -> None:
+    def _visit(
+        self,
+        node: cst.CSTNode,
+        scope: Scope,
+        cond: bool,
+        stack: list[tuple[cst.CSTNode, Scope, bool]],
+    ) -> None:
         facts = self.facts
         if isinstance(node, cst.BaseStatement | cst.BaseSmallStatement):
             self.order += 1
@@ -326,18 +407,28 @@ class _Walker:
             attrs: list[str] = []
             base: cst.BaseExpression = node
             while isinstance(base, cst.Attribute):
-                attrs.append(base.attr.value)
-                facts.attributes.append((base, base.attr.value))
+                attrs.append(ident(base.attr.value))
+                facts.attributes.append((base, attrs[-1]))
                 base = base.value
             if isinstance(base, cst.Name):
                 facts.refs.append(Ref(node, base, tuple(reversed(attrs)), scope, self.order))
             else:
-                if isinstance(base, cst.Call | cst.Subscript):
+                if isinstance(
+                    base,
+                    cst.Call | cst.Subscript | cst.NamedExpr | cst.IfExp | cst.BooleanOperation,
+                ):
                     facts.refs.append(Ref(node, base, tuple(reversed(attrs)), scope, self.order))
                 stack.append((base, scope, cond))
             return
         if isinstance(node, cst.Call):
             facts.calls.append(Site(node, scope, self.order))
+            if (
+                isinstance(node.func, cst.Name)
+                and node.func.value in ("getattr", "hasattr")
+                and len(node.args) >= 2
+                and literal_string(node.args[1].value) is not None
+            ):
+                facts.tracked_values.add(id(node.args[0].value))
             for arg in reversed(node.args):
                 stack.append((arg.value, scope, cond))
             stack.append((node.func, scope, cond))
@@ -349,7 +440,9 @@ class _Walker:
                 name = dotted_name(alias.name) or ""
                 facts.imports.append(ImportSite(alias, (name,)))
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    self._bind(scope, alias.asname.name.value, cond, "import", origin=name, node=alias)
+                    self._bind(
+                        scope, alias.asname.name.value, cond, "import", origin=name, node=alias
+                    )
                 else:
                     top = name.split(".")[0]
                     self._bind(scope, top, cond, "import", origin=top, node=alias)
@@ -372,15 +465,22 @@ class _Walker:
             return
         elif isinstance(node, cst.Assign):
             value = node.value
+            simple = all(isinstance(t.target, cst.Name) for t in node.targets)
             for target in node.targets:
-                simple = isinstance(target.target, cst.Name)
                 self._bind_target(target.target, scope, cond, stack, value if simple else None)
+            if simple and scope.kind != "class":  # K.o = os is not followed through K
+                facts.tracked_values.add(id(value))
             stack.append((value, scope, cond))
             return
         elif isinstance(node, cst.AnnAssign):
             if isinstance(node.target, cst.Name):
-                self._bind(scope, node.target.value, cond, "alias" if node.value else "local",
-                           alias=node.value)
+                self._bind(
+                    scope,
+                    node.target.value,
+                    cond,
+                    "alias" if node.value else "local",
+                    alias=node.value,
+                )
             else:
                 stack.append((node.target, scope, cond))
             stack.append((node.annotation, scope, cond))
@@ -395,7 +495,7 @@ class _Walker:
             return
         elif isinstance(node, cst.NamedExpr):
             target_scope = scope
-            while target_scope.kind == "class" and target_scope.parent is not None:
+            while target_scope.comprehension and target_scope.parent is not None:
                 target_scope = target_scope.parent
             self._bind_target(node.target, target_scope, cond, stack, node.value)
             stack.append((node.value, scope, cond))
@@ -407,11 +507,22 @@ class _Walker:
         elif isinstance(node, cst.AsName):
             self._bind_target(node.name, scope, True, stack)
             return
+        elif isinstance(node, cst.Del):
+            deleted: list[cst.CSTNode] = [node.target]
+            while deleted:
+                item = deleted.pop()
+                if isinstance(item, cst.Name):
+                    self._bind(scope, item.value, True, "del")
+                elif isinstance(item, cst.Tuple | cst.List):
+                    deleted.extend(e.value for e in item.elements)
+                else:
+                    stack.append((item, scope, cond))
+            return
         elif isinstance(node, cst.Global):
-            scope.declared_global.update(item.name.value for item in node.names)
+            scope.declared_global.update(ident(item.name.value) for item in node.names)
             return
         elif isinstance(node, cst.Nonlocal):
-            scope.declared_nonlocal.update(item.name.value for item in node.names)
+            scope.declared_nonlocal.update(ident(item.name.value) for item in node.names)
             return
         elif isinstance(node, cst.Arg):
             stack.append((node.value, scope, cond))
@@ -430,8 +541,14 @@ class _Walker:
             cond = True
         self._push_children(node, scope, cond, stack)
 
-    def _push_children(self, node: cst.CSTNode, scope: Scope, cond: bool,
-                       stack: list[tuple[cst.CSTNode, Scope, bool]], skip: tuple[str, ...] = ()) -> None:
+    def _push_children(
+        self,
+        node: cst.CSTNode,
+        scope: Scope,
+        cond: bool,
+        stack: list[tuple[cst.CSTNode, Scope, bool]],
+        skip: tuple[str, ...] = (),
+    ) -> None:
         children: list[cst.CSTNode] = []
         for name in _fields(type(node)):
             if name in skip:
@@ -460,9 +577,16 @@ class _Walker:
                 bound = alias.asname.name.value
             self._bind(scope, bound, cond, "import", origin=f"{module}.{name}", node=alias)
 
-    def _visit_definition(self, node: cst.FunctionDef | cst.ClassDef, scope: Scope, cond: bool,
-                          stack: list[tuple[cst.CSTNode, Scope, bool]]) -> None:
-        self._bind(scope, node.name.value, cond)
+    def _visit_definition(
+        self,
+        node: cst.FunctionDef | cst.ClassDef,
+        scope: Scope,
+        cond: bool,
+        stack: list[tuple[cst.CSTNode, Scope, bool]],
+    ) -> None:
+        self._bind(
+            scope, node.name.value, cond, "class" if isinstance(node, cst.ClassDef) else "local"
+        )
         if isinstance(node, cst.FunctionDef):
             inner = self._new_scope("function", scope)
             self._bind_params(node.params, inner)
@@ -479,10 +603,16 @@ class _Walker:
         for decorator in node.decorators:
             stack.append((decorator.decorator, scope, cond))
 
-    def _visit_comprehension(self, node: cst.CSTNode, scope: Scope, cond: bool,
-                             stack: list[tuple[cst.CSTNode, Scope, bool]]) -> None:
+    def _visit_comprehension(
+        self,
+        node: cst.CSTNode,
+        scope: Scope,
+        cond: bool,
+        stack: list[tuple[cst.CSTNode, Scope, bool]],
+    ) -> None:
         assert isinstance(node, _COMPREHENSIONS)
         inner = self._new_scope("function", scope)
+        inner.comprehension = True
         for_in: cst.CompFor | None = node.for_in
         first = True
         while for_in is not None:
@@ -497,7 +627,7 @@ class _Walker:
             stack.append((node.key, inner, False))
             stack.append((node.value, inner, False))
         else:
-            stack.append((node.elt, inner, False))  # type: ignore[attr-defined]
+            stack.append((node.elt, inner, False))
 
 
 def analyze(module: cst.Module) -> ModuleFacts:

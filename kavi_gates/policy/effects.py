@@ -41,18 +41,23 @@ def effects_of(facts: ModuleFacts) -> frozenset[str]:
     if any(True for _ in write_operations(facts)):
         effects.add("FILE_WRITE")
     if any(True for _ in module_hits(facts, NETWORK_MODULES)) or any(
-            True for _ in name_hits(facts, NETWORK_FUNCTIONS)):
+        True for _ in name_hits(facts, NETWORK_FUNCTIONS)
+    ):
         effects.add("NETWORK")
     if any(True for _ in module_hits(facts, PROCESS_MODULES)) or any(
-            True for _ in name_hits(facts, PROCESS_FUNCTIONS)):
+        True for _ in name_hits(facts, PROCESS_FUNCTIONS)
+    ):
         effects.add("PROCESS")
     if any(True for _ in name_hits(facts, DYNAMIC_BUILTINS)) or any(
-            True for _ in module_hits(facts, IMPORT_MACHINERY_MODULES)):
+        True for _ in module_hits(facts, IMPORT_MACHINERY_MODULES)
+    ):
         effects.add("DYNAMIC_EXEC")
     return frozenset(effects)
 
 
-def observed_effects(source: bytes, rel_path: str, policy: PolicyConfig | None = None) -> frozenset[str]:
+def observed_effects(
+    source: bytes, rel_path: str, policy: PolicyConfig | None = None
+) -> frozenset[str]:
     """Side effects the code can be seen to have: a subset of FILE_WRITE, NETWORK, PROCESS,
     DYNAMIC_EXEC. Any write counts here, allowed path or not (the policy gate judges paths);
     so does use of the runtime's ``self.context.files`` / ``self.context.http``."""

@@ -38,8 +38,11 @@ class PolicyGate:
     def check(self, context: GateContext) -> GateOutcome:
         # The cache key covers the code of every module that contributes rules (not just a
         # version number), so editing a rule invalidates results without importing libcst.
-        cache = ResultCache(default_cache_dir(context.root, context.config.storage.cache_dir),
-                            "policy-v1", context.rules_fingerprint())
+        cache = ResultCache(
+            default_cache_dir(context.root, context.config.storage.cache_dir),
+            "policy-v1",
+            context.rules_fingerprint(),
+        )
         self._validate(context)
         findings: list[Finding] = []
         jobs: list[tuple[bytes, str, str, tuple[type[Rule], ...]]] = []
@@ -51,8 +54,16 @@ class PolicyGate:
             try:
                 source = path.read_bytes()
             except OSError as err:
-                findings.append(Finding(gate=self.id, rule="KAV002", path=rel, line=1, col=1,
-                                        message=f"cannot read file: {err.strerror or err}"))
+                findings.append(
+                    Finding(
+                        gate=self.id,
+                        rule="KAV002",
+                        path=rel,
+                        line=1,
+                        col=1,
+                        message=f"cannot read file: {err.strerror or err}",
+                    )
+                )
                 continue
             policy_json = effective_policy(context.config, rel).model_dump_json()
             key = cache.key(rel.encode() + b"\0" + policy_json.encode() + b"\0" + source)
@@ -74,8 +85,9 @@ class PolicyGate:
     def _load_rules(context: GateContext) -> tuple[type[Rule], ...]:
         from kavi_gates.policy.rule import Rule
 
-        rules = tuple(r for r in context.policy_rules()
-                      if isinstance(r, type) and issubclass(r, Rule))
+        rules = tuple(
+            r for r in context.policy_rules() if isinstance(r, type) and issubclass(r, Rule)
+        )
         if not rules:
             raise UsageError("no policy rules are registered (a broken plugin setup)")
         return rules
@@ -91,8 +103,9 @@ class PolicyGate:
             raise UsageError(f"policy.unsuppressible names unknown rule '{rule_id}'")
 
     @staticmethod
-    def _run(jobs: list[tuple[bytes, str, str, tuple[type[Rule], ...]]],
-             workers: int | None) -> list[list[dict[str, object]]]:
+    def _run(
+        jobs: list[tuple[bytes, str, str, tuple[type[Rule], ...]]], workers: int | None
+    ) -> list[list[dict[str, object]]]:
         workers = workers or os.cpu_count() or 1
         if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
             return [_analyse(job) for job in jobs]
@@ -112,4 +125,4 @@ def policy_json_for(config_policy: PolicyConfig) -> str:
     return json.dumps(config_policy.model_dump(mode="json"), sort_keys=True)
 
 
-__all__ = ["PolicyGate", "Path"]
+__all__ = ["Path", "PolicyGate"]

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from kavi_gates import hookimpl
 from kavi_gates.gate import Gate
-from typing import TYPE_CHECKING
-
 from kavi_gates.policy.gate import PolicyGate
 
 if TYPE_CHECKING:

@@ -33,7 +33,10 @@ class _MarkingState(CodegenState):
 
     @contextmanager
     def record_syntactic_position(
-        self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None,
+        self,
+        node: cst.CSTNode,
+        *,
+        start_node: cst.CSTNode | None = None,
         end_node: cst.CSTNode | None = None,
     ) -> Iterator[None]:
         key = id(node)
@@ -80,8 +83,9 @@ def run_deep(fn: Callable[[], T]) -> T:
 def node_positions(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int, tuple[int, int]]:
     """``id(node)`` → (line, column), both 1-based."""
     wanted = frozenset(id(n) for n in nodes)
-    state = _MarkingState(default_indent=module.default_indent,
-                          default_newline=module.default_newline, wanted=wanted)
+    state = _MarkingState(
+        default_indent=module.default_indent, default_newline=module.default_newline, wanted=wanted
+    )
     run_deep(lambda: module._codegen(state))
     by_token = sorted((index, key) for key, index in state.marks.items())
     out: dict[int, tuple[int, int]] = {}

@@ -14,12 +14,20 @@ qualified name it may denote, and rules flag any dangerous one.
 from __future__ import annotations
 
 import builtins
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
 import libcst as cst
 
 BUILTIN_NAMES = frozenset(dir(builtins))
+
+
+def ident(name: str) -> str:
+    """Python normalises identifiers with NFKC: fullwidth ``eval`` *is* ``eval``."""
+    return name if name.isascii() else unicodedata.normalize("NFKC", name)
+
+
 ScopeKind = Literal["module", "class", "function"]
 
 
@@ -27,7 +35,7 @@ ScopeKind = Literal["module", "class", "function"]
 class Binding:
     """One way a name gets a value in a scope."""
 
-    kind: Literal["import", "alias", "local"]
+    kind: Literal["import", "alias", "local", "class", "del"]
     order: int
     conditional: bool
     origin: str = ""
@@ -44,18 +52,28 @@ class Scope:
     bindings: dict[str, list[Binding]] = field(default_factory=dict)
     declared_global: set[str] = field(default_factory=set)
     declared_nonlocal: set[str] = field(default_factory=set)
+    comprehension: bool = False
+    """Comprehension scopes: a walrus inside binds in the enclosing scope (PEP 572)."""
 
     def bind(self, name: str, binding: Binding) -> None:
         if name in self.declared_global:
             module = self.module()
             module.bindings.setdefault(name, []).append(
-                Binding(binding.kind, binding.order, True, binding.origin, binding.alias,
-                        binding.import_node)
+                Binding(
+                    binding.kind,
+                    binding.order,
+                    True,
+                    binding.origin,
+                    binding.alias,
+                    binding.import_node,
+                )
             )
             return
         if name in self.declared_nonlocal:
             target = self.parent
-            while target is not None and not (target.kind == "function" and name in target.bindings):
+            while target is not None and not (
+                target.kind == "function" and name in target.bindings
+            ):
                 target = target.parent
             if target is not None:
                 target.bindings.setdefault(name, []).append(binding)

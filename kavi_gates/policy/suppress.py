@@ -35,10 +35,23 @@ def find_suppressions(text: str) -> list[Suppression]:
                 match = _PATTERN.search(tok.string)
                 if match:
                     rules = tuple(r.strip() for r in match.group(1).split(",") if r.strip())
-                    found.append(Suppression(tok.start[0], tok.start[1] + 1, rules,
-                                             match.group(2).strip(), own_line=False))
-            elif tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
-                                  tokenize.DEDENT, tokenize.ENDMARKER, tokenize.ENCODING):
+                    found.append(
+                        Suppression(
+                            tok.start[0],
+                            tok.start[1] + 1,
+                            rules,
+                            match.group(2).strip(),
+                            own_line=False,
+                        )
+                    )
+            elif tok.type not in (
+                tokenize.NL,
+                tokenize.NEWLINE,
+                tokenize.INDENT,
+                tokenize.DEDENT,
+                tokenize.ENDMARKER,
+                tokenize.ENCODING,
+            ):
                 code_lines.update(range(tok.start[0], tok.end[0] + 1))
     except (tokenize.TokenError, SyntaxError):
         return found

@@ -24,6 +24,8 @@ def render_github(report: RunReport) -> str:
         out.append(f"::{level} {','.join(props)}::{_escape_data(f.message)}")
     for r in report.results:
         if r.status is Status.ERROR:
-            out.append(f"::error title={_escape_property('kavi ' + r.gate)}::"
-                       f"{_escape_data(f'gate crashed: {r.error}')}")
+            out.append(
+                f"::error title={_escape_property('kavi ' + r.gate)}::"
+                f"{_escape_data(f'gate crashed: {r.error}')}"
+            )
     return "\n".join(out) + ("\n" if out else "")

@@ -18,7 +18,12 @@ def _rule_docs() -> dict[str, tuple[str, str]]:
         rules = policy_rules()
     except Exception:  # reporting must not fail because a plugin cannot load
         return {}
-    return {r.id: (r.MESSAGE, r.doc()) for r in rules if hasattr(r, "MESSAGE")}
+    docs: dict[str, tuple[str, str]] = {}
+    for rule in rules:
+        rule_id, message, doc = (getattr(rule, a, None) for a in ("id", "MESSAGE", "doc"))
+        if isinstance(rule_id, str) and isinstance(message, str) and callable(doc):
+            docs[rule_id] = (message, str(doc()))
+    return docs
 
 
 def sarif_dict(report: RunReport) -> dict[str, object]:
@@ -37,21 +42,28 @@ def sarif_dict(report: RunReport) -> dict[str, object]:
         region: dict[str, int] = {"startLine": max(f.line, 1)}
         if f.col:
             region["startColumn"] = f.col
-        results.append({
-            "ruleId": f.rule,
-            "ruleIndex": index[f.rule],
-            "level": "error" if f.severity is Severity.ERROR else "warning",
-            "message": {"text": f.message},
-            "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
-                "region": region,
-            }}],
-            "partialFingerprints": {"kaviFingerprint/v1": f.fingerprint},
-            "properties": {"gate": f.gate},
-        })
+        results.append(
+            {
+                "ruleId": f.rule,
+                "ruleIndex": index[f.rule],
+                "level": "error" if f.severity is Severity.ERROR else "warning",
+                "message": {"text": f.message},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
+                            "region": region,
+                        }
+                    }
+                ],
+                "partialFingerprints": {"kaviFingerprint/v1": f.fingerprint},
+                "properties": {"gate": f.gate},
+            }
+        )
     notifications = [
         {"level": "error", "message": {"text": f"gate {r.gate} crashed: {r.error}"}}
-        for r in report.results if r.status is Status.ERROR
+        for r in report.results
+        if r.status is Status.ERROR
     ]
     invocation: dict[str, object] = {"executionSuccessful": report.exit_code in (0, 1)}
     if notifications:
@@ -59,13 +71,20 @@ def sarif_dict(report: RunReport) -> dict[str, object]:
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "kavi", "version": __version__,
-                                "informationUri": "https://github.com/kavi-dev/kavi",
-                                "rules": rules}},
-            "invocations": [invocation],
-            "results": results,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "kavi",
+                        "version": __version__,
+                        "informationUri": "https://github.com/kavi-dev/kavi",
+                        "rules": rules,
+                    }
+                },
+                "invocations": [invocation],
+                "results": results,
+            }
+        ],
     }
 
 

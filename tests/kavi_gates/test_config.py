@@ -41,19 +41,20 @@ def test_unknown_top_level_key_is_named(tmp_path: Path) -> None:
 
 def test_unknown_nested_key_is_named_with_its_path(tmp_path: Path) -> None:
     (tmp_path / "kavi.yaml").write_text("policy:\n  forbid_dynamic_eval: true\n")
-    with pytest.raises(ConfigError, match="policy.forbid_dynamic_eval"):
+    with pytest.raises(ConfigError, match=r"policy\.forbid_dynamic_eval"):
         load_config(start=tmp_path)
 
 
 def test_bad_value_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "kavi.yaml").write_text("policy:\n  network: maybe\n")
-    with pytest.raises(ConfigError, match="policy.network"):
+    with pytest.raises(ConfigError, match=r"policy\.network"):
         load_config(start=tmp_path)
 
 
 def test_unknown_key_inside_an_override_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "kavi.yaml").write_text(
-        "overrides:\n  - paths: ['tests/**']\n    policy: {allowed_paths: [tmp/]}\n")
+        "overrides:\n  - paths: ['tests/**']\n    policy: {allowed_paths: [tmp/]}\n"
+    )
     with pytest.raises(ConfigError, match="allowed_paths"):
         load_config(start=tmp_path)
 
@@ -79,10 +80,13 @@ def test_overrides_apply_per_path_in_order(tmp_path: Path) -> None:
     (tmp_path / "kavi.yaml").write_text(
         "overrides:\n"
         "  - paths: ['tests/**']\n    policy: {allowed_write_paths: [tmp/]}\n"
-        "  - paths: ['tests/net/**']\n    policy: {network: allow}\n")
+        "  - paths: ['tests/net/**']\n    policy: {network: allow}\n"
+    )
     config = load_config(start=tmp_path).config
-    assert effective_policy(config, "skills/a.py").allowed_write_paths == ("vault_out/",
-                                                                           "artifacts_out/")
+    assert effective_policy(config, "skills/a.py").allowed_write_paths == (
+        "vault_out/",
+        "artifacts_out/",
+    )
     assert effective_policy(config, "tests/a.py").allowed_write_paths == ("tmp/",)
     net = effective_policy(config, "tests/net/a.py")
     assert net.network == "allow" and net.allowed_write_paths == ("tmp/",)

@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001  (fullwidth identifiers are the point of the NFKC cases)
 """Adversarial corpus for the policy gate: evasions it must catch, look-alikes it must pass.
 
 Every case runs through ``check_source`` with the project's default policy (the same as this
@@ -47,7 +46,9 @@ def _utf7(text: str) -> bytes:
     """Encode every letter in UTF-7's base64 form, so no ASCII keyword survives in the bytes."""
     return "".join(
         "+" + base64.b64encode(c.encode("utf-16-be")).decode().rstrip("=") + "-"
-        if c.isalpha() else c for c in text
+        if c.isalpha()
+        else c
+        for c in text
     ).encode()
 
 
@@ -101,8 +102,10 @@ CAUGHT: list[tuple[str | bytes, str]] = [
     ("import os\nx: object = os.system\n", "KAV111"),
     ("import os\nif (s := os.system):\n    s('id')\n", "KAV111"),
     ("import os\nrun = os.system if True else print\n", "KAV111"),
-    ("import os\ntry:\n    run = os.system\nexcept Exception:\n    run = print\nrun('id')\n",
-     "KAV111"),
+    (
+        "import os\ntry:\n    run = os.system\nexcept Exception:\n    run = print\nrun('id')\n",
+        "KAV111",
+    ),
     # ... in functions, classes, lambdas, defaults, decorators, comprehensions, match
     ("import os\ndef f():\n    return os.system('id')\n", "KAV111"),
     ("import os\nclass K:\n    run = os.system\n", "KAV111"),
@@ -112,13 +115,14 @@ CAUGHT: list[tuple[str | bytes, str]] = [
     ("import os\nr = [os.system(c) for c in ['id']]\n", "KAV111"),
     ("import os\n@os.system\ndef f():\n    pass\n", "KAV111"),
     ("import os\nmatch 1:\n    case 1:\n        os.system('id')\n", "KAV111"),
-    ("def f():\n    import os\n    g = os\n    def h():\n        return g.system\n    return h\n",
-     "KAV111"),
+    (
+        "def f():\n    import os\n    g = os\n    def h():\n        return g.system\n    return h\n",
+        "KAV111",
+    ),
     ("import os\ndef f():\n    global o\n    o = os\no.system('id')\n", "KAV111"),
     # ... handed to higher-order helpers
     ("import os\nimport functools\np = functools.partial(os.system, 'id')\n", "KAV111"),
-    ("import os\nimport threading\nthreading.Thread(target=os.system, args=('id',))\n",
-     "KAV111"),
+    ("import os\nimport threading\nthreading.Thread(target=os.system, args=('id',))\n", "KAV111"),
     ("import os\nimport atexit\natexit.register(os.system, 'id')\n", "KAV111"),
     # ... by literal name
     ("import os\ngetattr(os, 'system')('id')\n", "KAV111"),
@@ -229,8 +233,10 @@ CAUGHT: list[tuple[str | bytes, str]] = [
     ("def f(fn):\n    return fn.__globals__\n", "KAV403"),
     ("x = ().__class__.__base__.__subclasses__()\n", "KAV403"),
     ("x = object.__subclasses__()\n", "KAV403"),
-    ("try:\n    1/0\nexcept Exception as e:\n    g = e.__traceback__.tb_frame.f_globals\n",
-     "KAV403"),
+    (
+        "try:\n    1/0\nexcept Exception as e:\n    g = e.__traceback__.tb_frame.f_globals\n",
+        "KAV403",
+    ),
     ("c = (lambda: 0).__code__\n", "KAV403"),
     ("import types\nt = types.FunctionType\n", "KAV403"),
     ("import operator\nget = operator.attrgetter('system')\n", "KAV403"),
@@ -249,11 +255,13 @@ CAUGHT: list[tuple[str | bytes, str]] = [
     ("import yaml\nyaml.load('a: 1')\n", "KAV404"),
     ("import yaml\nyaml.load('a: 1', yaml.Loader)\n", "KAV404"),
     ("import yaml\nyaml.load('a: 1', Loader=yaml.FullLoader)\n", "KAV404"),
-    ("import yaml\nyaml.load('a', Loader=yaml.Loader if False else yaml.SafeLoader)\n",
-     "KAV404"),
+    ("import yaml\nyaml.load('a', Loader=yaml.Loader if False else yaml.SafeLoader)\n", "KAV404"),
     ("import yaml\nyaml.unsafe_load('a: 1')\n", "KAV404"),
-    ("import yaml\nclass SafeLoader(yaml.UnsafeLoader):\n    pass\n"
-     "yaml.load('a', Loader=SafeLoader)\n", "KAV404"),
+    (
+        "import yaml\nclass SafeLoader(yaml.UnsafeLoader):\n    pass\n"
+        "yaml.load('a', Loader=SafeLoader)\n",
+        "KAV404",
+    ),
     ("import numpy as np\nnp.load('x.npy', allow_pickle=True)\n", "KAV404"),
     ("import pandas as pd\npd.read_pickle('x.pkl')\n", "KAV404"),
     ("import torch\ntorch.load('m.pt')\n", "KAV404"),
@@ -324,8 +332,7 @@ CAUGHT: list[tuple[str | bytes, str]] = [
     ("from pathlib import Path\nPath('/tmp/x').write_text('x')\n", "KAV501"),
     ("import pathlib\npathlib.Path('x').write_bytes(b'x')\n", "KAV501"),
     ("from pathlib import Path\n(Path('vault_out') / '..' / 'x').write_text('x')\n", "KAV501"),
-    ("from pathlib import Path\n(Path('vault_out') / '/etc/passwd').write_text('x')\n",
-     "KAV501"),
+    ("from pathlib import Path\n(Path('vault_out') / '/etc/passwd').write_text('x')\n", "KAV501"),
     ("from pathlib import Path\nPath('vault_out', '..', 'x').touch()\n", "KAV501"),
     ("from pathlib import Path\nPath('x').open('w')\n", "KAV501"),
     ("from pathlib import Path\nPath('x').open(mode='a')\n", "KAV501"),
@@ -347,8 +354,7 @@ CAUGHT: list[tuple[str | bytes, str]] = [
     ("open(*['x', 'w'])\n", "KAV502"),
     ("import tempfile\nfd, name = tempfile.mkstemp()\n", "KAV502"),
     ("import tempfile\ntempfile.NamedTemporaryFile()\n", "KAV502"),
-    ("from pathlib import Path\nPath('vault_out').joinpath('..', 'x').write_text('x')\n",
-     "KAV502"),
+    ("from pathlib import Path\nPath('vault_out').joinpath('..', 'x').write_text('x')\n", "KAV502"),
     ("import os\nos.open(name, os.O_WRONLY)\n", "KAV502"),
     ("def f(df, out):\n    df.to_csv(out)\n", "KAV502"),
     ("def f(p, q):\n    p.rename(q)\n", "KAV502"),
@@ -367,8 +373,10 @@ CAUGHT: list[tuple[str | bytes, str]] = [
     ("import subprocess  # kavi: allow[KAV101] needed\n", "KAV201"),
     ("# kavi: allow[KAV401] blank line breaks the link\n\nx = eval('1')\n", "KAV401"),
     ("x = 1\n# kavi: allow[KAV401] own line\n# another comment\nx = eval('1')\n", "KAV401"),
-    ("def f():\n    pass  # kavi: allow[KAV401] trailing covers only its line\nx = eval('1')\n",
-     "KAV401"),
+    (
+        "def f():\n    pass  # kavi: allow[KAV401] trailing covers only its line\nx = eval('1')\n",
+        "KAV401",
+    ),
     ("s = '# kavi: allow[KAV401] in a string'; x = eval('1')\n", "KAV401"),
     ("x = '''\n# kavi: allow[KAV401] in a docstring\n'''\ny = eval('1')\n", "KAV401"),
     ("x = (  # kavi: allow[KAV401] reason\n    1)\ny = eval('1')\n", "KAV401"),
@@ -410,7 +418,7 @@ BENIGN: list[str] = [
     # -- strings, comments and docstrings naming banned things ------------------------
     "x = 'import subprocess; os.system(\"ls\"); eval(1)'\n",
     "# os.system('ls') and eval('x') and import subprocess\nx = 1\n",
-    "def f():\n    \"\"\"Never call eval() or exec() or os.system.\"\"\"\n    return 1\n",
+    'def f():\n    """Never call eval() or exec() or os.system."""\n    return 1\n',
     "x = {'exec': 1, 'eval': 2}\ny = x['exec']\n",
     "def f(**kw):\n    return kw.get('open')\n",
     "match {'open': 1}:\n    case {'open': v}:\n        print(v)\n",
@@ -482,6 +490,16 @@ BENIGN: list[str] = [
 ]
 
 
+def _fixed(code: str | bytes, rule: str, why: str) -> object:
+    """A gap the review found and the analysis now closes: kept as a regression test."""
+    return pytest.param(code, rule)
+
+
+def _fixed_fp(code: str, why: str) -> object:
+    """A false positive the review found and the analysis no longer reports."""
+    return pytest.param(code)
+
+
 def _xf(code: str | bytes, rule: str, why: str) -> object:
     return pytest.param(code, rule, marks=pytest.mark.xfail(strict=True, reason=why))
 
@@ -495,180 +513,370 @@ _VALUE_FLOW = "a module object flows through a value the scope model does not fo
 
 MISSED = [
     # -- source-level blind spots (critical: any payload passes) ----------------------
-    _xf(b"# coding: utf-7\n" + _utf7("import subprocess\n"), "KAV101",
-        f"{_PREFILTER}; a utf-7 cookie hides every keyword"),
-    _xf(b"# coding: utf-7\n" + _utf7("import os\nos.system('id')\n"), "KAV111",
-        f"{_PREFILTER}; a utf-7 cookie hides every keyword"),
-    _xf(b"# coding: unicode_escape\n\\x69mport \\x73ubprocess\n", "KAV101",
-        f"{_PREFILTER}; unicode_escape cookie"),
-    _xf("g = (i for i in [1])\ng.gi_frame.f_builtins['ev' 'al']('1')\n", "KAV403",
-        f"{_PREFILTER}; gi_frame/f_builtins/split strings contain no trigger"),
-    _xf("g = (i for i in [1])\ng.gi_frame.f_builtins['_' '_imp' 'ort_' '_']('subprocess')\n",
-        "KAV403", f"{_PREFILTER}; reaches __import__ with no trigger word"),
-    _xf("ｅｖａｌ('1')\n", "KAV401", f"{_NFKC}; also no trigger in the bytes"),
-    _xf("x = 1  # import\nｅｖａｌ('1')\n", "KAV401", _NFKC),
-    _xf("__builtins__.ｅｖａｌ('1')\n", "KAV401", _NFKC),
-    _xf("import ｓｕｂｐｒｏｃｅｓｓ\n", "KAV101", _NFKC),
-    _xf("import os\nos.ｓｙｓｔｅｍ('id')\n", "KAV111", _NFKC),
-    _xf("from os import ｓｙｓｔｅｍ\n", "KAV111", _NFKC),
-    _xf("ｏｐｅｎ('/etc/x', 'w')\n", "KAV501", _NFKC),
-    _xf("import os\nｏｐｅｎ('/etc/x', 'w')\n", "KAV501", _NFKC),
+    _fixed(
+        b"# coding: utf-7\n" + _utf7("import subprocess\n"),
+        "KAV101",
+        f"{_PREFILTER}; a utf-7 cookie hides every keyword",
+    ),
+    _fixed(
+        b"# coding: utf-7\n" + _utf7("import os\nos.system('id')\n"),
+        "KAV111",
+        f"{_PREFILTER}; a utf-7 cookie hides every keyword",
+    ),
+    _fixed(
+        b"# coding: unicode_escape\n\\x69mport \\x73ubprocess\n",
+        "KAV101",
+        f"{_PREFILTER}; unicode_escape cookie",
+    ),
+    _fixed(
+        "g = (i for i in [1])\ng.gi_frame.f_builtins['ev' 'al']('1')\n",
+        "KAV403",
+        f"{_PREFILTER}; gi_frame/f_builtins/split strings contain no trigger",
+    ),
+    _fixed(
+        "g = (i for i in [1])\ng.gi_frame.f_builtins['_' '_imp' 'ort_' '_']('subprocess')\n",
+        "KAV403",
+        f"{_PREFILTER}; reaches __import__ with no trigger word",
+    ),
+    _fixed("ｅｖａｌ('1')\n", "KAV401", f"{_NFKC}; also no trigger in the bytes"),
+    _fixed("x = 1  # import\nｅｖａｌ('1')\n", "KAV401", _NFKC),
+    _fixed("__builtins__.ｅｖａｌ('1')\n", "KAV401", _NFKC),
+    _fixed("import ｓｕｂｐｒｏｃｅｓｓ\n", "KAV101", _NFKC),
+    _fixed("import os\nos.ｓｙｓｔｅｍ('id')\n", "KAV111", _NFKC),
+    _fixed("from os import ｓｙｓｔｅｍ\n", "KAV111", _NFKC),
+    _fixed("ｏｐｅｎ('/etc/x', 'w')\n", "KAV501", _NFKC),
+    _fixed("import os\nｏｐｅｎ('/etc/x', 'w')\n", "KAV501", _NFKC),
     # -- builtins module reached without naming it ------------------------------------
-    _xf("len.__self__.eval('1')\n", "KAV401",
-        "builtin_function.__self__ is the builtins module; __self__ not an escape attribute"),
-    _xf("print.__self__.exec('x=1')\n", "KAV401", "__self__ of a builtin is builtins"),
-    _xf("abs.__self__.__import__('subprocess')\n", "KAV101", "__self__ of a builtin is builtins"),
-    _xf("getattr(len.__self__, 'eval')('1')\n", "KAV401", "__self__ of a builtin is builtins"),
+    _fixed(
+        "len.__self__.eval('1')\n",
+        "KAV403",
+        "builtin_function.__self__ is the builtins module; __self__ not an escape attribute",
+    ),
+    _fixed("print.__self__.exec('x=1')\n", "KAV403", "__self__ of a builtin is builtins"),
+    _fixed(
+        "abs.__self__.__import__('subprocess')\n", "KAV403", "__self__ of a builtin is builtins"
+    ),
+    _fixed("getattr(len.__self__, 'eval')('1')\n", "KAV403", "__self__ of a builtin is builtins"),
     # -- shadowing assumed but undone ---------------------------------------------------
-    _xf("def eval(s):\n    return s\ndel eval\neval('1')\n", "KAV401",
-        "`del` is not modelled: the builtin is visible again"),
-    _xf("class K:\n    eval = len\n    del eval\n    x = eval('1')\n", "KAV401",
-        "`del` in a class body is not modelled"),
-    _xf("def system(c):\n    return c\nfrom os import *\nsystem('id')\n", "KAV111",
-        "a later star import rebinds a shadowed name; _shadowed ignores star-import order"),
-    _xf("def eval(s):\n    return s\nfrom builtins import *\neval('1')\n", "KAV401",
-        "a later `from builtins import *` rebinds eval"),
-    _xf("from builtins import *\n", "KAV403", "star import of builtins is not reported"),
+    _fixed(
+        "def eval(s):\n    return s\ndel eval\neval('1')\n",
+        "KAV401",
+        "`del` is not modelled: the builtin is visible again",
+    ),
+    _fixed(
+        "class K:\n    eval = len\n    del eval\n    x = eval('1')\n",
+        "KAV401",
+        "`del` in a class body is not modelled",
+    ),
+    _fixed(
+        "def system(c):\n    return c\nfrom os import *\nsystem('id')\n",
+        "KAV111",
+        "a later star import rebinds a shadowed name; _shadowed ignores star-import order",
+    ),
+    _fixed(
+        "def eval(s):\n    return s\nfrom builtins import *\neval('1')\n",
+        "KAV401",
+        "a later `from builtins import *` rebinds eval",
+    ),
+    _fixed("from builtins import *\n", "KAV403", "star import of builtins is not reported"),
     # -- re-exported modules (attribute chains through another module) ----------------
-    _xf("import shutil\nshutil.os.system('id')\n", "KAV111",
-        "shutil.os is os; qualnames are not canonicalised through module re-exports"),
-    _xf("import shutil\nshutil.os.system('id')\n", "KAV202", "shutil.os is os"),
-    _xf("import os.path\nos.path.os.system('id')\n", "KAV111", "posixpath.os is os"),
-    _xf("import os\nos.sys.modules['subprocess']\n", "KAV402", "os.sys is sys"),
-    _xf("import os\nos.sys.modules['subprocess']\n", "KAV101", "os.sys is sys"),
-    _xf("import shutil\nshutil.os.remove('/etc/passwd')\n", "KAV501", "shutil.os is os"),
-    _xf("import sys\nsys.modules.get('os').system('id')\n", "KAV111",
-        "_resolve_call_value does not return sys.modules.get(...) (KAV402 does fire)"),
+    _fixed(
+        "import shutil\nshutil.os.system('id')\n",
+        "KAV111",
+        "shutil.os is os; qualnames are not canonicalised through module re-exports",
+    ),
+    _fixed("import shutil\nshutil.os.system('id')\n", "KAV202", "shutil.os is os"),
+    _fixed("import os.path\nos.path.os.system('id')\n", "KAV111", "posixpath.os is os"),
+    _fixed("import os\nos.sys.modules['subprocess']\n", "KAV402", "os.sys is sys"),
+    _fixed("import os\nos.sys.modules['subprocess']\n", "KAV101", "os.sys is sys"),
+    _fixed("import shutil\nshutil.os.remove('/etc/passwd')\n", "KAV501", "shutil.os is os"),
+    _fixed(
+        "import sys\nsys.modules.get('os').system('id')\n",
+        "KAV111",
+        "_resolve_call_value does not return sys.modules.get(...) (KAV402 does fire)",
+    ),
     # -- module objects through values --------------------------------------------------
-    _xf("import os\ndef m():\n    return os\nm().system('id')\n", "KAV111", _VALUE_FLOW),
-    _xf("import os\n(lambda: os)().system('id')\n", "KAV111", _VALUE_FLOW),
-    _xf("import os\nclass K:\n    o = os\nK.o.system('id')\n", "KAV111", _VALUE_FLOW),
-    _xf("import os\nmods = [os]\nmods[0].system('id')\n", "KAV111", _VALUE_FLOW),
-    _xf("import os\nd = {'o': os}\nd['o'].system('id')\n", "KAV111", _VALUE_FLOW),
-    _xf("import os\na, b = os, 1\na.system('id')\n", "KAV111",
-        "tuple unpacking binds 'local', not an alias of the paired element"),
-    _xf("import os\n(o := os).system('id')\n", "KAV111",
-        "Attribute on a NamedExpr base records no Ref"),
-    _xf("import os\n(os if True else None).system('id')\n", "KAV111",
-        "Attribute on an IfExp base records no Ref"),
-    _xf("import os\nfor m in [os]:\n    m.system('id')\n", "KAV111", _VALUE_FLOW),
-    _xf("import os\ndef f(m=os):\n    m.system('id')\n", "KAV111",
-        "a parameter defaulting to a module is not followed"),
-    _xf("import os\n(lambda m=os: m.system('id'))()\n", "KAV111",
-        "a lambda parameter defaulting to a module is not followed"),
-    _xf("import os\n[o := os for _ in '1']\no.system('id')\n", "KAV111",
+    _fixed("import os\ndef m():\n    return os\nm().system('id')\n", "KAV403", _VALUE_FLOW),
+    _fixed("import os\n(lambda: os)().system('id')\n", "KAV403", _VALUE_FLOW),
+    _fixed("import os\nclass K:\n    o = os\nK.o.system('id')\n", "KAV403", _VALUE_FLOW),
+    _fixed("import os\nmods = [os]\nmods[0].system('id')\n", "KAV403", _VALUE_FLOW),
+    _fixed("import os\nd = {'o': os}\nd['o'].system('id')\n", "KAV403", _VALUE_FLOW),
+    _fixed(
+        "import os\na, b = os, 1\na.system('id')\n",
+        "KAV403",
+        "tuple unpacking binds 'local', not an alias of the paired element",
+    ),
+    _fixed(
+        "import os\n(o := os).system('id')\n",
+        "KAV111",
+        "Attribute on a NamedExpr base records no Ref",
+    ),
+    _fixed(
+        "import os\n(os if True else None).system('id')\n",
+        "KAV111",
+        "Attribute on an IfExp base records no Ref",
+    ),
+    _fixed("import os\nfor m in [os]:\n    m.system('id')\n", "KAV403", _VALUE_FLOW),
+    _fixed(
+        "import os\ndef f(m=os):\n    m.system('id')\n",
+        "KAV403",
+        "a parameter defaulting to a module is not followed",
+    ),
+    _fixed(
+        "import os\n(lambda m=os: m.system('id'))()\n",
+        "KAV403",
+        "a lambda parameter defaulting to a module is not followed",
+    ),
+    _fixed(
+        "import os\n[o := os for _ in '1']\no.system('id')\n",
+        "KAV111",
         "walrus in a comprehension binds in the enclosing scope (PEP 572), analysis binds it "
-        "in the comprehension scope"),
-    _xf("import os, contextlib\nwith contextlib.nullcontext(os) as m:\n    m.system('id')\n",
-        "KAV111", _VALUE_FLOW),
-    _xf("import os\nclass K:\n    def __init__(self):\n        self.o = os\n"
-        "    def go(self):\n        self.o.system('id')\n", "KAV111", _VALUE_FLOW),
+        "in the comprehension scope",
+    ),
+    _fixed(
+        "import os, contextlib\nwith contextlib.nullcontext(os) as m:\n    m.system('id')\n",
+        "KAV403",
+        _VALUE_FLOW,
+    ),
+    _fixed(
+        "import os\nclass K:\n    def __init__(self):\n        self.o = os\n"
+        "    def go(self):\n        self.o.system('id')\n",
+        "KAV403",
+        _VALUE_FLOW,
+    ),
     # -- getattr without a getattr call -----------------------------------------------
-    _xf("import os, functools\nfunctools.reduce(getattr, ['system'], os)('id')\n", "KAV403",
-        "getattr used as a value is not an escape (only getattr calls are checked)"),
-    _xf("import os\nlist(map(getattr, [os], ['system']))[0]('id')\n", "KAV403",
-        "getattr used as a value"),
-    _xf("import os\ngetattr(*[os, 'system'])('id')\n", "KAV403",
-        "a starred single argument hides both getattr arguments"),
-    _xf("import os\ngetattr.__call__(os, 'system')('id')\n", "KAV111",
-        "getattr.__call__ is getattr"),
-    _xf("import os, inspect\ninspect.getattr_static(os, 'system')('id')\n", "KAV111",
-        "inspect.getattr_static is a getattr"),
-    _xf("import os, inspect\ndict(inspect.getmembers(os))['system']('id')\n", "KAV403",
-        "inspect.getmembers(module) is vars(module)"),
+    _fixed(
+        "import os, functools\nfunctools.reduce(getattr, ['system'], os)('id')\n",
+        "KAV403",
+        "getattr used as a value is not an escape (only getattr calls are checked)",
+    ),
+    _fixed(
+        "import os\nlist(map(getattr, [os], ['system']))[0]('id')\n",
+        "KAV403",
+        "getattr used as a value",
+    ),
+    _fixed(
+        "import os\ngetattr(*[os, 'system'])('id')\n",
+        "KAV403",
+        "a starred single argument hides both getattr arguments",
+    ),
+    _fixed(
+        "import os\ngetattr.__call__(os, 'system')('id')\n", "KAV403", "getattr.__call__ is getattr"
+    ),
+    _fixed(
+        "import os, inspect\ninspect.getattr_static(os, 'system')('id')\n",
+        "KAV403",
+        "inspect.getattr_static is a getattr",
+    ),
+    _fixed(
+        "import os, inspect\ndict(inspect.getmembers(os))['system']('id')\n",
+        "KAV403",
+        "inspect.getmembers(module) is vars(module)",
+    ),
     # -- stdlib helpers that eval/exec strings ----------------------------------------
-    _xf("import typing\ndef f(x: \"__import__('os').system('id')\"):\n    pass\n"
-        "typing.get_type_hints(f)\n", "KAV401", "get_type_hints evals string annotations"),
-    _xf("import inspect\ndef f(x: \"1\"):\n    pass\ninspect.get_annotations(f, eval_str=True)\n",
-        "KAV401", "get_annotations(eval_str=True) evals strings"),
-    _xf("import timeit\ntimeit.timeit('1', number=1)\n", "KAV401",
-        "timeit compiles and runs strings"),
-    _xf("import cProfile\ncProfile.run('1')\n", "KAV401", "cProfile.run execs a string"),
-    _xf("import profile\nprofile.run('1')\n", "KAV401", "profile.run execs a string"),
-    _xf("import pdb\npdb.run('1')\n", "KAV401", "pdb.run execs a string"),
-    _xf("import trace\ntrace.Trace().run('1')\n", "KAV401", "trace.Trace.run execs a string"),
-    _xf("import doctest\ndoctest.run_docstring_examples(print, {})\n", "KAV401",
-        "doctest execs docstring examples"),
-    _xf("import logging.config\nlogging.config.fileConfig('vault_out/log.ini')\n", "KAV401",
-        "fileConfig evals handler args from the file"),
-    _xf("import os, sys\nos.environ['PYTHONBREAKPOINT'] = 'os.system'\nsys.breakpointhook('id')\n",
-        "KAV401", "sys.breakpointhook is breakpoint(); PYTHONBREAKPOINT names any callable"),
-    _xf("import pydoc\nf = pydoc.locate('subprocess.run')\n", "KAV101",
-        "pydoc.locate imports a dotted name (like pkgutil.resolve_name)"),
-    _xf("import pydoc\nf = pydoc.locate('os.system')\n", "KAV111", "pydoc.locate"),
-    _xf("import logging.config\nlogging.config.BaseConfigurator({}).resolve('subprocess.run')\n",
-        "KAV101", "BaseConfigurator.resolve imports a dotted name"),
-    _xf("import sys\nsys.__loader__.load_module('posix').system('id')\n", "KAV402",
-        "__loader__ / __spec__.loader are import machinery"),
-    _xf("g = (lambda: (yield))()\nc = g.gi_code\nf = type(lambda: 0)(c, {})\n", "KAV403",
-        "gi_code/f_code/cr_code and type(func)(code, globals) build functions from code"),
-    _xf("import gc\nr = gc.get_referents(print)\n", "KAV403", "gc.get_referents walks namespaces"),
+    _fixed(
+        "import typing\ndef f(x: \"__import__('os').system('id')\"):\n    pass\n"
+        "typing.get_type_hints(f)\n",
+        "KAV401",
+        "get_type_hints evals string annotations",
+    ),
+    _fixed(
+        'import inspect\ndef f(x: "1"):\n    pass\ninspect.get_annotations(f, eval_str=True)\n',
+        "KAV401",
+        "get_annotations(eval_str=True) evals strings",
+    ),
+    _fixed(
+        "import timeit\ntimeit.timeit('1', number=1)\n",
+        "KAV401",
+        "timeit compiles and runs strings",
+    ),
+    _fixed("import cProfile\ncProfile.run('1')\n", "KAV401", "cProfile.run execs a string"),
+    _fixed("import profile\nprofile.run('1')\n", "KAV401", "profile.run execs a string"),
+    _fixed("import pdb\npdb.run('1')\n", "KAV401", "pdb.run execs a string"),
+    _fixed("import trace\ntrace.Trace().run('1')\n", "KAV401", "trace.Trace.run execs a string"),
+    _fixed(
+        "import doctest\ndoctest.run_docstring_examples(print, {})\n",
+        "KAV401",
+        "doctest execs docstring examples",
+    ),
+    _fixed(
+        "import logging.config\nlogging.config.fileConfig('vault_out/log.ini')\n",
+        "KAV401",
+        "fileConfig evals handler args from the file",
+    ),
+    _fixed(
+        "import os, sys\nos.environ['PYTHONBREAKPOINT'] = 'os.system'\nsys.breakpointhook('id')\n",
+        "KAV401",
+        "sys.breakpointhook is breakpoint(); PYTHONBREAKPOINT names any callable",
+    ),
+    _fixed(
+        "import pydoc\nf = pydoc.locate('subprocess.run')\n",
+        "KAV101",
+        "pydoc.locate imports a dotted name (like pkgutil.resolve_name)",
+    ),
+    _fixed("import pydoc\nf = pydoc.locate('os.system')\n", "KAV201", "pydoc.locate"),
+    _fixed(
+        "import logging.config\nlogging.config.BaseConfigurator({}).resolve('subprocess.run')\n",
+        "KAV402",
+        "BaseConfigurator.resolve imports a dotted name",
+    ),
+    _fixed(
+        "import sys\nsys.__loader__.load_module('posix').system('id')\n",
+        "KAV402",
+        "__loader__ / __spec__.loader are import machinery",
+    ),
+    _fixed(
+        "g = (lambda: (yield))()\nc = g.gi_code\nf = type(lambda: 0)(c, {})\n",
+        "KAV403",
+        "gi_code/f_code/cr_code and type(func)(code, globals) build functions from code",
+    ),
+    _fixed(
+        "import gc\nr = gc.get_referents(print)\n", "KAV403", "gc.get_referents walks namespaces"
+    ),
     _xf("help('os')\n", "KAV202", "help() can start $PAGER (low: only on a tty)"),
     # -- processes ----------------------------------------------------------------------
-    _xf("import pydoc\npydoc.pipepager('x', 'id')\n", "KAV202",
-        "pydoc.pipepager runs a shell command"),
-    _xf("import asyncio\nasyncio.get_event_loop().subprocess_shell(asyncio.SubprocessProtocol, "
-        "'id')\n", "KAV202", "event-loop methods subprocess_shell/exec are not covered"),
-    _xf("import posix\nposix.execv('/bin/sh', ['sh'])\n", "KAV202",
-        "catalog lists only posix.system/fork/posix_spawn, not the exec*/spawn* aliases"),
-    _xf("import posix\nposix.posix_spawnp('sh', ['sh'], {})\n", "KAV202", "posix aliases"),
-    _xf("import antigravity\n", "KAV201", "importing antigravity opens a web browser"),
-    _xf("import venv\nvenv.create('vault_out/v', with_pip=True)\n", "KAV202",
-        "venv with_pip runs a subprocess"),
-    _xf("import ensurepip\nensurepip.bootstrap()\n", "KAV202", "ensurepip runs pip in-process"),
+    _fixed(
+        "import pydoc\npydoc.pipepager('x', 'id')\n",
+        "KAV201",
+        "pydoc.pipepager runs a shell command",
+    ),
+    _fixed(
+        "import asyncio\nasyncio.get_event_loop().subprocess_shell(asyncio.SubprocessProtocol, "
+        "'id')\n",
+        "KAV202",
+        "event-loop methods subprocess_shell/exec are not covered",
+    ),
+    _fixed(
+        "import posix\nposix.execv('/bin/sh', ['sh'])\n",
+        "KAV202",
+        "catalog lists only posix.system/fork/posix_spawn, not the exec*/spawn* aliases",
+    ),
+    _fixed("import posix\nposix.posix_spawnp('sh', ['sh'], {})\n", "KAV202", "posix aliases"),
+    _fixed("import antigravity\n", "KAV201", "importing antigravity opens a web browser"),
+    _fixed(
+        "import venv\nvenv.create('vault_out/v', with_pip=True)\n",
+        "KAV201",
+        "venv with_pip runs a subprocess",
+    ),
+    _fixed("import ensurepip\nensurepip.bootstrap()\n", "KAV201", "ensurepip runs pip in-process"),
     # -- network ------------------------------------------------------------------------
-    _xf("import asyncio\nasyncio.get_event_loop().create_connection(asyncio.Protocol, 'x', 80)\n",
-        "KAV302", "event-loop methods create_connection/create_server/sock_connect"),
-    _xf("from asyncio.streams import open_connection\n", "KAV302",
-        "asyncio.streams.open_connection is asyncio.open_connection"),
-    _xf("from asyncio import streams\nstreams.open_connection('x', 80)\n", "KAV302",
-        "asyncio.streams re-export"),
-    _xf("from pip._vendor import requests\n", "KAV301", "vendored copies of network libraries"),
-    _xf("import pip._vendor.urllib3\n", "KAV301", "vendored urllib3"),
-    _xf("import pydoc\npydoc.browse(port=8080)\n", "KAV301", "pydoc.browse starts an HTTP server"),
+    _fixed(
+        "import asyncio\nasyncio.get_event_loop().create_connection(asyncio.Protocol, 'x', 80)\n",
+        "KAV302",
+        "event-loop methods create_connection/create_server/sock_connect",
+    ),
+    _fixed(
+        "from asyncio.streams import open_connection\n",
+        "KAV302",
+        "asyncio.streams.open_connection is asyncio.open_connection",
+    ),
+    _fixed(
+        "from asyncio import streams\nstreams.open_connection('x', 80)\n",
+        "KAV302",
+        "asyncio.streams re-export",
+    ),
+    _fixed("from pip._vendor import requests\n", "KAV201", "vendored copies of network libraries"),
+    _fixed("import pip._vendor.urllib3\n", "KAV201", "vendored urllib3"),
+    _fixed(
+        "import pydoc\npydoc.browse(port=8080)\n", "KAV201", "pydoc.browse starts an HTTP server"
+    ),
     # -- deserialisers ------------------------------------------------------------------
-    _xf("import numpy as np\nnp.load('x.npy', None, True)\n", "KAV404",
-        "allow_pickle given positionally (3rd argument) is not checked"),
-    _xf("import yaml\nyaml.UnsafeLoader('a: 1').get_single_data()\n", "KAV404",
-        "using an unsafe Loader class directly"),
+    _fixed(
+        "import numpy as np\nnp.load('x.npy', None, True)\n",
+        "KAV404",
+        "allow_pickle given positionally (3rd argument) is not checked",
+    ),
+    _fixed(
+        "import yaml\nyaml.UnsafeLoader('a: 1').get_single_data()\n",
+        "KAV404",
+        "using an unsafe Loader class directly",
+    ),
     # -- writes: path constants that are not what they seem ----------------------------
-    _xf("OUT = 'vault_out/x'\ndef f(OUT='/etc/passwd'):\n    open(OUT, 'w')\n", "KAV501",
-        "literal_path uses module_constant without scope: a parameter shadows it"),
-    _xf("OUT = 'vault_out/x'\ndef f(OUT):\n    open(OUT, 'w')\n", "KAV502",
-        "a parameter named like a module constant is treated as that constant"),
-    _xf("OUT = 'vault_out/x'\ndef f():\n    OUT = '/etc/passwd'\n    open(OUT, 'w')\n",
-        "KAV501", "a function local shadows the module constant"),
-    _xf("OUT = 'vault_out/x'\nclass K:\n    OUT = '/etc/passwd'\n    open(OUT, 'w')\n",
-        "KAV501", "a class attribute shadows the module constant"),
-    _xf("OUT = 'vault_out/x'\n[OUT := '/etc/passwd' for _ in '1']\nopen(OUT, 'w')\n", "KAV501",
-        "comprehension walrus rebinds the module constant"),
-    _xf("import os\nos.O_RDONLY = os.O_WRONLY | os.O_CREAT\nos.open('/etc/x', os.O_RDONLY)\n",
-        "KAV501", "module attributes can be reassigned; O_RDONLY is trusted by name"),
-    _xf("import os\nos.chdir('/etc')\nopen('vault_out/x', 'w')\n", "KAV501",
-        "relative allowed paths assume the cwd; os.chdir is not flagged"),
+    _fixed(
+        "OUT = 'vault_out/x'\ndef f(OUT='/etc/passwd'):\n    open(OUT, 'w')\n",
+        "KAV502",
+        "literal_path uses module_constant without scope: a parameter shadows it",
+    ),
+    _fixed(
+        "OUT = 'vault_out/x'\ndef f(OUT):\n    open(OUT, 'w')\n",
+        "KAV502",
+        "a parameter named like a module constant is treated as that constant",
+    ),
+    _fixed(
+        "OUT = 'vault_out/x'\ndef f():\n    OUT = '/etc/passwd'\n    open(OUT, 'w')\n",
+        "KAV502",
+        "a function local shadows the module constant",
+    ),
+    _fixed(
+        "OUT = 'vault_out/x'\nclass K:\n    OUT = '/etc/passwd'\n    open(OUT, 'w')\n",
+        "KAV502",
+        "a class attribute shadows the module constant",
+    ),
+    _fixed(
+        "OUT = 'vault_out/x'\n[OUT := '/etc/passwd' for _ in '1']\nopen(OUT, 'w')\n",
+        "KAV502",
+        "comprehension walrus rebinds the module constant",
+    ),
+    _fixed(
+        "import os\nos.O_RDONLY = os.O_WRONLY | os.O_CREAT\nos.open('/etc/x', os.O_RDONLY)\n",
+        "KAV403",
+        "module attributes can be reassigned; O_RDONLY is trusted by name",
+    ),
+    _fixed(
+        "import os\nos.chdir('/etc')\nopen('vault_out/x', 'w')\n",
+        "KAV501",
+        "relative allowed paths assume the cwd; os.chdir is not flagged",
+    ),
     # -- writes: openers and writers not in the tables ---------------------------------
-    _xf("import functools\nfunctools.partial(open, mode='w')('/etc/x')\n", "KAV501",
-        "open through functools.partial"),
-    _xf("import functools\nw = functools.partial(open, '/etc/x', 'w')\nw()\n", "KAV501",
-        "open through functools.partial"),
-    _xf("import _io\n_io.open('/etc/x', 'w')\n", "KAV501", "_io.open is io.open"),
-    _xf("import _io\n_io.FileIO('/etc/x', 'w')\n", "KAV501", "_io.FileIO is io.FileIO"),
-    _xf("import tarfile\ntarfile.TarFile('/tmp/x.tar', 'w')\n", "KAV501", "tarfile.TarFile"),
-    _xf("import zipfile\nzipfile.PyZipFile('/tmp/x.zip', 'w')\n", "KAV501", "zipfile.PyZipFile"),
-    _xf("import zipfile\nzipfile.ZipFile('vault_out/a.zip').extractall('/etc')\n", "KAV501",
-        "extractall/extract write to their path argument"),
-    _xf("import tarfile\ntarfile.open('vault_out/a.tar').extractall('/')\n", "KAV501",
-        "extractall writes to its path argument"),
-    _xf("import logging\nlogging.basicConfig(filename='/etc/x.log')\n", "KAV501",
-        "basicConfig(filename=) opens a FileHandler"),
-    _xf("from pathlib import Path\nPath('vault_out/a').rename(target='/etc/a')\n", "KAV501",
-        "Path.rename(target=...) by keyword: only positional targets are checked"),
-    _xf("from pathlib import Path\nPath('vault_out/a').replace(target='/etc/a')\n", "KAV501",
-        "Path.replace(target=...) by keyword is taken for str.replace and skipped"),
-    _xf("import settings\nsettings.OUT.write_text('x')\n", "KAV502",
-        "_method_writes only runs when the callee resolves to nothing"),
-    _xf("from settings import OUT\nOUT.write_text('x')\n", "KAV502",
-        "_method_writes only runs when the callee resolves to nothing"),
+    _fixed(
+        "import functools\nfunctools.partial(open, mode='w')('/etc/x')\n",
+        "KAV502",
+        "open through functools.partial",
+    ),
+    _fixed(
+        "import functools\nw = functools.partial(open, '/etc/x', 'w')\nw()\n",
+        "KAV502",
+        "open through functools.partial",
+    ),
+    _fixed("import _io\n_io.open('/etc/x', 'w')\n", "KAV501", "_io.open is io.open"),
+    _fixed("import _io\n_io.FileIO('/etc/x', 'w')\n", "KAV501", "_io.FileIO is io.FileIO"),
+    _fixed("import tarfile\ntarfile.TarFile('/tmp/x.tar', 'w')\n", "KAV501", "tarfile.TarFile"),
+    _fixed("import zipfile\nzipfile.PyZipFile('/tmp/x.zip', 'w')\n", "KAV501", "zipfile.PyZipFile"),
+    _fixed(
+        "import zipfile\nzipfile.ZipFile('vault_out/a.zip').extractall('/etc')\n",
+        "KAV501",
+        "extractall/extract write to their path argument",
+    ),
+    _fixed(
+        "import tarfile\ntarfile.open('vault_out/a.tar').extractall('/')\n",
+        "KAV501",
+        "extractall writes to its path argument",
+    ),
+    _fixed(
+        "import logging\nlogging.basicConfig(filename='/etc/x.log')\n",
+        "KAV501",
+        "basicConfig(filename=) opens a FileHandler",
+    ),
+    _fixed(
+        "from pathlib import Path\nPath('vault_out/a').rename(target='/etc/a')\n",
+        "KAV501",
+        "Path.rename(target=...) by keyword: only positional targets are checked",
+    ),
+    _fixed(
+        "from pathlib import Path\nPath('vault_out/a').replace(target='/etc/a')\n",
+        "KAV501",
+        "Path.replace(target=...) by keyword is taken for str.replace and skipped",
+    ),
+    _fixed(
+        "import settings\nsettings.OUT.write_text('x')\n",
+        "KAV502",
+        "_method_writes only runs when the callee resolves to nothing",
+    ),
+    _fixed(
+        "from settings import OUT\nOUT.write_text('x')\n",
+        "KAV502",
+        "_method_writes only runs when the callee resolves to nothing",
+    ),
 ]
 
 
@@ -681,18 +889,28 @@ def _fp(code: str, why: str) -> object:
 # ======================================================================================
 _RECEIVER = "path-method writes are receiver-agnostic; the receiver is a local class instance"
 FLAGGED_BENIGN = [
-    _fp("class Config:\n    def open(self, mode):\n        return mode\nConfig().open('w')\n",
-        _RECEIVER),
-    _fp("class Doc:\n    def write_text(self, s):\n        return s\nDoc().write_text('x')\n",
-        _RECEIVER),
-    _fp("class Job:\n    def touch(self):\n        pass\nJob().touch()\n", _RECEIVER),
-    _fp("class Pool:\n    def rename(self, new):\n        self.name = new\nPool().rename('x')\n",
-        _RECEIVER),
-    _fp("import datetime\nd = datetime.date.today().replace(2020)\n",
-        "date.replace(year) with one positional argument is taken for Path.replace"),
-    _fp("def f(dataset):\n    return dataset.rename({'a': 'b'})\n",
-        "a dict literal cannot be a path target (DataFrame/Dataset.rename)"),
-    _fp("def f(queue):\n    queue.replace(1)\n", "an int literal cannot be a path target"),
+    _fixed_fp(
+        "class Config:\n    def open(self, mode):\n        return mode\nConfig().open('w')\n",
+        _RECEIVER,
+    ),
+    _fixed_fp(
+        "class Doc:\n    def write_text(self, s):\n        return s\nDoc().write_text('x')\n",
+        _RECEIVER,
+    ),
+    _fixed_fp("class Job:\n    def touch(self):\n        pass\nJob().touch()\n", _RECEIVER),
+    _fixed_fp(
+        "class Pool:\n    def rename(self, new):\n        self.name = new\nPool().rename('x')\n",
+        _RECEIVER,
+    ),
+    _fixed_fp(
+        "import datetime\nd = datetime.date.today().replace(2020)\n",
+        "date.replace(year) with one positional argument is taken for Path.replace",
+    ),
+    _fixed_fp(
+        "def f(dataset):\n    return dataset.rename({'a': 'b'})\n",
+        "a dict literal cannot be a path target (DataFrame/Dataset.rename)",
+    ),
+    _fixed_fp("def f(queue):\n    queue.replace(1)\n", "an int literal cannot be a path target"),
 ]
 
 

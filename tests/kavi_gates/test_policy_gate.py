@@ -47,7 +47,12 @@ def test_finding_has_path_line_col_and_fingerprint(project: Path) -> None:
     report = _run(project)
     assert report.exit_code == 1
     (finding,) = report.findings
-    assert (finding.path, finding.line, finding.col, finding.rule) == ("skills/bad.py", 2, 5, "KAV401")
+    assert (finding.path, finding.line, finding.col, finding.rule) == (
+        "skills/bad.py",
+        2,
+        5,
+        "KAV401",
+    )
     assert len(finding.fingerprint) == 32
 
 
@@ -136,7 +141,8 @@ def test_unknown_unsuppressible_rule_id_is_a_config_error(project: Path) -> None
 def test_overrides_change_the_policy_for_matching_paths(project: Path) -> None:
     (project / "kavi.yaml").write_text(
         "include: ['**/*.py']\noverrides:\n  - paths: ['tests/**']\n"
-        "    policy: {allowed_write_paths: [tmp/]}\n")
+        "    policy: {allowed_write_paths: [tmp/]}\n"
+    )
     write(project, "tests/t.py", "open('tmp/x', 'w')\n")
     write(project, "skills/s.py", "open('tmp/x', 'w')\n")
     assert [f.path for f in _run(project).findings] == ["skills/s.py"]

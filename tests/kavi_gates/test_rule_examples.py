@@ -21,7 +21,9 @@ def _cases(kind: str) -> list[object]:
 
 def _rules_found(example: str | bytes) -> set[str]:
     source = example if isinstance(example, bytes) else example.encode()
-    return {f.rule for f in check_source(source, "skills/example.py", PolicyConfig(), BUILTIN_RULES)}
+    return {
+        f.rule for f in check_source(source, "skills/example.py", PolicyConfig(), BUILTIN_RULES)
+    }
 
 
 @pytest.mark.parametrize(("rule", "example"), _cases("VALID"))

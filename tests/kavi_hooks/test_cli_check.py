@@ -29,7 +29,8 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "  forbid_dynamic_exec: true\n"
         "  network: deny\n"
         "  process: deny\n"
-        "  allowed_write_paths: [vault_out/, artifacts_out/]\n")
+        "  allowed_write_paths: [vault_out/, artifacts_out/]\n"
+    )
     (tmp_path / "skills").mkdir()
     (tmp_path / "skills" / "bad.py").write_text("import json\nresult = eval('1 + 1')\n")
     (tmp_path / "skills" / "good.py").write_text("import json\nprint(json.dumps([]))\n")
@@ -43,8 +44,13 @@ def test_findings_exit_1_with_json_report(repo: Path) -> None:
     assert report["version"] == 1
     (finding,) = report["findings"]
     assert {k: finding[k] for k in ("gate", "rule", "severity", "path", "line", "col")} == {
-        "gate": "policy", "rule": "KAV401", "severity": "error", "path": "skills/bad.py",
-        "line": 2, "col": 10}
+        "gate": "policy",
+        "rule": "KAV401",
+        "severity": "error",
+        "path": "skills/bad.py",
+        "line": 2,
+        "col": 10,
+    }
     assert report["gates"][0] == {**report["gates"][0], "gate": "policy", "status": "fail"}
 
 
@@ -66,7 +72,9 @@ def test_text_report_shows_location_rule_message_and_source(repo: Path) -> None:
 def test_github_format_is_workflow_commands(repo: Path) -> None:
     result = kavi("check", "--gate", "policy", "--format", "github", cwd=repo)
     assert result.returncode == 1
-    assert result.stdout.startswith("::error file=skills/bad.py,line=2,col=10,title=KAV401 (policy)::")
+    assert result.stdout.startswith(
+        "::error file=skills/bad.py,line=2,col=10,title=KAV401 (policy)::"
+    )
 
 
 def test_sarif_is_valid_against_the_official_schema(repo: Path) -> None:
@@ -76,7 +84,9 @@ def test_sarif_is_valid_against_the_official_schema(repo: Path) -> None:
     (run,) = sarif["runs"]
     assert run["results"][0]["ruleId"] == "KAV401"
     assert run["results"][0]["locations"][0]["physicalLocation"]["region"] == {
-        "startLine": 2, "startColumn": 10}
+        "startLine": 2,
+        "startColumn": 10,
+    }
     assert run["tool"]["driver"]["rules"][0]["id"] == "KAV401"
 
 

@@ -22,10 +22,22 @@ from kavi_gates.policy.rules.process import ProcessCall, ProcessModule
 from kavi_gates.policy.rules.writes import ComputedWritePath, WriteOutsideAllowed
 
 BUILTIN_RULES: tuple[type[Rule], ...] = (
-    ParseFailure, UnreadableInput, SuppressionWithoutReason, UnusedSuppression,
-    ForbiddenImport, ComputedImport, ForbiddenCall,
-    ProcessModule, ProcessCall,
-    NetworkModule, NetworkCall,
-    DynamicExecBuiltin, ImportMachinery, IntrospectionEscape, Deserializer, NativeCode,
-    WriteOutsideAllowed, ComputedWritePath,
+    ParseFailure,
+    UnreadableInput,
+    SuppressionWithoutReason,
+    UnusedSuppression,
+    ForbiddenImport,
+    ComputedImport,
+    ForbiddenCall,
+    ProcessModule,
+    ProcessCall,
+    NetworkModule,
+    NetworkCall,
+    DynamicExecBuiltin,
+    ImportMachinery,
+    IntrospectionEscape,
+    Deserializer,
+    NativeCode,
+    WriteOutsideAllowed,
+    ComputedWritePath,
 )

@@ -7,15 +7,41 @@ from collections.abc import Iterable, Iterator
 import libcst as cst
 
 from kavi_gates.policy.analysis import ModuleFacts, literal_string, subscript_key
-from kavi_gates.policy.catalog import matches
+from kavi_gates.policy.catalog import matches, reexport_suffixes
 
-_DYNAMIC_IMPORTERS = frozenset({
-    "builtins.__import__", "importlib.__import__", "importlib.import_module",
-    "pkgutil.resolve_name", "importlib.util.find_spec", "importlib.util.spec_from_file_location",
-})
-_MODULE_TABLE_GETTERS = frozenset({
-    "sys.modules.get", "sys.modules.pop", "sys.modules.setdefault", "sys.modules.__getitem__",
-})
+
+def match_any(qualname: str, names: tuple[str, ...]) -> str | None:
+    """Match a qualified name, or one of its re-export suffixes (``shutil.os.system``)."""
+    hit = matches(qualname, names)
+    if hit:
+        return hit
+    for suffix in reexport_suffixes(qualname):
+        hit = matches(suffix, names)
+        if hit:
+            return hit
+    return None
+
+
+_DYNAMIC_IMPORTERS = frozenset(
+    {
+        "builtins.__import__",
+        "importlib.__import__",
+        "importlib.import_module",
+        "pkgutil.resolve_name",
+        "importlib.util.find_spec",
+        "importlib.util.spec_from_file_location",
+        "pydoc.locate",
+        "logging.config.BaseConfigurator.resolve",
+    }
+)
+_MODULE_TABLE_GETTERS = frozenset(
+    {
+        "sys.modules.get",
+        "sys.modules.pop",
+        "sys.modules.setdefault",
+        "sys.modules.__getitem__",
+    }
+)
 
 
 def dynamic_imports(facts: ModuleFacts) -> Iterator[tuple[cst.CSTNode, str | None]]:
@@ -31,7 +57,9 @@ def dynamic_imports(facts: ModuleFacts) -> Iterator[tuple[cst.CSTNode, str | Non
     for site in facts.subscripts:
         sub = site.node
         assert isinstance(sub, cst.Subscript)
-        if "sys.modules" in facts.resolve(sub.value, site.scope, site.order):
+        if any(
+            match_any(q, ("sys.modules",)) for q in facts.resolve(sub.value, site.scope, site.order)
+        ):
             yield sub, subscript_key(sub)
 
 
@@ -48,19 +76,19 @@ def module_hits(facts: ModuleFacts, modules: Iterable[str]) -> Iterator[tuple[cs
             if hit:
                 yield imp.node, hit
                 break
-    for node, target in dynamic_imports(facts):
-        if target:
-            hit = matches(target, modules)
-            if hit:
-                yield node, hit
+    for node, dynamic_target in dynamic_imports(facts):
+        if dynamic_target:
+            found = matches(dynamic_target, modules)
+            if found:
+                yield node, found
     for ref, quals in facts.resolved_refs:
-        if not ref.attrs or not any(matches(q, modules) for q in quals):
+        if not ref.attrs or not any(match_any(q, modules) for q in quals):
             continue
         bases = facts.resolve(ref.base, ref.scope, ref.order)
         suffix = "".join("." + a for a in ref.attrs)
         for base in bases:
-            hit = matches(base + suffix, modules)
-            if hit and not matches(base, modules):
+            hit = match_any(base + suffix, modules)
+            if hit and not match_any(base, modules):
                 yield ref.node, hit
                 break
 
@@ -79,13 +107,13 @@ def name_hits(facts: ModuleFacts, names: Iterable[str]) -> Iterator[tuple[cst.CS
                 yield imp.node, hit
     for ref, quals in facts.resolved_refs:
         for qual in sorted(quals):
-            hit = matches(qual, names)
+            hit = match_any(qual, names)
             if hit:
                 yield ref.node, hit
                 break
     for site, _funcs, returns in facts.resolved_calls:
         for qual in sorted(returns):
-            hit = matches(qual, names)
+            hit = match_any(qual, names)
             if hit:
                 yield site.node, hit
                 break
@@ -96,3 +124,16 @@ def exact_hits(facts: ModuleFacts, names: frozenset[str]) -> Iterator[tuple[cst.
         hit = quals & names
         if hit:
             yield ref.node, min(hit)
+
+
+def method_hits(facts: ModuleFacts, methods: frozenset[str]) -> Iterator[tuple[cst.CSTNode, str]]:
+    """Calls of ``x.method(...)`` on objects we cannot type (event loops, sockets)."""
+    for site, funcs, _returns in facts.resolved_calls:
+        call = site.node
+        assert isinstance(call, cst.Call)
+        if (
+            isinstance(call.func, cst.Attribute)
+            and call.func.attr.value in methods
+            and not any(q.startswith("builtins.") for q in funcs)
+        ):
+            yield call, call.func.attr.value

@@ -112,4 +112,6 @@ class ForbiddenCall(Rule):
     def check(self, facts: ModuleFacts) -> Iterator[Violation]:
         names = [builtin_qualname(n) for n in self.policy.forbidden_calls]
         for node, hit in name_hits(facts, names):
-            yield Violation(node, f"reference to forbidden function '{hit}' (policy.forbidden_calls)")
+            yield Violation(
+                node, f"reference to forbidden function '{hit}' (policy.forbidden_calls)"
+            )

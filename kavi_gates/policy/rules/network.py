@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kavi_gates.policy.analysis import ModuleFacts
-from kavi_gates.policy.catalog import NETWORK_FUNCTIONS, NETWORK_MODULES
+from kavi_gates.policy.catalog import NETWORK_FUNCTIONS, NETWORK_METHODS, NETWORK_MODULES
 from kavi_gates.policy.rule import Rule, Violation
-from kavi_gates.policy.rules._common import module_hits, name_hits
+from kavi_gates.policy.rules._common import method_hits, module_hits, name_hits
 
 
 class NetworkModule(Rule):
@@ -66,3 +66,7 @@ class NetworkCall(Rule):
     def check(self, facts: ModuleFacts) -> Iterator[Violation]:
         for node, hit in name_hits(facts, NETWORK_FUNCTIONS):
             yield Violation(node, f"'{hit}' opens a network connection (policy.network: deny)")
+        for node, method in method_hits(facts, NETWORK_METHODS):
+            yield Violation(
+                node, f"'.{method}()' opens a network connection (policy.network: deny)"
+            )

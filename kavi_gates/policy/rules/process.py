@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kavi_gates.policy.analysis import ModuleFacts
-from kavi_gates.policy.catalog import PROCESS_FUNCTIONS, PROCESS_MODULES
+from kavi_gates.policy.catalog import PROCESS_FUNCTIONS, PROCESS_METHODS, PROCESS_MODULES
 from kavi_gates.policy.rule import Rule, Violation
-from kavi_gates.policy.rules._common import module_hits, name_hits
+from kavi_gates.policy.rules._common import method_hits, module_hits, name_hits
 
 
 class ProcessModule(Rule):
@@ -70,3 +70,5 @@ class ProcessCall(Rule):
     def check(self, facts: ModuleFacts) -> Iterator[Violation]:
         for node, hit in name_hits(facts, PROCESS_FUNCTIONS):
             yield Violation(node, f"'{hit}' starts a process (policy.process: deny)")
+        for node, method in method_hits(facts, PROCESS_METHODS):
+            yield Violation(node, f"'.{method}()' starts a process (policy.process: deny)")

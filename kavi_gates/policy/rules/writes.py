@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from kavi_gates.policy.analysis import ModuleFacts, Site, literal_string
+from kavi_gates.policy.catalog import reexport_suffixes
 from kavi_gates.policy.rule import Rule, Violation
 
 # qualified name → (path argument positions/keywords, mode position, mode keyword, default mode)
@@ -17,6 +18,10 @@ _OPENERS: dict[str, tuple[tuple[tuple[int, str], ...], int, str, str]] = {
     "builtins.open": (((0, "file"),), 1, "mode", "r"),
     "io.open": (((0, "file"),), 1, "mode", "r"),
     "io.FileIO": (((0, "file"),), 1, "mode", "r"),
+    "_io.open": (((0, "file"),), 1, "mode", "r"),
+    "_io.FileIO": (((0, "file"),), 1, "mode", "r"),
+    "tarfile.TarFile": (((0, "name"),), 1, "mode", "r"),
+    "zipfile.PyZipFile": (((0, "file"),), 1, "mode", "r"),
     "codecs.open": (((0, "filename"),), 1, "mode", "r"),
     "gzip.open": (((0, "filename"),), 1, "mode", "rb"),
     "gzip.GzipFile": (((0, "filename"),), 1, "mode", "rb"),
@@ -30,20 +35,45 @@ _OPENERS: dict[str, tuple[tuple[tuple[int, str], ...], int, str, str]] = {
 }
 _P0, _P1 = ((0, "path"),), ((1, "dst"),)
 _WRITERS: dict[str, tuple[tuple[int, str], ...]] = {
-    **{f"os.{n}": _P0 for n in ("remove", "unlink", "rmdir", "removedirs", "mkdir", "makedirs",
-                                "truncate", "chmod", "lchmod", "chown", "lchown", "utime",
-                                "mkfifo", "mknod", "chflags", "lchflags", "setxattr",
-                                "removexattr")},
-    **{f"os.{n}": ((0, "src"), (1, "dst")) for n in ("rename", "renames", "replace", "link",
-                                                     "symlink")},
-    **{f"shutil.{n}": _P1 for n in ("copy", "copy2", "copyfile", "copytree", "copymode",
-                                    "copystat")},
+    **{
+        f"os.{n}": _P0
+        for n in (
+            "remove",
+            "unlink",
+            "rmdir",
+            "removedirs",
+            "mkdir",
+            "makedirs",
+            "truncate",
+            "chmod",
+            "lchmod",
+            "chown",
+            "lchown",
+            "utime",
+            "mkfifo",
+            "mknod",
+            "chflags",
+            "lchflags",
+            "setxattr",
+            "removexattr",
+        )
+    },
+    **{
+        f"os.{n}": ((0, "src"), (1, "dst"))
+        for n in ("rename", "renames", "replace", "link", "symlink")
+    },
+    **{
+        f"shutil.{n}": _P1
+        for n in ("copy", "copy2", "copyfile", "copytree", "copymode", "copystat")
+    },
     "shutil.move": ((0, "src"), (1, "dst")),
     "shutil.rmtree": _P0,
     "shutil.chown": _P0,
     "shutil.make_archive": ((0, "base_name"),),
     "shutil.unpack_archive": ((1, "extract_dir"),),
     "sqlite3.connect": ((0, "database"),),
+    "os.chdir": _P0,
+    "logging.basicConfig": ((99, "filename"),),
     "logging.FileHandler": ((0, "filename"),),
     "logging.handlers.RotatingFileHandler": ((0, "filename"),),
     "logging.handlers.TimedRotatingFileHandler": ((0, "filename"),),
@@ -52,20 +82,65 @@ _WRITERS: dict[str, tuple[tuple[int, str], ...]] = {
     "numpy.savez": ((0, "file"),),
     "numpy.savez_compressed": ((0, "file"),),
     "numpy.savetxt": ((0, "fname"),),
-    **{f"tempfile.{n}": ((99, "dir"),) for n in ("mkstemp", "mkdtemp", "NamedTemporaryFile",
-                                                 "TemporaryFile", "TemporaryDirectory",
-                                                 "SpooledTemporaryFile")},
+    **{
+        f"tempfile.{n}": ((99, "dir"),)
+        for n in (
+            "mkstemp",
+            "mkdtemp",
+            "NamedTemporaryFile",
+            "TemporaryFile",
+            "TemporaryDirectory",
+            "SpooledTemporaryFile",
+        )
+    },
 }
 # Methods of path objects that write or delete (receiver is the path).
-_PATH_METHODS = frozenset({"write_text", "write_bytes", "touch", "mkdir", "unlink", "rmdir",
-                           "rename", "replace", "symlink_to", "hardlink_to", "link_to", "chmod",
-                           "lchmod"})
+_PATH_METHODS = frozenset(
+    {
+        "write_text",
+        "write_bytes",
+        "touch",
+        "mkdir",
+        "unlink",
+        "rmdir",
+        "rename",
+        "replace",
+        "symlink_to",
+        "hardlink_to",
+        "link_to",
+        "chmod",
+        "lchmod",
+    }
+)
 _TWO_PATH_METHODS = frozenset({"rename", "replace", "symlink_to", "hardlink_to", "link_to"})
 # Methods of data objects that write to the path given as first argument.
-_SAVE_METHODS = frozenset({"to_csv", "to_json", "to_parquet", "to_excel", "to_pickle",
-                           "to_feather", "to_hdf", "to_stata", "savefig", "tofile"})
-_PATH_CTORS = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath",
-                         "pathlib.PurePosixPath", "pathlib.WindowsPath", "pathlib.PureWindowsPath"})
+_SAVE_METHODS = frozenset(
+    {
+        "to_csv",
+        "to_json",
+        "to_parquet",
+        "to_excel",
+        "to_pickle",
+        "to_feather",
+        "to_hdf",
+        "to_stata",
+        "savefig",
+        "tofile",
+    }
+)
+# Archive methods that write into a directory (default: the working directory).
+_EXTRACT_METHODS = frozenset({"extractall", "extract"})
+_NOT_PATHS = (cst.Dict, cst.List, cst.Set, cst.Integer, cst.Float, cst.Imaginary, cst.Tuple)
+_PATH_CTORS = frozenset(
+    {
+        "pathlib.Path",
+        "pathlib.PurePath",
+        "pathlib.PosixPath",
+        "pathlib.PurePosixPath",
+        "pathlib.WindowsPath",
+        "pathlib.PureWindowsPath",
+    }
+)
 _SAFE_TARGETS = frozenset({":memory:", ""})
 
 
@@ -91,7 +166,9 @@ def _has_unknown_kwargs(call: cst.Call) -> bool:
     return any(a.star == "**" for a in call.args)
 
 
-def literal_path(expr: cst.CSTNode | None, facts: ModuleFacts, site: Site, depth: int = 0) -> str | None:
+def literal_path(
+    expr: cst.CSTNode | None, facts: ModuleFacts, site: Site, depth: int = 0
+) -> str | None:
     """Evaluate a path expression built only from literals (and module constants)."""
     if expr is None or depth > 8:
         return None
@@ -102,7 +179,7 @@ def literal_path(expr: cst.CSTNode | None, facts: ModuleFacts, site: Site, depth
         value = expr.evaluated_value
         return value.decode("latin-1") if isinstance(value, bytes) else None
     if isinstance(expr, cst.Name):
-        const = facts.module_constant(expr.value)
+        const = facts.module_constant(expr.value, site.scope)
         return literal_path(const, facts, site, depth + 1) if const is not None else None
     if isinstance(expr, cst.BinaryOperation):
         left = literal_path(expr.left, facts, site, depth + 1)
@@ -141,34 +218,53 @@ def write_operations(facts: ModuleFacts) -> Iterator[WriteOp]:
         call = site.node
         assert isinstance(call, cst.Call)
         yield from _resolved_writes(call, funcs, facts, site)
-        if not funcs and isinstance(call.func, cst.Attribute):
+        if isinstance(call.func, cst.Attribute) and not any(
+            q.startswith("builtins.")
+            or _known_writer(q)
+            or any(_known_writer(x) for x in reexport_suffixes(q))
+            for q in funcs
+        ):
             yield from _method_writes(call, call.func, facts, site)
+    # A writer passed around as a value (functools.partial(open, ...)) cannot be checked.
+    for ref, quals in facts.resolved_refs:
+        if id(ref.node) in facts.called_ids:
+            continue
+        writer = sorted(q for q in quals if q in _OPENERS or q in _WRITERS or q == "os.open")
+        if writer:
+            yield WriteOp(ref.node, f"{writer[0].removeprefix('builtins.')} (as a value)", None)
 
 
-def _resolved_writes(call: cst.Call, funcs: frozenset[str], facts: ModuleFacts,
-                     site: Site) -> Iterator[WriteOp]:
-    for qual in sorted(funcs):
+def _resolved_writes(
+    call: cst.Call, funcs: frozenset[str], facts: ModuleFacts, site: Site
+) -> Iterator[WriteOp]:
+    expanded = set(funcs)
+    for qual in funcs:  # shutil.os.remove is os.remove
+        expanded.update(reexport_suffixes(qual))
+    for qual in sorted(expanded):
         if qual in _OPENERS:
             paths, mode_pos, mode_kw, default = _OPENERS[qual]
             mode = _arg(call, mode_pos, mode_kw)
             if _has_unknown_kwargs(call) or _is_write_mode(mode, default, qual == "dbm.open"):
                 for pos, kw in paths:
                     target = _arg(call, pos, kw)
-                    yield WriteOp(call, qual.removeprefix("builtins."),
-                                  literal_path(target, facts, site))
+                    yield WriteOp(
+                        call, qual.removeprefix("builtins."), literal_path(target, facts, site)
+                    )
             return
         if qual == "os.open":
             flags = _arg(call, 1, "flags")
             read_only = flags is not None and facts.resolve(flags, site.scope, site.order) == {
-                "os.O_RDONLY"}
+                "os.O_RDONLY"
+            }
             if not read_only:
                 yield WriteOp(call, qual, literal_path(_arg(call, 0, "path"), facts, site))
             return
         if qual in _WRITERS:
             for pos, kw in _WRITERS[qual]:
                 target = _arg(call, pos, kw)
-                if qual.startswith("tempfile.") and target is None:
-                    yield WriteOp(call, qual, None)
+                if target is None and pos == 99:
+                    if qual.startswith("tempfile."):  # default: the system temp directory
+                        yield WriteOp(call, qual, None)
                     continue
                 yield WriteOp(call, qual, literal_path(target, facts, site))
             return
@@ -177,21 +273,63 @@ def _resolved_writes(call: cst.Call, funcs: frozenset[str], facts: ModuleFacts,
             return
 
 
-def _method_writes(call: cst.Call, func: cst.Attribute, facts: ModuleFacts,
-                   site: Site) -> Iterator[WriteOp]:
+def _known_writer(qual: str) -> bool:
+    return (
+        qual in _OPENERS
+        or qual in _WRITERS
+        or qual == "os.open"
+        or (qual.startswith("pathlib.") and qual.rsplit(".", 1)[-1] in _PATH_METHODS)
+    )
+
+
+def _not_a_path_receiver(receiver: cst.BaseExpression, facts: ModuleFacts, site: Site) -> bool:
+    """Receivers that are certainly not path objects: instances of classes defined in this
+    file, and values returned by known library functions other than path constructors."""
+    if not isinstance(receiver, cst.Call):
+        return False
+    func = receiver.func
+    if isinstance(func, cst.Name):
+        owner = facts._owner(func.value, site.scope)
+        if owner is not None and all(b.kind == "class" for b in owner.bindings[func.value]):
+            return True
+    quals = facts.resolve(func, site.scope, site.order)
+    return bool(quals) and not any(
+        q.startswith(("pathlib.", "os.path.", "tempfile.", "zipfile.", "tarfile.")) for q in quals
+    )
+
+
+def _method_writes(
+    call: cst.Call, func: cst.Attribute, facts: ModuleFacts, site: Site
+) -> Iterator[WriteOp]:
     method = func.attr.value
     positional = [a for a in call.args if a.keyword is None]
+    if method in _EXTRACT_METHODS:
+        target = _arg(call, 0 if method == "extractall" else 1, "path")
+        yield WriteOp(call, f".{method}()", literal_path(target, facts, site))
+        return
+    if method in _PATH_METHODS and _not_a_path_receiver(func.value, facts, site):
+        return
     if method in _PATH_METHODS:
-        if method == "replace" and len(positional) != 1:
-            return  # str.replace(old, new): not a path operation
+        target_kw = _arg(call, 99, "target")
+        if (
+            method in ("replace", "rename")
+            and target_kw is None
+            and (len(positional) != 1 or isinstance(positional[0].value, _NOT_PATHS))
+        ):
+            return  # str.replace(old, new), dict-style rename(mapping): not path operations
         yield WriteOp(call, f".{method}()", literal_path(func.value, facts, site))
-        if method in _TWO_PATH_METHODS and positional:
-            yield WriteOp(call, f".{method}()", literal_path(positional[0].value, facts, site))
+        if method in _TWO_PATH_METHODS and (positional or target_kw is not None):
+            second = target_kw if target_kw is not None else positional[0].value
+            yield WriteOp(call, f".{method}()", literal_path(second, facts, site))
     elif method == "open":
+        if _not_a_path_receiver(func.value, facts, site):
+            return
         modes = [literal_string(a.value) for a in call.args[:2] if a.keyword is None]
         keyword_mode = _arg(call, 99, "mode")
-        writes = any(m is not None and m and set(m) <= set("rwxabt+U") and
-                     any(c in m for c in "wax+") for m in modes)
+        writes = any(
+            m is not None and m and set(m) <= set("rwxabt+U") and any(c in m for c in "wax+")
+            for m in modes
+        )
         if writes or (keyword_mode is not None and _is_write_mode(keyword_mode, "r", False)):
             yield WriteOp(call, ".open()", literal_path(func.value, facts, site))
     elif method in _SAVE_METHODS and call.args:
@@ -254,9 +392,16 @@ class WriteOutsideAllowed(Rule):
     def check(self, facts: ModuleFacts) -> Iterator[Violation]:
         allowed = tuple(self.policy.allowed_write_paths)
         for op in write_operations(facts):
-            if op.path is not None and op.path not in _SAFE_TARGETS and not inside(op.path, allowed):
-                yield Violation(op.node, f"{op.what} writes '{op.path}', outside allowed_write_paths "
-                                         f"({', '.join(allowed) or 'none'})")
+            if (
+                op.path is not None
+                and op.path not in _SAFE_TARGETS
+                and not inside(op.path, allowed)
+            ):
+                yield Violation(
+                    op.node,
+                    f"{op.what} writes '{op.path}', outside allowed_write_paths "
+                    f"({', '.join(allowed) or 'none'})",
+                )
 
 
 class ComputedWritePath(Rule):
@@ -284,5 +429,8 @@ class ComputedWritePath(Rule):
     def check(self, facts: ModuleFacts) -> Iterator[Violation]:
         for op in write_operations(facts):
             if op.path is None:
-                yield Violation(op.node, f"{op.what} writes to a path computed at run time "
-                                         "(cannot be proven inside allowed_write_paths)")
+                yield Violation(
+                    op.node,
+                    f"{op.what} writes to a path computed at run time "
+                    "(cannot be proven inside allowed_write_paths)",
+                )
