@@ -98,7 +98,7 @@ class GuardedFiles:
         """The absolute path ``path`` names (checked lexically; no I/O)."""
         return self._root(root).joinpath(*_parts(path))
 
-    def write_text(self, path: str, text: str, root: str | None = None) -> Path:
+    def write(self, path: str, text: str, root: str | None = None) -> Path:
         """Atomically replace ``path`` with ``text`` (UTF-8); return the absolute path."""
         data = text.encode("utf-8")
         with self._parent_fd(path, root, create=True) as (dir_fd, name):
@@ -121,7 +121,7 @@ class GuardedFiles:
             os.fsync(dir_fd)
         return self.resolve(path, root)
 
-    def append_text(self, path: str, text: str, root: str | None = None) -> Path:
+    def append(self, path: str, text: str, root: str | None = None) -> Path:
         """Append ``text`` (UTF-8) to ``path``, creating it; a symlink there is refused."""
         with self._parent_fd(path, root, create=True) as (dir_fd, name):
             flags = (
@@ -137,7 +137,7 @@ class GuardedFiles:
                 os.fsync(handle.fileno())
         return self.resolve(path, root)
 
-    def read_text(self, path: str, root: str | None = None) -> str:
+    def read(self, path: str, root: str | None = None) -> str:
         """Read ``path`` (UTF-8) below a root; a symlink anywhere on the way is refused."""
         with self._parent_fd(path, root, create=False) as (dir_fd, name):
             try:

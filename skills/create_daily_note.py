@@ -1,7 +1,7 @@
 """create_daily_note: append an entry to ``daily/<YYYY-MM-DD>.md``, creating it with a heading.
 
 FILE_WRITE, append mode: existing entries are never rewritten; every byte goes through
-``self.context.files.append_text`` (the runtime's guarded file API rooted in the vault).
+``self.context.files.append`` (the runtime's guarded file API rooted in the vault).
 """
 
 from __future__ import annotations
@@ -51,5 +51,5 @@ class CreateDailyNoteSkill(BaseSkill):
         created = not files.exists(path)
         entry = data.body.strip("\n") + "\n"
         text = f"# {day}\n\n{entry}" if created else f"\n{entry}"
-        files.append_text(path, text)
+        files.append(path, text)
         return DailyNoteOutput(path=path, created=created, appended_chars=len(text))

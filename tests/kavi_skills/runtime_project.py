@@ -106,7 +106,7 @@ class NoteSkill(BaseSkill):
 
     def execute(self, data: NoteIn) -> NoteOut:
         assert self.context.files is not None and self.context.http is None
-        return NoteOut(written_path=str(self.context.files.write_text(data.path, data.body)))
+        return NoteOut(written_path=str(self.context.files.write(data.path, data.body)))
 """
 
 FETCH = """\

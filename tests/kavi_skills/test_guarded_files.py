@@ -17,27 +17,27 @@ def files(tmp_path: Path) -> GuardedFiles:
 
 
 def test_writes_land_below_the_default_root_atomically(files: GuardedFiles, tmp_path: Path) -> None:
-    written = files.write_text("notes/a.md", "one")
-    files.write_text("notes/a.md", "two")
+    written = files.write("notes/a.md", "one")
+    files.write("notes/a.md", "two")
     assert written == tmp_path / "vault" / "notes" / "a.md"
     assert written.read_text() == "two"
     assert [p.name for p in written.parent.iterdir()] == ["a.md"]  # no temp files left
 
 
 def test_a_named_root_can_be_chosen(files: GuardedFiles, tmp_path: Path) -> None:
-    files.write_text("x.txt", "x", root="out/")
+    files.write("x.txt", "x", root="out/")
     assert (tmp_path / "out" / "x.txt").read_text() == "x"
 
 
 def test_an_ungranted_root_is_refused(files: GuardedFiles) -> None:
     with pytest.raises(SideEffectRefused, match="not granted"):
-        files.write_text("x.txt", "x", root="elsewhere")
+        files.write("x.txt", "x", root="elsewhere")
 
 
 def test_append_creates_then_appends(files: GuardedFiles) -> None:
-    files.append_text("daily/d.md", "a\n")
-    files.append_text("daily/d.md", "b\n")
-    assert files.read_text("daily/d.md") == "a\nb\n"
+    files.append("daily/d.md", "a\n")
+    files.append("daily/d.md", "b\n")
+    assert files.read("daily/d.md") == "a\nb\n"
 
 
 @pytest.mark.parametrize("bad", ["../x", "a/../../x", "/etc/x", "", "~/x", "a\0b", "."])
@@ -45,7 +45,7 @@ def test_traversal_absolute_and_empty_paths_are_refused(
     files: GuardedFiles, bad: str, tmp_path: Path
 ) -> None:
     with pytest.raises(SideEffectRefused):
-        files.write_text(bad, "x")
+        files.write(bad, "x")
     assert not (tmp_path / "x").exists()
 
 
@@ -54,7 +54,7 @@ def test_a_symlinked_directory_pointing_out_is_refused(files: GuardedFiles, tmp_
     outside.mkdir()
     (tmp_path / "vault").mkdir()
     (tmp_path / "vault" / "link").symlink_to(outside)
-    for op in (files.write_text, files.append_text):
+    for op in (files.write, files.append):
         with pytest.raises(SideEffectRefused, match="symlink"):
             op("link/x.txt", "x")
     assert list(outside.iterdir()) == []
@@ -66,10 +66,10 @@ def test_a_symlinked_file_is_not_written_through(files: GuardedFiles, tmp_path: 
     (tmp_path / "vault").mkdir()
     os.symlink(target, tmp_path / "vault" / "f.txt")
     with pytest.raises(SideEffectRefused):
-        files.append_text("f.txt", "x")
+        files.append("f.txt", "x")
     with pytest.raises(SideEffectRefused):
-        files.read_text("f.txt")
-    files.write_text("f.txt", "new")  # replaces the link itself, never the target
+        files.read("f.txt")
+    files.write("f.txt", "new")  # replaces the link itself, never the target
     assert target.read_text() == "keep"
     assert not (tmp_path / "vault" / "f.txt").is_symlink()
 
