@@ -77,7 +77,6 @@ def sarif_dict(report: RunReport) -> dict[str, object]:
                     "driver": {
                         "name": "kavi",
                         "version": __version__,
-                        "informationUri": "https://github.com/kavi-dev/kavi",
                         "rules": rules,
                     }
                 },
