@@ -114,6 +114,18 @@ def _collect(rule: Rule, facts: ModuleFacts) -> list[Violation]:
     return list(rule.check(facts))
 
 
+def _decode(source: bytes) -> str:
+    """The source as text, in its declared encoding (already known to decode)."""
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+        return source.decode(encoding, errors="replace")
+    except (SyntaxError, LookupError):
+        return source.decode("utf-8", errors="replace")
+
+
 def _undecodable(source: bytes) -> str | None:
     """Decode strictly with the declared encoding (PEP 263); libcst may be lenient."""
     import io
@@ -155,16 +167,14 @@ def check_source(
         if precise:
             return precise
         message = str(err.message).splitlines()[0] if err.message else "invalid syntax"
-        return [
-            _finding(
-                "KAV001",
-                path,
-                err.raw_line,
-                err.raw_column + 1,
-                f"file does not parse: {message}",
-                "syntax",
+        if precise == []:  # valid for CPython, beyond libcst (e.g. extreme nesting)
+            message = (
+                f"valid Python that the policy parser cannot analyse ({message}); "
+                "it cannot be checked, so it cannot pass"
             )
-        ]
+        else:
+            message = f"file does not parse: {message}"
+        return [_finding("KAV001", path, err.raw_line, err.raw_column + 1, message, "syntax")]
     except (UnicodeDecodeError, LookupError) as err:
         return [_finding("KAV002", path, 1, 1, f"cannot decode file: {err}", "decode")]
     except (SyntaxError, ValueError, RecursionError, MemoryError) as err:
@@ -186,7 +196,8 @@ def check_source(
             found = run_deep(partial(_collect, rule, facts))
             violations.extend((rule, v) for v in found)
     positions = node_positions(module, [v.node for _, v in violations]) if violations else {}
-    lines = module.code.splitlines()
+    text = _decode(source)
+    lines = text.splitlines()
     findings: dict[tuple[str, int, int], Finding] = {}
     for rule, violation in violations:
         line, col = positions.get(id(violation.node), (1, 1))
@@ -195,7 +206,7 @@ def check_source(
         if key not in findings:
             findings[key] = _finding(rule.id, path, line, col, violation.message, anchor)
     return _apply_suppressions(
-        module.code,
+        text,
         path,
         list(findings.values()),
         rules,

@@ -59,7 +59,7 @@ def run_deep(fn: Callable[[], T]) -> T:
 
     def target() -> None:
         old = sys.getrecursionlimit()
-        sys.setrecursionlimit(max(old, 200_000))
+        sys.setrecursionlimit(max(old, 1_000_000))
         try:
             result.append(fn())
         except BaseException as err:  # re-raised in the caller's thread
@@ -83,10 +83,18 @@ def run_deep(fn: Callable[[], T]) -> T:
 def node_positions(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int, tuple[int, int]]:
     """``id(node)`` → (line, column), both 1-based."""
     wanted = frozenset(id(n) for n in nodes)
-    state = _MarkingState(
-        default_indent=module.default_indent, default_newline=module.default_newline, wanted=wanted
-    )
-    run_deep(lambda: module._codegen(state))
+
+    def generate() -> _MarkingState:
+        # A fresh state per attempt: a RecursionError leaves a half-filled one behind.
+        state = _MarkingState(
+            default_indent=module.default_indent,
+            default_newline=module.default_newline,
+            wanted=wanted,
+        )
+        module._codegen(state)
+        return state
+
+    state = run_deep(generate)
     by_token = sorted((index, key) for key, index in state.marks.items())
     out: dict[int, tuple[int, int]] = {}
     line, col, consumed = 1, 0, 0

@@ -253,3 +253,20 @@ def test_deeply_nested_expression_is_analysed_not_crashed(project: Path) -> None
     report = _run(project)
     assert report.results[0].status is Status.FAIL
     assert [f.rule for f in report.findings] == ["KAV401"]
+
+
+def test_positions_stay_exact_when_code_generation_needs_the_deep_stack(project: Path) -> None:
+    # 3000 implicitly concatenated strings overflow the default recursion limit in libcst's
+    # code generation; the retry must not reuse the half-filled first attempt.
+    body = "import os\nx = (\n" + "    'a'\n" * 3000 + ")\nos.system('id')\n"
+    write(project, "skills/deep_strings.py", body)
+    lines = {(f.rule, f.line, f.col) for f in _run(project).findings}
+    assert ("KAV111", 3004, 1) in lines
+
+
+def test_valid_python_beyond_the_parser_is_a_finding_not_a_pass(project: Path) -> None:
+    body = "x = (\n" + "    'a'\n" * 6000 + ")\n"
+    write(project, "skills/too_deep.py", body)
+    (finding,) = _run(project).findings
+    assert finding.rule == "KAV001"
+    assert "cannot be checked" in finding.message
