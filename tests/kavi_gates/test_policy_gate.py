@@ -265,7 +265,7 @@ def test_positions_stay_exact_when_code_generation_needs_the_deep_stack(project:
 
 
 def test_valid_python_beyond_the_parser_is_a_finding_not_a_pass(project: Path) -> None:
-    body = "x = (\n" + "    'a'\n" * 6000 + ")\n"
+    body = "import os\nx = (\n" + "    'a'\n" * 20000 + ")\n"
     write(project, "skills/too_deep.py", body)
     (finding,) = _run(project).findings
     assert finding.rule == "KAV001"
