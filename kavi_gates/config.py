@@ -78,6 +78,17 @@ class ForgeConfig(_Strict):
     timeout: float = 900.0
     extra_allowed: tuple[str, ...] = ()
     checks: tuple[str, ...] = ("ruff", "mypy", "pytest")
+    check_timeout: float = 600.0
+    """Seconds each of ruff, mypy and pytest may take inside a sandbox."""
+    agent_env_allow: tuple[str, ...] = ()
+    """Secret-looking env vars the agent may still see (its own login, e.g. ANTHROPIC_API_KEY);
+    a secret a skill declares never passes."""
+    advice: bool = True
+    """Ask the OpenAI-compatible endpoint for retry advice (falls back when it is down)."""
+    repeated_failure_limit: int = 3
+    """Consecutive failures of one proposal that raise REPEATED_FAILURE."""
+    max_diff_lines: int = 400
+    """Changed lines in one build above which LARGE_DIFF is raised."""
 
 
 class KaviConfig(_Strict):

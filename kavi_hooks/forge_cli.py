@@ -1,0 +1,134 @@
+"""The forge's commands (`build`, `verify`, `promote`), registered on the kavi app.
+
+Thin: open the project's config and ledger, call ``kavi_skills.forge``, print. A failed
+build or verification prints why and exits 1; every error is one ``kavi: error:`` line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kavi_gates.config import load_config
+from kavi_gates.errors import EXIT_FINDINGS, EXIT_USAGE, KaviError
+from kavi_ledger.db import open_ledger
+from kavi_ledger.paths import resolve_paths
+from kavi_skills.forge import Forge, build_proposal, promote_path, promote_proposal
+from kavi_skills.forge import verify_proposal as run_verify
+
+ConfigOpt = Annotated[
+    str | None, typer.Option("--config", help="Config file (YAML or TOML); default: discovered.")
+]
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"kavi: error: {' '.join(message.split())}", err=True)
+    return typer.Exit(code)
+
+
+@contextlib.contextmanager
+def _forge(config: str | None, **options: object) -> Iterator[Forge]:
+    """The project's forge with an open ledger; expected failures become one stderr line."""
+    try:
+        loaded = load_config(config)
+        paths = resolve_paths(loaded.config.storage, loaded.root)
+        db = open_ledger(paths.ledger)
+        try:
+            yield Forge(loaded=loaded, paths=paths, db=db, **options)  # type: ignore[arg-type]
+        finally:
+            db.close()
+    except KaviError as err:
+        raise _fail(str(err), err.exit_code) from None
+    except sqlite3.Error as err:
+        raise _fail(f"ledger: {err}; run `kavi doctor`", EXIT_USAGE) from None
+    except OSError as err:
+        raise _fail(f"{err.strerror or err}: {err.filename or ''}", EXIT_USAGE) from None
+
+
+def _confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        raise _fail("promotion needs confirmation: pass --yes (stdin is not a terminal)",
+                    EXIT_USAGE)
+    return typer.confirm(question)
+
+
+def build(
+    proposal_id: Annotated[str, typer.Argument(help="The proposal id `kavi propose` printed.")],
+    agent: Annotated[str | None, typer.Option("--agent", help="Coding-agent command "
+                                              "(default: forge.agent, Claude Code).")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", min=0.1,
+                                                  help="Agent timeout in seconds.")] = None,
+    keep_sandbox: Annotated[bool, typer.Option("--keep-sandbox",
+                                               help="Keep the sandbox to inspect it.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Retry although the previous "
+                                      "failure raised an escalation trigger.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Build a proposal in a sandbox with the coding agent; copy back only a green result."""
+    with _forge(config, keep_sandbox=keep_sandbox, timeout=timeout) as forge:
+        outcome = build_proposal(forge, proposal_id, agent=agent, yes=yes)
+    if outcome.sandbox:
+        typer.echo(f"sandbox kept: {outcome.sandbox}", err=True)
+    if not outcome.succeeded:
+        kind = outcome.kind.value if outcome.kind else "UNKNOWN"
+        for result in outcome.results:
+            for finding in result.findings[:5]:
+                typer.echo(f"  {result.gate} {finding.rule} {finding.path}: "
+                           f"{finding.message.splitlines()[-1] if finding.message else ''}",
+                           err=True)
+        triggers = outcome.research.triggers if outcome.research else ()
+        note = outcome.research_note.path if outcome.research_note else "-"
+        extra = f"; escalation: {', '.join(triggers)}" if triggers else ""
+        raise _fail(f"build {outcome.build.id} failed ({kind}): {outcome.reason}; nothing was "
+                    f"copied back; research note {note}{extra}", EXIT_FINDINGS)
+    for path in outcome.copied:
+        typer.echo(f"copied: {path}")
+    typer.echo(f"build {outcome.build.id} succeeded (attempt {outcome.build.attempt_number})")
+
+
+def verify(
+    proposal_id: Annotated[str, typer.Argument(help="The proposal to verify.")],
+    config: ConfigOpt = None,
+) -> None:
+    """Run every gate plus ruff, mypy and pytest on the skill; record one row per check."""
+    with _forge(config) as forge:
+        verified = run_verify(forge, proposal_id)
+    for row in verified.run.results:
+        typer.echo(f"{row.gate:<16} {row.status.value}")
+    if not verified.run.passed:
+        note = verified.research.path if verified.research else "-"
+        raise _fail(f"verification {verified.run.run_id} failed; report "
+                    f"{verified.report.path}; research note {note}", EXIT_FINDINGS)
+    typer.echo(f"verification {verified.run.run_id} passed")
+
+
+def promote(
+    target: Annotated[str, typer.Argument(help="A proposal id, or the PATH of an existing "
+                                          "skill file to verify and adopt.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    by: Annotated[str | None, typer.Option("--by", help="Approver (default: git "
+                                           "user.email).")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Pin the verified bytes in the registry and mark the skill TRUSTED."""
+    confirm = None if yes else _confirm
+    with _forge(config) as forge:
+        if target.endswith(".py") or Path(target).is_file():
+            promoted = promote_path(forge, Path(target), by=by, confirm=confirm)
+        else:
+            promoted = promote_proposal(forge, target, by=by, confirm=confirm)
+    typer.echo(f"promoted {promoted.name} ({promoted.entry.path}) by {promoted.entry.promoted_by}; "
+               f"{len(promoted.entry.pins)} pin(s) written")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the forge commands to the ``kavi`` Typer app."""
+    app.command("build")(build)
+    app.command("verify")(verify)
+    app.command("promote")(promote)

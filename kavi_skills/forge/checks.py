@@ -1,0 +1,186 @@
+"""Checking a skill inside a sandbox: every gate through ``run_gates``, then ruff, mypy, pytest.
+
+The gates run with the *repository's* configuration re-rooted at the sandbox, never with a
+config read from the sandbox (the agent could have edited it). The tools run through a
+``ToolRunner`` that tests can substitute; the real one runs ``python -m ruff/mypy/pytest``
+on the skill and its test with the sandbox as working directory.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from kavi_gates.config import DiffAllowlistConfig, HashPinConfig, LoadedConfig
+from kavi_gates.errors import ConfigError
+from kavi_gates.hash_pin import compute_pins
+from kavi_gates.models import Finding, GateResult, Status
+from kavi_gates.registry import Registry, RegistryEntry, load_registry, save_registry
+from kavi_gates.runner import available_gates, run_gates
+
+TOOLS = ("ruff", "mypy", "pytest")
+DIFF_GATE = "diff-allowlist"
+HASH_GATE = "hash-pin"
+EXCERPT = 4000
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    """One tool's exit code and combined output (``None``: it could not run at all)."""
+
+    returncode: int | None
+    output: str
+
+
+class ToolRunner(Protocol):
+    """Runs one of ruff, mypy, pytest on ``files`` in ``cwd``."""
+
+    def run(
+        self, tool: str, files: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float
+    ) -> ToolOutcome:
+        """Run ``tool`` and report its outcome; never raise for a failing tool."""
+        ...
+
+
+KAVI_PACKAGES = ("kavi_gates", "kavi_hooks", "kavi_ledger", "kavi_plugin", "kavi_skills")
+
+
+def kavi_type_path(directory: Path) -> Path:
+    """A directory of symlinks to Kavi's packages, for ``MYPYPATH``.
+
+    An editable install is found through an import hook that mypy does not run; skills
+    import ``kavi_skills``, so mypy must see it (and only it, not the rest of a checkout).
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in KAVI_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            continue
+        link = directory / name
+        target = Path(spec.origin).parent
+        if link.is_symlink() and link.resolve() == target.resolve():
+            continue
+        link.unlink(missing_ok=True)
+        link.symlink_to(target, target_is_directory=True)
+    return directory
+
+
+class SubprocessToolRunner:
+    """The real tools, each ``sys.executable -m TOOL`` (the interpreter Kavi runs in)."""
+
+    def __init__(self, mypy_cache: Path | None = None) -> None:
+        self.mypy_cache = mypy_cache
+
+    def argv(self, tool: str, files: Sequence[str], cwd: Path) -> list[str]:
+        """The command line for one tool."""
+        if tool == "ruff":
+            return [sys.executable, "-m", "ruff", "check", "--no-cache", *files]
+        if tool == "mypy":
+            cache = self.mypy_cache or cwd / ".mypy_cache"
+            return [sys.executable, "-m", "mypy", "--explicit-package-bases",
+                    "--follow-imports", "silent", "--cache-dir", str(cache), *files]
+        if tool == "pytest":
+            tests = [f for f in files if Path(f).name.startswith("test_")]
+            return [sys.executable, "-m", "pytest", "-q", "-o", "addopts=", "-p",
+                    "no:cacheprovider", "--no-header", "-p", "no:randomly", *tests]
+        raise ConfigError(f"forge.checks: unknown check {tool!r} (choose from {', '.join(TOOLS)})")
+
+    def run(
+        self, tool: str, files: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float
+    ) -> ToolOutcome:
+        argv = self.argv(tool, files, cwd)
+        if tool == "mypy":
+            cache = self.mypy_cache or cwd / ".mypy_cache"
+            env = {**env, "MYPYPATH": str(kavi_type_path(cache.parent / "kavi-type-path"))}
+        try:
+            done = subprocess.run(argv, cwd=cwd, env=dict(env), capture_output=True, text=True,
+                                  timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            return ToolOutcome(None, f"{tool} timed out after {timeout:g} s")
+        except OSError as err:
+            return ToolOutcome(None, f"{tool} could not start: {err}")
+        return ToolOutcome(done.returncode, (done.stdout + done.stderr).strip())
+
+
+def tool_result(tool: str, outcome: ToolOutcome, skill_path: str, duration: float) -> GateResult:
+    """A tool's outcome as a ``GateResult`` (exit 0 pass, other codes fail, no run = error)."""
+    if outcome.returncode == 0:
+        return GateResult(gate=tool, status=Status.PASS, duration=duration,
+                          checked=(skill_path,))
+    text = outcome.output[-EXCERPT:] or f"{tool} exited {outcome.returncode}"
+    finding = Finding(gate=tool, rule=tool, path=skill_path, message=text).with_fingerprint()
+    status = Status.ERROR if outcome.returncode is None else Status.FAIL
+    return GateResult(gate=tool, status=status, findings=(finding,), duration=duration,
+                      error=text if outcome.returncode is None else None, checked=(skill_path,))
+
+
+def prospective_registry(
+    loaded: LoadedConfig, sandbox_root: Path, name: str, entry: RegistryEntry, target: Path
+) -> Path:
+    """Write the registry as promotion would leave it (this skill's entry replaced)."""
+    current = sandbox_root / loaded.config.hash_pin.registry
+    registry = load_registry(current) if current.exists() else Registry()
+    skills = {k: v for k, v in registry.skills.items() if v.path != entry.path and k != name}
+    save_registry(target, Registry(skills={**skills, name: entry}))
+    return target
+
+
+def sandbox_config(
+    loaded: LoadedConfig, sandbox_root: Path, *, allow: Sequence[str] = (),
+    require: Sequence[str] = (), registry: Path | None = None,
+) -> LoadedConfig:
+    """The repository's config re-rooted at the sandbox, with the forge's allow set."""
+    update: dict[str, object] = {
+        "diff_allowlist": DiffAllowlistConfig(allow=tuple(allow), require=tuple(require)),
+    }
+    if registry is not None:
+        update["hash_pin"] = HashPinConfig(registry=str(registry))
+    config = loaded.config.model_copy(update=update)
+    return LoadedConfig(config=config, root=sandbox_root, source=f"{loaded.source} (sandbox)")
+
+
+def run_diff_gate(loaded: LoadedConfig, baseline: Path) -> GateResult:
+    """The diff-allowlist gate of the sandbox against its baseline copy."""
+    report = run_gates(loaded, only=[DIFF_GATE], base=f"dir:{baseline}", use_cache=False)
+    return report.results[0]
+
+
+def run_all_checks(
+    loaded: LoadedConfig,
+    *,
+    skill_path: str,
+    test_path: str,
+    tools: ToolRunner,
+    env: Mapping[str, str],
+    entry: RegistryEntry,
+    name: str,
+) -> list[GateResult]:
+    """Every gate but diff-allowlist on the pinned files, then each configured tool.
+
+    ``loaded`` is rooted at the sandbox. hash-pin checks the registry as promotion would
+    write it, so a skill that cannot be pinned cleanly fails here, not after promotion.
+    """
+    root = loaded.root
+    pins = compute_pins(root / skill_path, root)
+    with tempfile.TemporaryDirectory(prefix="kavi-registry-") as scratch:
+        prospective = entry.model_copy(update={"pins": pins,
+                                                "policy_digest": loaded.policy_digest()})
+        registry = prospective_registry(loaded, root, name, prospective, Path(scratch) / "r.yaml")
+        gated = sandbox_config(loaded, root, allow=loaded.config.diff_allowlist.allow,
+                               registry=registry)
+        gates = [g for g in available_gates() if g != DIFF_GATE]
+        report = run_gates(gated, [root / p for p in pins], gates, use_cache=False)
+    results = list(report.results)
+    files = [skill_path, test_path]
+    for tool in loaded.config.forge.checks:
+        started = time.perf_counter()
+        outcome = tools.run(tool, files, root, env, loaded.config.forge.check_timeout)
+        results.append(tool_result(tool, outcome, skill_path, time.perf_counter() - started))
+    return results

@@ -1,0 +1,142 @@
+"""``kavi promote``: pin exactly the bytes the latest passing verification covered.
+
+Order matters for failing safe: every refusal happens before anything is written; the
+ledger records the promotion (which re-checks the hashes in its transaction) before the
+registry is replaced atomically, so a crash in between leaves a TRUSTED row without pins
+(nothing runs) rather than pins nobody approved.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kavi_gates.hash_pin import compute_pins
+from kavi_gates.registry import Registry, RegistryEntry, load_registry, save_registry
+from kavi_gates.targets import relpath
+from kavi_ledger.artifacts import write_note
+from kavi_ledger.models import Artifact, ArtifactKind, Promotion, Proposal
+from kavi_ledger.records import approver
+from kavi_ledger.states import (
+    create_proposal,
+    get_proposal,
+    latest_verification,
+    list_proposals,
+    record_build_finish,
+    record_build_start,
+    record_promotion,
+)
+from kavi_skills.forge.context import Forge, entry_for, skill_path
+from kavi_skills.forge.errors import ForgeError, PromotionRefused
+from kavi_skills.forge.skillspec import read_declared
+from kavi_skills.forge.verify import Verified, verify_proposal
+
+ADOPT_SCHEMA = {"type": "object", "description": "adopted skill: see its input_model/output_model"}
+
+
+@dataclass(frozen=True)
+class Promoted:
+    """A promotion: the ledger row, the registry entry written and the PROMOTION note."""
+
+    name: str
+    promotion: Promotion
+    entry: RegistryEntry
+    artifact: Artifact
+    verified: Verified | None = None
+
+
+def _changed_files(verified: dict[str, str], current: dict[str, str]) -> list[str]:
+    return sorted(p for p in verified.keys() | current.keys() if verified.get(p) != current.get(p))
+
+
+def check_promotable(forge: Forge, proposal: Proposal, rel: str) -> tuple[str, dict[str, str]]:
+    """The verification id and the pins, or a refusal that names what is wrong."""
+    run = latest_verification(forge.db, proposal.id)
+    if run is None:
+        raise PromotionRefused(f"proposal {proposal.id} was never verified; run `kavi verify`")
+    if not run.passed:
+        failing = ", ".join(r.gate for r in run.results if r.status.value != "pass")
+        raise PromotionRefused(f"the latest verification of {proposal.id} failed ({failing})")
+    if not (forge.root / rel).is_file():
+        raise PromotionRefused(f"{rel} does not exist")
+    current = compute_pins(forge.root / rel, forge.root)
+    changed = _changed_files(run.content_hashes, current)
+    if changed:
+        raise PromotionRefused(f"{', '.join(changed)} changed since verification {run.run_id} "
+                               "(the bytes differ from those verified); run `kavi verify` again")
+    if run.policy_digest != forge.loaded.policy_digest():
+        raise PromotionRefused(f"the policy changed since verification {run.run_id}; "
+                               "run `kavi verify` again")
+    return run.run_id, current
+
+
+def promote_proposal(forge: Forge, proposal_id: str, *, by: str | None = None,
+                     confirm: Callable[[str], bool] | None = None,
+                     verified: Verified | None = None) -> Promoted:
+    """Promote a VERIFIED proposal: ledger row, registry entry, PROMOTION artifact."""
+    proposal = get_proposal(forge.db, proposal_id)
+    rel = skill_path(forge, proposal)
+    run_id, pins = check_promotable(forge, proposal, rel)
+    found = read_declared(forge.root, rel, forge.loaded.config.invariants.base_class)
+    registry_file = forge.root / forge.loaded.config.hash_pin.registry
+    registry = load_registry(registry_file) if registry_file.exists() else Registry()
+    clash = registry.entry_for(rel)
+    if clash is not None and clash[0] != proposal.name:
+        raise PromotionRefused(f"{rel} is already pinned as skill {clash[0]!r}")
+    question = f"Trust {proposal.name} ({rel}, {proposal.side_effect_class}), {len(pins)} pin(s)?"
+    if confirm is not None and not confirm(question):
+        raise ForgeError("promotion not confirmed; nothing was changed")
+    who = approver(by)
+    promotion = record_promotion(forge.db, proposal.id, verification_id=run_id,
+                                 approved_by=who, content_hashes=pins)
+    entry = entry_for(proposal, rel, found.class_name).model_copy(update={
+        "pins": pins, "policy_digest": forge.loaded.policy_digest(), "verification": run_id,
+        "promoted_by": who,
+        "promoted_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+    })
+    save_registry(registry_file, Registry(skills={**registry.skills, proposal.name: entry}))
+    body = (f"- proposal: `{proposal.id}`\n- skill: `{proposal.name}` ({rel})\n"
+            f"- verification: `{run_id}`\n- approved by: {who}\n- at: {entry.promoted_at}\n\n"
+            "## Pins\n\n```json\n" + json.dumps(pins, indent=2, sort_keys=True) + "\n```\n")
+    artifact = write_note(forge.db, forge.paths.vault_dir, kind=ArtifactKind.PROMOTION,
+                          title=f"Promotion {proposal.name}", body=body, related_id=proposal.id)
+    return Promoted(proposal.name, promotion, entry, artifact, verified)
+
+
+def adopt_path(forge: Forge, path: Path) -> Proposal:
+    """A proposal plus a recorded no-agent build for an existing, hand-written skill file."""
+    full = path if path.is_absolute() else Path.cwd() / path
+    if not full.is_file():
+        raise ForgeError(f"{path} is not a file")
+    rel = relpath(full.resolve(), forge.root)
+    found = read_declared(forge.root, rel, forge.loaded.config.invariants.base_class)
+    if found.name is None or found.side_effect_class is None:
+        raise ForgeError(f"{rel}: name and side_effect_class must be string literals")
+    reuse = [p for p in list_proposals(forge.db) if p.name == found.name
+             and p.status.value in ("PROPOSED", "BUILT", "VERIFIED")
+             and p.side_effect_class == found.side_effect_class
+             and p.required_secrets == found.required_secrets]
+    proposal = reuse[-1] if reuse else create_proposal(
+        forge.db, name=found.name, description=found.description or found.name,
+        io_schema=ADOPT_SCHEMA, side_effect_class=found.side_effect_class,
+        required_secrets=found.required_secrets)
+    build = record_build_start(forge.db, proposal.id, agent_command=f"adopt {rel}")
+    summary = {"outcome": "succeeded", "adopted": True, "skill_path": rel, "copied": []}
+    record_build_finish(forge.db, build.id, succeeded=True,
+                        summary=json.dumps(summary, sort_keys=True))
+    return get_proposal(forge.db, proposal.id)
+
+
+def promote_path(forge: Forge, path: Path, *, by: str | None = None,
+                 confirm: Callable[[str], bool] | None = None) -> Promoted:
+    """Adopt a hand-written skill: propose, verify it, then promote it on those bytes."""
+    proposal = adopt_path(forge, path)
+    verified = verify_proposal(forge, proposal.id)
+    if not verified.run.passed:
+        failing = ", ".join(r.gate for r in verified.run.results if r.status.value != "pass")
+        raise ForgeError(f"{skill_path(forge, proposal)} failed verification ({failing}); "
+                         f"see {verified.report.path}; not promoted")
+    return promote_proposal(forge, proposal.id, by=by, confirm=confirm, verified=verified)

@@ -1,0 +1,91 @@
+"""``kavi verify``: every gate plus ruff, mypy and pytest on the repository's copy of a skill.
+
+The checks execute agent-written code (pytest), so they run in a fresh sandbox copy of the
+working tree, never in the repository itself; the content hashes recorded are those of the
+repository's files, and they must equal the sandbox copy's before and the repository's
+after, or nothing is recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from kavi_gates.config import LoadedConfig
+from kavi_gates.hash_pin import compute_pins
+from kavi_gates.models import GateResult
+from kavi_ledger.artifacts import write_note
+from kavi_ledger.models import Artifact, ArtifactKind, Proposal, VerificationRun
+from kavi_ledger.states import get_proposal, record_verification
+from kavi_skills.forge.checks import run_all_checks
+from kavi_skills.forge.context import Forge, entry_for, skill_path, test_path
+from kavi_skills.forge.errors import ForgeError
+from kavi_skills.forge.research import classify
+from kavi_skills.forge.retry import record_failure
+from kavi_skills.forge.sandbox import create_sandbox
+from kavi_skills.forge.skillspec import read_declared, spec_result
+
+
+def sandbox_checks(
+    forge: Forge, proposal: Proposal, sandbox_root: Path, rel: str
+) -> list[GateResult]:
+    """The spec binding, every gate and every tool for one skill inside a sandbox."""
+    base_class = forge.loaded.config.invariants.base_class
+    spec = spec_result(sandbox_root, rel, base_class, proposal)
+    if spec.failed:
+        return [spec]
+    class_name = read_declared(sandbox_root, rel, base_class).class_name
+    loaded = LoadedConfig(config=forge.loaded.config, root=sandbox_root,
+                          source=f"{forge.loaded.source} (sandbox)")
+    return [spec, *run_all_checks(
+        loaded, skill_path=rel, test_path=test_path(forge, rel), tools=forge.tool_runner,
+        env=forge.child_env(proposal, for_agent=False),
+        entry=entry_for(proposal, rel, class_name), name=proposal.name)]
+
+
+def report_body(proposal: Proposal, results: list[GateResult], hashes: dict[str, str]) -> str:
+    """Markdown: one line per check, then the hashes verified."""
+    lines = [f"- `{r.gate}`: **{r.status.value}**" + (f" ({len(r.findings)} finding(s))"
+                                                       if r.findings else "") for r in results]
+    pins = [f"- `{path}`: `{digest}`" for path, digest in sorted(hashes.items())]
+    return (f"Proposal `{proposal.id}` ({proposal.name}).\n\n## Checks\n\n" + "\n".join(lines)
+            + "\n\n## Content hashes verified\n\n" + "\n".join(pins) + "\n")
+
+
+@dataclass(frozen=True)
+class Verified:
+    """A recorded verify run, its report artifact and (on failure) its research note."""
+
+    run: VerificationRun
+    report: Artifact
+    research: Artifact | None
+
+
+def verify_proposal(forge: Forge, proposal_id: str) -> Verified:
+    """Check the repository's copy of the proposal's skill and record one row per check."""
+    proposal = get_proposal(forge.db, proposal_id)
+    rel = skill_path(forge, proposal)
+    if not (forge.root / rel).is_file():
+        raise ForgeError(f"{rel} does not exist in {forge.root}; build it first")
+    before = compute_pins(forge.root / rel, forge.root)
+    sandbox = create_sandbox(forge.root, prefix="verify", extra_excluded=forge.storage_dirs())
+    try:
+        if compute_pins(sandbox.repo / rel, sandbox.repo) != before:
+            raise ForgeError(f"{rel} changed while it was copied for verification; verify again")
+        results = sandbox_checks(forge, proposal, sandbox.repo, rel)
+    finally:
+        if not forge.keep_sandbox:
+            sandbox.remove()
+    if compute_pins(forge.root / rel, forge.root) != before:
+        raise ForgeError(f"{rel} changed during verification; nothing recorded, verify again")
+    run = record_verification(forge.db, proposal.id, results, content_hashes=before,
+                              policy_digest=forge.loaded.policy_digest())
+    verdict = "passed" if run.passed else "failed"
+    report = write_note(forge.db, forge.paths.vault_dir, kind=ArtifactKind.VERIFICATION_REPORT,
+                        title=f"Verification {proposal.name} {verdict}",
+                        body=report_body(proposal, results, before), related_id=proposal.id)
+    research = None
+    if not run.passed:
+        research, _ = record_failure(forge, proposal, stage="verify", related=run.run_id,
+                                     kind=classify(results), results=results)
+    return Verified(run, report, research)
