@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -113,8 +114,6 @@ def test_report_json_option_writes_the_kavi_check_json(violating: pytest.Pyteste
     violating.runpytest(*ARGS, "--kavi-report-json", str(out))
     done = subprocess.run([sys.executable, "-m", "kavi_hooks.cli", "check", "--format", "json"],
                           cwd=violating.path, capture_output=True, text=True, check=False)
-    import json
-
     ours, theirs = json.loads(out.read_text()), json.loads(done.stdout)
     assert ours["findings"] == theirs["findings"] != []
 
