@@ -64,3 +64,8 @@ def test_repo_pre_commit_config_is_valid_and_uses_its_own_hooks() -> None:
     (local,) = yaml.safe_load(config.read_text())["repos"]
     assert local["repo"] == "local"
     assert {h["id"] for h in local["hooks"]} >= {"kavi-policy", "kavi-invariants"}
+
+
+def test_composite_action_matches_the_github_actions_schema() -> None:
+    done = check_jsonschema("vendor.github-actions", REPO / "action.yml")
+    assert done.returncode == 0, done.stdout + done.stderr
