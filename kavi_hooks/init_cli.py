@@ -20,7 +20,7 @@ import yaml
 from kavi_gates import __version__
 from kavi_gates.errors import UsageError
 
-KAVI_REPO = "https://github.com/kavi-dev/kavi"
+KAVI_REPO = "https://github.com/OWNER/kavi"  # a placeholder: Kavi has no published home yet
 HOOK_IDS = ("kavi-policy", "kavi-invariants", "kavi-diff-allowlist", "kavi-hash-pin")
 EMPTY_REGISTRY = "version: 1\nskills: {}\n"
 
@@ -139,4 +139,5 @@ def register(app: typer.Typer) -> None:
         root = path.resolve()
         for written in init_repo(root, force):
             typer.echo(f"wrote {written.relative_to(root).as_posix()}")
-        typer.echo("next: set `rev:` in .pre-commit-config.yaml, then `pre-commit install`")
+        typer.echo("next: set `repo:` (OWNER) and `rev:` for Kavi in .pre-commit-config.yaml "
+                   "and .github/workflows/kavi.yml, then `pre-commit install`")
