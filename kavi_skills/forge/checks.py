@@ -78,35 +78,45 @@ class SubprocessToolRunner:
     def __init__(self, mypy_cache: Path | None = None) -> None:
         self.mypy_cache = mypy_cache
 
-    def argv(self, tool: str, files: Sequence[str], cwd: Path) -> list[str]:
-        """The command line for one tool."""
+    def commands(self, tool: str, files: Sequence[str], cwd: Path) -> list[list[str]]:
+        """The command lines for one tool (mypy checks the test file separately)."""
+        skills = [f for f in files if not Path(f).name.startswith("test_")]
+        tests = [f for f in files if Path(f).name.startswith("test_")]
         if tool == "ruff":
-            return [sys.executable, "-m", "ruff", "check", "--no-cache", *files]
+            return [[sys.executable, "-m", "ruff", "check", "--no-cache", *files]]
         if tool == "mypy":
             cache = self.mypy_cache or cwd / ".mypy_cache"
-            return [sys.executable, "-m", "mypy", "--explicit-package-bases",
-                    "--follow-imports", "silent", "--cache-dir", str(cache), *files]
+            mypy = [sys.executable, "-m", "mypy", "--explicit-package-bases", "--follow-imports",
+                    "silent", "--cache-dir", str(cache)]
+            # Test helpers (fixture servers on a conftest's sys.path) are invisible to mypy;
+            # pytest proves those imports resolve.
+            return [[*mypy, *skills], *([[*mypy, "--disable-error-code", "import-not-found",
+                                          *tests]] if tests else [])]
         if tool == "pytest":
-            tests = [f for f in files if Path(f).name.startswith("test_")]
-            return [sys.executable, "-m", "pytest", "-q", "-o", "addopts=", "-p",
-                    "no:cacheprovider", "--no-header", "-p", "no:randomly", *tests]
+            return [[sys.executable, "-m", "pytest", "-q", "-o", "addopts=", "-p",
+                     "no:cacheprovider", "--no-header", "-p", "no:randomly", *tests]]
         raise ConfigError(f"forge.checks: unknown check {tool!r} (choose from {', '.join(TOOLS)})")
 
     def run(
         self, tool: str, files: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float
     ) -> ToolOutcome:
-        argv = self.argv(tool, files, cwd)
+        commands = self.commands(tool, files, cwd)
         if tool == "mypy":
             cache = self.mypy_cache or cwd / ".mypy_cache"
             env = {**env, "MYPYPATH": str(kavi_type_path(cache.parent / "kavi-type-path"))}
-        try:
-            done = subprocess.run(argv, cwd=cwd, env=dict(env), capture_output=True, text=True,
-                                  timeout=timeout, check=False)
-        except subprocess.TimeoutExpired:
-            return ToolOutcome(None, f"{tool} timed out after {timeout:g} s")
-        except OSError as err:
-            return ToolOutcome(None, f"{tool} could not start: {err}")
-        return ToolOutcome(done.returncode, (done.stdout + done.stderr).strip())
+        outputs: list[str] = []
+        code = 0
+        for argv in commands:
+            try:
+                done = subprocess.run(argv, cwd=cwd, env=dict(env), capture_output=True,
+                                      text=True, timeout=timeout, check=False)
+            except subprocess.TimeoutExpired:
+                return ToolOutcome(None, f"{tool} timed out after {timeout:g} s")
+            except OSError as err:
+                return ToolOutcome(None, f"{tool} could not start: {err}")
+            outputs.append((done.stdout + done.stderr).strip())
+            code = code or done.returncode
+        return ToolOutcome(code, "\n".join(o for o in outputs if o))
 
 
 def tool_result(tool: str, outcome: ToolOutcome, skill_path: str, duration: float) -> GateResult:
