@@ -167,8 +167,16 @@ class HashPinGate:
         registry_path = root / context.config.hash_pin.registry
         governed = [context.rel(f) for f in context.files]
         skills = [r for r in governed if is_skill_module(r)]
-        if not skills and not registry_path.exists():
-            return GateOutcome(findings=[], notes=[f"no registry at {registry_path} and no skills"])
+        if not registry_path.exists() and not registry_path.is_symlink():
+            # No registry means nothing is trusted: every governed skill is unpinned (exit 1,
+            # a finding per file), not a configuration error that would hide the others.
+            where = context.config.hash_pin.registry
+            return GateOutcome(
+                findings=[_finding("KAV803", rel, f"governed skill file is not pinned: the "
+                                   f"registry {where} does not exist (kavi promote writes it)")
+                          for rel in skills],
+                notes=[f"no registry at {where}"],
+            )
         registry = load_registry(registry_path)
         current = context.loaded.policy_digest()
         named = set(governed) if context.explicit_paths else None  # helpers named count too

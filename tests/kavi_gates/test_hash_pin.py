@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from kavi_gates.config import KaviConfig, LoadedConfig
-from kavi_gates.errors import EXIT_USAGE, ConfigError
+from kavi_gates.errors import ConfigError
 from kavi_gates.gate import GateContext, GateOutcome
 from kavi_gates.hash_pin import (
     HashPinGate,
@@ -227,17 +227,10 @@ def test_named_helper_file_selects_the_entries_that_pin_it(repo: Path) -> None:
     assert rules(HashPinGate().check(context)) == [("KAV801", "skills/_vault.py")]
 
 
-def test_missing_registry_with_governed_skills_is_a_config_error(repo: Path) -> None:
-    (repo / REGISTRY).unlink()
-    with pytest.raises(ConfigError, match="registry not found") as caught:
-        gate(repo)
-    assert caught.value.exit_code == EXIT_USAGE
-
-
 def test_no_registry_and_no_skills_passes_with_a_note(tmp_path: Path) -> None:
     outcome = HashPinGate().check(GateContext(loaded=loaded_for(tmp_path), files=()))
     assert outcome.findings == []
-    assert "no skills" in outcome.notes[0]
+    assert "no registry" in outcome.notes[0]
 
 
 def test_unparsable_registry_is_a_config_error_naming_the_file(repo: Path) -> None:
@@ -265,3 +258,17 @@ def test_run_gates_reports_drift_through_the_plugin(repo: Path) -> None:
     report = run_gates(loaded_for(repo), only=["hash-pin"])
     assert report.results[0].status is Status.FAIL
     assert [(f.rule, f.path) for f in report.findings] == [("KAV801", "skills/echo.py")]
+
+
+def test_missing_registry_makes_every_governed_skill_an_unpinned_finding(tmp_path: Path) -> None:
+    from kavi_gates.config import load_config
+    from kavi_gates.runner import run_gates
+
+    (tmp_path / "kavi.yaml").write_text("include: ['skills/**/*.py']\n")
+    (tmp_path / "skills").mkdir()
+    (tmp_path / "skills" / "echo.py").write_text("x = 1\n")
+    report = run_gates(load_config(start=tmp_path), None, ["hash-pin"])
+    assert report.exit_code == 1
+    (finding,) = report.findings
+    assert (finding.rule, finding.path) == ("KAV803", "skills/echo.py")
+    assert "does not exist" in finding.message
