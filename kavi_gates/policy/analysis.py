@@ -46,6 +46,76 @@ _COMPOUND = (cst.If, cst.Try, cst.TryStar, cst.For, cst.While, cst.With, cst.Mat
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 
 
+_LEAF, _GENERIC, _GENERIC_STATEMENT, _SPECIAL, _STATEMENT = range(5)
+_LEAF_TYPES = (
+    cst.SimpleString,
+    cst.Integer,
+    cst.Float,
+    cst.Imaginary,
+    cst.Ellipsis,
+    cst.FormattedStringText,
+    cst.Pass,
+    cst.Break,
+    cst.Continue,
+)
+_SPECIAL_TYPES = (
+    cst.Name,
+    cst.Attribute,
+    cst.Call,
+    cst.Subscript,
+    cst.Import,
+    cst.ImportFrom,
+    cst.FunctionDef,
+    cst.ClassDef,
+    cst.Lambda,
+    *_COMPREHENSIONS,
+    cst.Assign,
+    cst.AnnAssign,
+    cst.AugAssign,
+    cst.NamedExpr,
+    cst.For,
+    cst.AsName,
+    cst.Del,
+    cst.Global,
+    cst.Nonlocal,
+    cst.Arg,
+    cst.MatchAs,
+    cst.MatchStar,
+    cst.MatchMapping,
+    cst.TypeVar,
+    cst.TypeVarTuple,
+    cst.ParamSpec,
+    *_COMPOUND,
+)
+_KINDS: dict[type, int] = {}
+
+
+def _kind(node_type: type) -> int:
+    """How the walker treats a node type (cached: an isinstance chain per node is slow)."""
+    kind = _KINDS.get(node_type)
+    if kind is None:
+        statement = issubclass(node_type, cst.BaseStatement | cst.BaseSmallStatement)
+        if issubclass(node_type, _LEAF_TYPES):
+            kind = _LEAF
+        elif issubclass(node_type, _SPECIAL_TYPES):
+            kind = _STATEMENT if statement else _SPECIAL
+        else:
+            kind = _GENERIC_STATEMENT if statement else _GENERIC
+        _KINDS[node_type] = kind
+    return kind
+
+
+_NODE_TYPES: dict[type, bool] = {}
+
+
+def _is_node(value_type: type) -> bool:
+    """``isinstance(x, CSTNode)`` goes through ABCMeta; a per-type cache is much cheaper."""
+    known = _NODE_TYPES.get(value_type)
+    if known is None:
+        known = _NODE_TYPES[value_type] = issubclass(value_type, cst.CSTNode)
+    return known
+
+
 def _fields(node_type: type) -> tuple[str, ...]:
     names = _FIELDS.get(node_type)
     if names is None:
@@ -126,18 +196,30 @@ class ModuleFacts:
     """``x.y = ...`` targets (monkeypatching a module is a finding)."""
     star_modules: list[str] = field(default_factory=list)
     tracked_values: set[int] = field(default_factory=set)
+    _star_cache: dict[str, frozenset[str]] = field(default_factory=dict)
+    memo: dict[str, object] = field(default_factory=dict)
+    """Per-file results rules share (computed once, whichever rule asks first)."""
     """Bare names whose use the scope model follows (``m = os``): not escapes."""
 
     # -- resolution ---------------------------------------------------------------------
     def resolve_name(self, name: str, scope: Scope, order: int) -> frozenset[str]:
         return frozenset(self._resolve_name(name, scope, order, set()))
 
+    def _star_names(self, name: str) -> frozenset[str]:
+        """What ``name`` may be if a star import provides it (cached per name)."""
+        if not self.star_modules:
+            return frozenset()
+        cached = self._star_cache.get(name)
+        if cached is None:
+            cached = self._star_cache[name] = frozenset(f"{m}.{name}" for m in self.star_modules)
+        return cached
+
     def _resolve_name(self, name: str, scope: Scope, order: int, seen: set[int]) -> set[str]:
         if name == "__builtins__":
             return {"builtins"}
         owner = self._owner(name, scope)
         if owner is None:
-            found = {f"{m}.{name}" for m in self.star_modules}
+            found = set(self._star_names(name))
             if name in BUILTIN_NAMES:
                 found.add(f"builtins.{name}")
             return found
@@ -146,7 +228,7 @@ class ModuleFacts:
             out |= self._resolve_binding(binding, owner, seen)
         if owner.kind != "function":
             # A star import anywhere in the module may rebind the name.
-            out |= {f"{m}.{name}" for m in self.star_modules}
+            out |= self._star_names(name)
             if name in BUILTIN_NAMES and not self._shadowed(owner, name, scope, order):
                 out.add(f"builtins.{name}")
         return out
@@ -195,23 +277,23 @@ class ModuleFacts:
         self, expr: cst.CSTNode, scope: Scope, order: int, seen: set[int]
     ) -> set[str]:
         attrs: list[str] = []
-        while isinstance(expr, cst.Attribute):
+        while type(expr) is cst.Attribute:
             attrs.append(ident(expr.attr.value))
             expr = expr.value
-        suffix = "".join("." + a for a in reversed(attrs))
-        if isinstance(expr, cst.Name):
+        suffix = "." + ".".join(reversed(attrs)) if attrs else ""
+        if type(expr) is cst.Name:
             bases = self._resolve_name(ident(expr.value), scope, order, seen)
-        elif isinstance(expr, cst.Call):
+        elif type(expr) is cst.Call:
             bases = self._resolve_call_value(expr, scope, order, seen)
-        elif isinstance(expr, cst.Subscript):
+        elif type(expr) is cst.Subscript:
             bases = self._resolve_subscript_value(expr, scope, order, seen)
-        elif isinstance(expr, cst.NamedExpr):
+        elif type(expr) is cst.NamedExpr:
             bases = self._resolve_expr(expr.value, scope, order, seen)
-        elif isinstance(expr, cst.IfExp):
+        elif type(expr) is cst.IfExp:
             bases = self._resolve_expr(expr.body, scope, order, seen) | self._resolve_expr(
                 expr.orelse, scope, order, seen
             )
-        elif isinstance(expr, cst.BooleanOperation):
+        elif type(expr) is cst.BooleanOperation:
             bases = self._resolve_expr(expr.left, scope, order, seen) | self._resolve_expr(
                 expr.right, scope, order, seen
             )
@@ -264,7 +346,7 @@ class ModuleFacts:
         return out
 
     def ref_qualnames(self, ref: Ref) -> frozenset[str]:
-        suffix = "".join("." + a for a in ref.attrs)
+        suffix = "." + ".".join(ref.attrs) if ref.attrs else ""
         return frozenset(
             b + suffix for b in self._resolve_expr(ref.base, ref.scope, ref.order, set())
         )
@@ -280,6 +362,16 @@ class ModuleFacts:
             returns = frozenset(self._resolve_call_value(call, site.scope, site.order, set()))
             out.append((site, funcs, returns))
         return out
+
+    @cached_property
+    def qualname_universe(self) -> frozenset[str]:
+        """Every qualified name any reference or call result in the file may denote."""
+        universe: set[str] = set()
+        for _ref, quals in self.resolved_refs:
+            universe |= quals
+        for _site, _funcs, returns in self.resolved_calls:
+            universe |= returns
+        return frozenset(universe)
 
     @cached_property
     def called_ids(self) -> frozenset[int]:
@@ -398,12 +490,21 @@ class _Walker:
         stack: list[tuple[cst.CSTNode, Scope, bool]],
     ) -> None:
         facts = self.facts
-        if isinstance(node, cst.BaseStatement | cst.BaseSmallStatement):
+        node_type = type(node)
+        kind = _kind(node_type)
+        if kind is _LEAF:
+            return
+        if kind is _GENERIC_STATEMENT:
             self.order += 1
-        if isinstance(node, cst.Name):
+        if kind is _GENERIC or kind is _GENERIC_STATEMENT:
+            self._push_children(node, scope, cond, stack)
+            return
+        if kind is _STATEMENT:
+            self.order += 1
+        if type(node) is cst.Name:
             facts.refs.append(Ref(node, node, (), scope, self.order))
             return
-        if isinstance(node, cst.Attribute):
+        if type(node) is cst.Attribute:
             attrs: list[str] = []
             base: cst.BaseExpression = node
             while isinstance(base, cst.Attribute):
@@ -420,7 +521,7 @@ class _Walker:
                     facts.refs.append(Ref(node, base, tuple(reversed(attrs)), scope, self.order))
                 stack.append((base, scope, cond))
             return
-        if isinstance(node, cst.Call):
+        if type(node) is cst.Call:
             facts.calls.append(Site(node, scope, self.order))
             if (
                 isinstance(node.func, cst.Name)
@@ -433,9 +534,9 @@ class _Walker:
                 stack.append((arg.value, scope, cond))
             stack.append((node.func, scope, cond))
             return
-        if isinstance(node, cst.Subscript):
+        if type(node) is cst.Subscript:
             facts.subscripts.append(Site(node, scope, self.order))
-        elif isinstance(node, cst.Import):
+        elif type(node) is cst.Import:
             for alias in node.names:
                 name = dotted_name(alias.name) or ""
                 facts.imports.append(ImportSite(alias, (name,)))
@@ -447,23 +548,23 @@ class _Walker:
                     top = name.split(".")[0]
                     self._bind(scope, top, cond, "import", origin=top, node=alias)
             return
-        elif isinstance(node, cst.ImportFrom):
+        elif type(node) is cst.ImportFrom:
             self._visit_import_from(node, scope, cond)
             return
-        elif isinstance(node, cst.FunctionDef | cst.ClassDef):
+        elif type(node) is cst.FunctionDef or type(node) is cst.ClassDef:
             self._visit_definition(node, scope, cond, stack)
             return
-        elif isinstance(node, cst.Lambda):
+        elif type(node) is cst.Lambda:
             inner = self._new_scope("function", scope)
             self._bind_params(node.params, inner)
             stack.append((node.body, inner, False))
             for load in self._param_loads(node.params):
                 stack.append((load, scope, cond))
             return
-        elif isinstance(node, _COMPREHENSIONS):
+        elif node_type in _COMPREHENSIONS:
             self._visit_comprehension(node, scope, cond, stack)
             return
-        elif isinstance(node, cst.Assign):
+        elif type(node) is cst.Assign:
             value = node.value
             simple = all(isinstance(t.target, cst.Name) for t in node.targets)
             for target in node.targets:
@@ -472,7 +573,7 @@ class _Walker:
                 facts.tracked_values.add(id(value))
             stack.append((value, scope, cond))
             return
-        elif isinstance(node, cst.AnnAssign):
+        elif type(node) is cst.AnnAssign:
             if isinstance(node.target, cst.Name):
                 self._bind(
                     scope,
@@ -487,27 +588,27 @@ class _Walker:
             if node.value is not None:
                 stack.append((node.value, scope, cond))
             return
-        elif isinstance(node, cst.AugAssign):
+        elif type(node) is cst.AugAssign:
             if isinstance(node.target, cst.Name):
                 self._bind(scope, node.target.value, cond)
             stack.append((node.target, scope, cond))
             stack.append((node.value, scope, cond))
             return
-        elif isinstance(node, cst.NamedExpr):
+        elif type(node) is cst.NamedExpr:
             target_scope = scope
             while target_scope.comprehension and target_scope.parent is not None:
                 target_scope = target_scope.parent
             self._bind_target(node.target, target_scope, cond, stack, node.value)
             stack.append((node.value, scope, cond))
             return
-        elif isinstance(node, cst.For):
+        elif type(node) is cst.For:
             self._bind_target(node.target, scope, True, stack)
             self._push_children(node, scope, True, stack, skip=("target",))
             return
-        elif isinstance(node, cst.AsName):
+        elif type(node) is cst.AsName:
             self._bind_target(node.name, scope, True, stack)
             return
-        elif isinstance(node, cst.Del):
+        elif type(node) is cst.Del:
             deleted: list[cst.CSTNode] = [node.target]
             while deleted:
                 item = deleted.pop()
@@ -518,26 +619,30 @@ class _Walker:
                 else:
                     stack.append((item, scope, cond))
             return
-        elif isinstance(node, cst.Global):
+        elif type(node) is cst.Global:
             scope.declared_global.update(ident(item.name.value) for item in node.names)
             return
-        elif isinstance(node, cst.Nonlocal):
+        elif type(node) is cst.Nonlocal:
             scope.declared_nonlocal.update(ident(item.name.value) for item in node.names)
             return
-        elif isinstance(node, cst.Arg):
+        elif type(node) is cst.Arg:
             stack.append((node.value, scope, cond))
             return
-        elif isinstance(node, cst.MatchAs | cst.MatchStar):
+        elif type(node) is cst.MatchAs or type(node) is cst.MatchStar:
             if node.name is not None:
                 self._bind(scope, node.name.value, True)
-            if isinstance(node, cst.MatchAs) and node.pattern is not None:
+            if type(node) is cst.MatchAs and node.pattern is not None:
                 stack.append((node.pattern, scope, True))
             return
-        elif isinstance(node, cst.MatchMapping) and node.rest is not None:
+        elif type(node) is cst.MatchMapping and node.rest is not None:
             self._bind(scope, node.rest.value, True)
-        elif isinstance(node, cst.TypeVar | cst.TypeVarTuple | cst.ParamSpec):
+        elif (
+            type(node) is cst.TypeVar
+            or type(node) is cst.TypeVarTuple
+            or type(node) is cst.ParamSpec
+        ):
             return
-        if isinstance(node, _COMPOUND) and scope.kind != "function":
+        if node_type in _COMPOUND and scope.kind != "function":
             cond = True
         self._push_children(node, scope, cond, stack)
 
@@ -554,10 +659,11 @@ class _Walker:
             if name in skip:
                 continue
             value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
+            value_type = type(value)
+            if value_type is tuple or value_type is list:
+                children.extend(v for v in value if _is_node(type(v)))
+            elif _is_node(value_type):
                 children.append(value)
-            elif isinstance(value, tuple | list):
-                children.extend(v for v in value if isinstance(v, cst.CSTNode))
         for child in reversed(children):
             stack.append((child, scope, cond))
 
@@ -567,7 +673,8 @@ class _Walker:
         module = dotted_name(node.module) or ""
         if isinstance(node.names, cst.ImportStar):
             self.facts.imports.append(ImportSite(node, (module,), star=True))
-            self.facts.star_modules.append(module)
+            if module not in self.facts.star_modules:
+                self.facts.star_modules.append(module)
             return
         for alias in node.names:
             name = dotted_name(alias.name) or ""

@@ -354,10 +354,16 @@ def reexport_suffixes(qualname: str) -> list[str]:
 
 
 def matches(qualname: str, names: Iterable[str]) -> str | None:
-    """The first entry that is ``qualname`` or a parent module of it."""
-    for name in names:
-        if qualname == name or qualname.startswith(name + "."):
-            return name
+    """The entry that is ``qualname`` or a parent module of it (shortest first).
+
+    Prefix lookups in a set: O(depth of the name), whatever the size of the catalog.
+    """
+    table = names if isinstance(names, frozenset | set) else frozenset(names)
+    prefix = ""
+    for part in qualname.split("."):
+        prefix = f"{prefix}.{part}" if prefix else part
+        if prefix in table:
+            return prefix
     return None
 
 

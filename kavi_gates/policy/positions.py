@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -31,18 +31,30 @@ class _MarkingState(CodegenState):
         if key in self.wanted and key not in self.marks:
             self.marks[key] = len(self.tokens)
 
-    @contextmanager
-    def record_syntactic_position(
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        # Every wanted node has started and this one is done: the rest of the file cannot
+        # move them, so stop generating code (findings cluster at the top: imports).
+        if len(self.marks) == len(self.wanted) and id(node) in self.wanted:
+            raise _AllMarked
+
+    def record_syntactic_position(  # type: ignore[override]
         self,
         node: cst.CSTNode,
         *,
         start_node: cst.CSTNode | None = None,
         end_node: cst.CSTNode | None = None,
-    ) -> Iterator[None]:
+    ) -> AbstractContextManager[None]:
         key = id(node)
         if key in self.wanted:  # the syntactic start excludes parentheses and blank lines
             self.marks[key] = len(self.tokens)
-        yield
+        return _NOTHING  # a shared no-op context: no generator per node
+
+
+class _AllMarked(Exception):
+    """Raised inside code generation once every wanted node has a position."""
+
+
+_NOTHING: AbstractContextManager[None] = nullcontext()
 
 
 def run_deep(fn: Callable[[], T]) -> T:
@@ -91,7 +103,10 @@ def node_positions(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int
             default_newline=module.default_newline,
             wanted=wanted,
         )
-        module._codegen(state)
+        try:
+            module._codegen(state)
+        except _AllMarked:
+            pass
         return state
 
     state = run_deep(generate)

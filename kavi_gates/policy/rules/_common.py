@@ -10,7 +10,7 @@ from kavi_gates.policy.analysis import ModuleFacts, literal_string, subscript_ke
 from kavi_gates.policy.catalog import matches, reexport_suffixes
 
 
-def match_any(qualname: str, names: tuple[str, ...]) -> str | None:
+def match_any(qualname: str, names: frozenset[str]) -> str | None:
     """Match a qualified name, or one of its re-export suffixes (``shutil.os.system``)."""
     hit = matches(qualname, names)
     if hit:
@@ -44,8 +44,18 @@ _MODULE_TABLE_GETTERS = frozenset(
 )
 
 
-def dynamic_imports(facts: ModuleFacts) -> Iterator[tuple[cst.CSTNode, str | None]]:
+_SYS_MODULES = frozenset({"sys.modules"})
+
+
+def dynamic_imports(facts: ModuleFacts) -> list[tuple[cst.CSTNode, str | None]]:
     """Imports by value: ``__import__``, importlib, ``sys.modules[...]``. None = computed."""
+    cached = facts.memo.get("dynamic_imports")
+    if cached is None:
+        cached = facts.memo["dynamic_imports"] = list(_dynamic_imports(facts))
+    return cached  # type: ignore[return-value]
+
+
+def _dynamic_imports(facts: ModuleFacts) -> Iterator[tuple[cst.CSTNode, str | None]]:
     for site, funcs, _returns in facts.resolved_calls:
         call = site.node
         assert isinstance(call, cst.Call)
@@ -58,7 +68,7 @@ def dynamic_imports(facts: ModuleFacts) -> Iterator[tuple[cst.CSTNode, str | Non
         sub = site.node
         assert isinstance(sub, cst.Subscript)
         if any(
-            match_any(q, ("sys.modules",)) for q in facts.resolve(sub.value, site.scope, site.order)
+            match_any(q, _SYS_MODULES) for q in facts.resolve(sub.value, site.scope, site.order)
         ):
             yield sub, subscript_key(sub)
 
@@ -67,7 +77,7 @@ def module_hits(facts: ModuleFacts, modules: Iterable[str]) -> Iterator[tuple[cs
     """Every way the code reaches one of ``modules``: import statements of every form,
     dynamic imports with literal names, and attribute chains from an allowed import into a
     banned submodule (``import asyncio; asyncio.subprocess``)."""
-    modules = tuple(modules)
+    modules = frozenset(modules)
     if not modules:
         return
     for imp in facts.imports:
@@ -81,11 +91,14 @@ def module_hits(facts: ModuleFacts, modules: Iterable[str]) -> Iterator[tuple[cs
             found = matches(dynamic_target, modules)
             if found:
                 yield node, found
+    matched = _matching(facts, modules)
+    if not matched:
+        return
     for ref, quals in facts.resolved_refs:
-        if not ref.attrs or not any(match_any(q, modules) for q in quals):
+        if not ref.attrs or not quals & matched.keys():
             continue
         bases = facts.resolve(ref.base, ref.scope, ref.order)
-        suffix = "".join("." + a for a in ref.attrs)
+        suffix = "." + ".".join(ref.attrs) if ref.attrs else ""
         for base in bases:
             hit = match_any(base + suffix, modules)
             if hit and not match_any(base, modules):
@@ -97,7 +110,7 @@ def name_hits(facts: ModuleFacts, names: Iterable[str]) -> Iterator[tuple[cst.CS
     """Every reference (not only calls) that may denote one of ``names``, however reached:
     aliases, module aliases, ``f = os.system``, star imports, ``getattr(os, "system")``,
     ``operator.attrgetter("system")(os)``, ``__import__("os").system``."""
-    names = tuple(names)
+    names = frozenset(names)
     if not names:
         return
     for imp in facts.imports:
@@ -105,18 +118,29 @@ def name_hits(facts: ModuleFacts, names: Iterable[str]) -> Iterator[tuple[cst.CS
             hit = matches(imp.targets[1], names)
             if hit:
                 yield imp.node, hit
+    matched = _matching(facts, names)
+    if not matched:
+        return
     for ref, quals in facts.resolved_refs:
-        for qual in sorted(quals):
-            hit = match_any(qual, names)
-            if hit:
-                yield ref.node, hit
-                break
+        found = quals & matched.keys()
+        if found:
+            yield ref.node, matched[min(found)]
     for site, _funcs, returns in facts.resolved_calls:
-        for qual in sorted(returns):
-            hit = match_any(qual, names)
-            if hit:
-                yield site.node, hit
-                break
+        found = returns & matched.keys()
+        if found:
+            yield site.node, matched[min(found)]
+
+
+def _matching(facts: ModuleFacts, names: frozenset[str]) -> dict[str, str]:
+    """Qualified names in this file that match ``names`` → the entry they match.
+
+    Each distinct name is matched once per rule, not once per reference."""
+    out: dict[str, str] = {}
+    for qual in facts.qualname_universe:
+        hit = match_any(qual, names)
+        if hit:
+            out[qual] = hit
+    return out
 
 
 def exact_hits(facts: ModuleFacts, names: frozenset[str]) -> Iterator[tuple[cst.CSTNode, str]]:
