@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -103,10 +103,8 @@ def node_positions(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int
             default_newline=module.default_newline,
             wanted=wanted,
         )
-        try:
+        with suppress(_AllMarked):
             module._codegen(state)
-        except _AllMarked:
-            pass
         return state
 
     state = run_deep(generate)
