@@ -69,9 +69,12 @@ def _dynamic_target(node: ast.Call, import_module_names: set[str]) -> tuple[str,
     """``(name, package)`` of ``importlib.import_module(...)`` / ``__import__(...)`` calls."""
     func = node.func
     is_dynamic = (
-        (isinstance(func, ast.Name) and func.id in {"__import__", *import_module_names})
-        or (isinstance(func, ast.Attribute) and func.attr == "import_module"
-            and isinstance(func.value, ast.Name) and func.value.id == "importlib")
+        isinstance(func, ast.Name) and func.id in {"__import__", *import_module_names}
+    ) or (
+        isinstance(func, ast.Attribute)
+        and func.attr == "import_module"
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "importlib"
     )
     if not is_dynamic or not node.args:
         return None
@@ -88,8 +91,11 @@ def parse_imports(tree: ast.Module, current: str = "", is_package: bool = False)
     """Every import in a parsed module, as absolute module names, in source order."""
     refs: list[ImportRef] = []
     import_module_names = {"import_module"}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
+    calls: list[ast.Call] = []
+    for node in ast.walk(tree):  # one pass: import statements now, calls judged after
+        if isinstance(node, ast.Call):
+            calls.append(node)
+        elif isinstance(node, ast.Import):
             refs.extend(ImportRef(a.name, node.lineno, node.col_offset + 1) for a in node.names)
         elif isinstance(node, ast.ImportFrom):
             target = _absolute(node.module, node.level, current, is_package)
@@ -100,18 +106,20 @@ def parse_imports(tree: ast.Module, current: str = "", is_package: bool = False)
                 import_module_names.update(
                     a.asname or a.name for a in node.names if a.name == "import_module"
                 )
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            found = _dynamic_target(node, import_module_names)
-            if found is None:
-                continue
-            name, package = found
-            level = len(name) - len(name.lstrip("."))
-            anchor = package or current
-            target = _absolute(name.lstrip(".") or None, level, anchor, package is not None
-                               or is_package) if level else name
-            if target:
-                refs.append(ImportRef(target, node.lineno, node.col_offset + 1, dynamic=True))
+    for node in calls:
+        found = _dynamic_target(node, import_module_names)
+        if found is None:
+            continue
+        name, package = found
+        level = len(name) - len(name.lstrip("."))
+        anchor = package or current
+        target = (
+            _absolute(name.lstrip(".") or None, level, anchor, package is not None or is_package)
+            if level
+            else name
+        )
+        if target:
+            refs.append(ImportRef(target, node.lineno, node.col_offset + 1, dynamic=True))
     refs.sort(key=lambda r: (r.line, r.col))
     return refs
 
