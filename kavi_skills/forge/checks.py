@@ -87,11 +87,13 @@ class SubprocessToolRunner:
         if tool == "mypy":
             cache = self.mypy_cache or cwd / ".mypy_cache"
             mypy = [sys.executable, "-m", "mypy", "--explicit-package-bases", "--follow-imports",
-                    "silent", "--cache-dir", str(cache)]
+                    "silent"]
             # Test helpers (fixture servers on a conftest's sys.path) are invisible to mypy;
-            # pytest proves those imports resolve.
-            return [[*mypy, *skills], *([[*mypy, "--disable-error-code", "import-not-found",
-                                          *tests]] if tests else [])]
+            # pytest proves those imports resolve. Other options, other cache: mypy drops a
+            # cache written under different options, and a cold run costs seconds.
+            test_run = [*mypy, "--cache-dir", f"{cache}-tests", "--disable-error-code",
+                        "import-not-found", *tests]
+            return [[*mypy, "--cache-dir", str(cache), *skills], *([test_run] if tests else [])]
         if tool == "pytest":
             return [[sys.executable, "-m", "pytest", "-q", "-o", "addopts=", "-p",
                      "no:cacheprovider", "--no-header", "-p", "no:randomly", *tests]]

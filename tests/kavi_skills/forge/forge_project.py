@@ -1,0 +1,149 @@
+"""A fresh governed git repository for forge tests, a scripted agent, and a CLI driver."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from kavi_hooks.cli import main
+from kavi_ledger.artifacts import verify_artifact
+from kavi_ledger.db import open_ledger
+from kavi_ledger.models import ArtifactKind
+from kavi_ledger.records import list_artifacts
+
+SHOUT_SCHEMA = json.dumps({"type": "object", "properties": {"text": {"type": "string"}}})
+
+# The scripted agent: argv[1] says which flaw to write; "fixed KIND" first proves the packet
+# carries the research note of the KIND failure, then writes the clean skill.
+AGENT = r'''
+import pathlib, sys, time
+
+mode = sys.argv[1]
+packet = sys.stdin.read()
+if mode == "envdump":
+    import json, os
+    pathlib.Path(sys.argv[2]).write_text(json.dumps(sorted(os.environ)))
+    sys.exit(3)
+if mode == "fixed" and ("Previous failure analysis" not in packet or sys.argv[2] not in packet):
+    sys.exit(4)
+if mode == "timeout":
+    time.sleep(60)
+if mode == "crash":
+    sys.exit(3)
+imports = "from kavi_skills import BaseSkill\nfrom pydantic import BaseModel\n"
+body = 'return ShoutOut(text=data.text.upper() + "!")'
+models = "    input_model = ShoutIn\n    output_model = ShoutOut\n"
+expected = "HI!"
+if mode == "lint":
+    imports = "import os\n\n" + imports
+if mode == "policy":
+    imports = "import subprocess\n\n" + imports
+    body = 'subprocess.run(["true"], check=False)\n        ' + body
+if mode == "invariant":
+    models = "    output_model = ShoutOut\n"
+if mode == "test":
+    expected = "hi"
+skill = f"""from __future__ import annotations
+
+{imports}
+
+class ShoutIn(BaseModel):
+    text: str
+
+
+class ShoutOut(BaseModel):
+    text: str
+
+
+class ShoutSkill(BaseSkill):
+    name = "shout"
+    description = "Upper-case the text and add an exclamation mark."
+    side_effect_class = "READ_ONLY"
+{models}
+    def execute(self, data: ShoutIn) -> ShoutOut:
+        {body}
+"""
+test = f"""from __future__ import annotations
+
+from skills.shout import ShoutIn, ShoutSkill
+
+
+def test_shout_upper_cases_and_exclaims() -> None:
+    skill = ShoutSkill.__new__(ShoutSkill)
+    assert skill.execute(ShoutIn(text="hi")).text == "{expected}"
+"""
+pathlib.Path("skills").mkdir(exist_ok=True)
+pathlib.Path("tests/skills").mkdir(parents=True, exist_ok=True)
+pathlib.Path("skills/shout.py").write_text(skill)
+pathlib.Path("tests/skills/test_shout.py").write_text(test)
+if mode in ("stray", "gate"):
+    pathlib.Path("notes.txt").write_text("not allowed\n")
+'''
+
+
+@dataclass
+class Repo:
+    """A governed repository with private XDG dirs; ``kavi`` runs the CLI in-process."""
+
+    root: Path
+    data: Path
+    capsys: pytest.CaptureFixture[str]
+
+    def kavi(self, *args: str) -> tuple[int, str, str]:
+        self.capsys.readouterr()
+        code = main(list(args))
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+    def propose(self, name: str = "shout", side: str = "READ_ONLY") -> str:
+        code, out, err = self.kavi("propose", "--name", name, "--desc", "Shout the text",
+                                   "--side-effect", side, "--io-schema-json", SHOUT_SCHEMA)
+        assert code == 0, err
+        return out.strip()
+
+    def agent(self, *args: str) -> str:
+        return " ".join(["python3", str(self.root.parent / "agent.py"), *args])
+
+    def research(self) -> dict[str, object]:
+        """The data block of the latest RESEARCH_NOTE (its bytes checked against the ledger)."""
+        db = open_ledger(self.data / "kavi" / "ledger.db")
+        try:
+            notes = [a for a in list_artifacts(db) if a.kind is ArtifactKind.RESEARCH_NOTE]
+        finally:
+            db.close()
+        vault = self.data / "kavi" / "vault"
+        assert notes and verify_artifact(vault, notes[-1])
+        text = (vault / notes[-1].path).read_text()
+        data: dict[str, object] = json.loads(text.split("```json\n")[-1].split("\n```")[0])
+        return data
+
+
+def git(root: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def make_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+              capsys: pytest.CaptureFixture[str], mypy_cache: Path) -> Repo:
+    """``git init`` + ``kavi init`` in tmp_path/repo, XDG dirs private, the agent script beside."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q")
+    git(root, "config", "user.email", "dev@example.com")
+    git(root, "config", "user.name", "dev")
+    (tmp_path / "agent.py").write_text(AGENT)
+    data = tmp_path / "xdg-data"
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(mypy_cache))  # shared: mypy's cache stays warm
+    monkeypatch.setenv("KAVI_LLM_BASE_URL", "http://127.0.0.1:9/v1")  # advice: fallback path
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_must_not_leak")
+    monkeypatch.chdir(root)
+    repo = Repo(root, data, capsys)
+    code, _, err = repo.kavi("init", str(root))
+    assert code == 0, err
+    return repo
