@@ -7,6 +7,7 @@ build or verification prints why and exits 1; every error is one ``kavi: error:`
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -51,6 +52,15 @@ def _forge(config: str | None, **options: object) -> Iterator[Forge]:
         raise _fail(f"{err.strerror or err}: {err.filename or ''}", EXIT_USAGE) from None
 
 
+_TELLING = re.compile(r"error|FAILED|assert|^[A-Z]+[0-9]+ ", re.IGNORECASE)
+
+
+def _headline(message: str) -> str:
+    """The line of a tool's output that says what is wrong (else the first line)."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    return next((line for line in lines if _TELLING.search(line)), lines[0] if lines else "")
+
+
 def _confirm(question: str) -> bool:
     if not sys.stdin.isatty():
         raise _fail("promotion needs confirmation: pass --yes (stdin is not a terminal)",
@@ -80,8 +90,7 @@ def build(
         for result in outcome.results:
             for finding in result.findings[:5]:
                 typer.echo(f"  {result.gate} {finding.rule} {finding.path}: "
-                           f"{finding.message.splitlines()[-1] if finding.message else ''}",
-                           err=True)
+                           f"{_headline(finding.message)}", err=True)
         triggers = outcome.research.triggers if outcome.research else ()
         note = outcome.research_note.path if outcome.research_note else "-"
         extra = f"; escalation: {', '.join(triggers)}" if triggers else ""
