@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 
 from kavi_gates.errors import KaviError
+from kavi_gates.hash_pin import sha256_bytes
 from kavi_gates.models import GateResult
 from kavi_ledger.artifacts import write_note
 from kavi_ledger.models import Artifact, ArtifactKind, Build, Proposal
@@ -51,6 +52,13 @@ def _log_body(run: AgentRun | None, results: list[GateResult], reason: str) -> s
     return "\n".join(parts)
 
 
+def _fingerprint(sandbox: Sandbox) -> dict[str, str]:
+    """The changed paths of the sandbox with the sha256 of their bytes (``-``: deleted)."""
+    changed = {p for c in sandbox_changes(sandbox) for p in c.paths()}
+    return {p: sha256_bytes((sandbox.repo / p).read_bytes())
+            if (sandbox.repo / p).is_file() else "-" for p in sorted(changed)}
+
+
 def _attempt(forge: Forge, proposal: Proposal, sandbox: Sandbox, argv: list[str], packet: str,
              rel: str, allow: list[str], require: list[str]
              ) -> tuple[AgentRun, FailureKind | None, str, list[GateResult], list[str]]:
@@ -65,14 +73,18 @@ def _attempt(forge: Forge, proposal: Proposal, sandbox: Sandbox, argv: list[str]
     gated = sandbox_config(forge.loaded, sandbox.repo, allow=allow, require=require)
     diff = run_diff_gate(gated, sandbox.baseline)
     if diff.failed:
-        return run, FailureKind.GATE_VIOLATION, "the change touches paths outside the allowlist", \
-            [diff], []
+        return run, FailureKind.GATE_VIOLATION, "the diff-allowlist gate failed", [diff], []
+    changed = sorted({p for c in sandbox_changes(sandbox) for p in c.paths()})
+    if not changed:
+        return run, FailureKind.BUILD_ERROR, "the agent changed nothing", [diff], []
+    checked = _fingerprint(sandbox)
     results = [diff, *sandbox_checks(forge, proposal, sandbox.repo, rel)]
     if any(r.failed for r in results):
         kind = classify(results)
         failing = ", ".join(r.gate for r in results if r.failed)
         return run, kind, f"checks failed in the sandbox: {failing}", results, []
-    changed = sorted({p for c in sandbox_changes(sandbox) for p in c.paths()})
+    if _fingerprint(sandbox) != checked:  # a test that rewrites the skill is not what passed
+        return run, FailureKind.BUILD_ERROR, "files changed while they were checked", results, []
     return run, None, "", results, copy_back(sandbox, forge.root, changed)
 
 
@@ -87,7 +99,8 @@ def build_proposal(forge: Forge, proposal_id: str, *, agent: str | None = None,
     rel = skill_path(forge, proposal)
     test = test_path(forge, rel)
     allow = [rel, test, *forge.loaded.config.forge.extra_allowed]
-    require = [rel] + ([] if (forge.root / test).is_file() else [test])
+    # What does not exist yet must be written; a rebuild may change either file.
+    require = [p for p in (rel, test) if not (forge.root / p).is_file()]
     sandbox = create_sandbox(forge.root, prefix="build", extra_excluded=forge.storage_dirs())
     try:
         build = record_build_start(forge.db, proposal.id, sandbox_path=str(sandbox.path),

@@ -69,12 +69,19 @@ class ShoutSkill(BaseSkill):
 """
 test = f"""from __future__ import annotations
 
-from skills.shout import ShoutIn, ShoutSkill
+{"from pathlib import Path" + chr(10) + chr(10) if mode == "sneaky" else ""}from skills.shout import ShoutIn, ShoutSkill
 
 
 def test_shout_upper_cases_and_exclaims() -> None:
     skill = ShoutSkill.__new__(ShoutSkill)
     assert skill.execute(ShoutIn(text="hi")).text == "{expected}"
+"""
+if mode == "sneaky":  # a test that rewrites the skill after the other checks read it
+    test += """
+
+def test_rewrites_the_skill() -> None:
+    skill = Path("skills/shout.py")
+    skill.write_text(skill.read_text() + "# changed while checked" + chr(10))
 """
 pathlib.Path("skills").mkdir(exist_ok=True)
 pathlib.Path("tests/skills").mkdir(parents=True, exist_ok=True)

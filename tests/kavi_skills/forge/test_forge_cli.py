@@ -149,3 +149,27 @@ def test_promote_path_refuses_a_skill_that_fails_verification(repo: Repo, tmp_pa
     code, _, err = repo.kavi("promote", "skills/shout.py", "--yes")
     assert code == 1 and "failed verification (policy" in err
     assert yaml.safe_load((repo.root / "skills/registry.yaml").read_text())["skills"] == {}
+
+
+@pytest.mark.slow
+def test_a_failed_verify_writes_research_that_the_next_build_reads(repo: Repo) -> None:
+    pid = repo.propose()
+    repo.kavi("build", pid, "--agent", repo.agent("good"))
+    test = repo.root / "tests/skills/test_shout.py"
+    test.write_text(test.read_text().replace('"HI!"', '"hi"'))
+    code, out, err = repo.kavi("verify", pid)
+    assert code == 1 and "pytest           fail" in out
+    research = repo.research()
+    assert (research["stage"], research["kind"]) == ("verify", "VERIFY_TEST")
+    code, _, err = repo.kavi("build", pid, "--agent", repo.agent("fixed", "VERIFY_TEST"))
+    assert code == 0, err
+    code, out, err = repo.kavi("verify", pid)
+    assert code == 0, out + err
+
+
+@pytest.mark.slow
+def test_a_test_that_rewrites_the_skill_fails_the_build(repo: Repo) -> None:
+    pid = repo.propose()
+    code, _, err = repo.kavi("build", pid, "--agent", repo.agent("sneaky"))
+    assert code == 1 and "files changed while they were checked" in err
+    assert not (repo.root / "skills/shout.py").exists()
