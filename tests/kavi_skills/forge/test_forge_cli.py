@@ -39,6 +39,15 @@ def test_a_missing_agent_is_one_clear_line_and_no_build(repo: Repo) -> None:
     assert list_builds(db, pid) == ()
 
 
+def test_the_default_agent_is_claude_code_and_its_absence_is_named(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    pid = repo.propose()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    code, _, err = repo.kavi("build", pid)
+    assert code == 2 and "agent command 'claude' is not installed" in err
+
+
 def test_an_unknown_proposal_is_a_usage_error(repo: Repo) -> None:
     code, _, err = repo.kavi("verify", "nope")
     assert code == 2 and "no proposal with id 'nope'" in err
