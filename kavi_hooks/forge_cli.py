@@ -34,14 +34,17 @@ def _fail(message: str, code: int) -> typer.Exit:
 
 
 @contextlib.contextmanager
-def _forge(config: str | None, **options: object) -> Iterator[Forge]:
+def _forge(
+    config: str | None, *, keep_sandbox: bool = False, timeout: float | None = None
+) -> Iterator[Forge]:
     """The project's forge with an open ledger; expected failures become one stderr line."""
     try:
         loaded = load_config(config)
         paths = resolve_paths(loaded.config.storage, loaded.root)
         db = open_ledger(paths.ledger)
         try:
-            yield Forge(loaded=loaded, paths=paths, db=db, **options)  # type: ignore[arg-type]
+            yield Forge(loaded=loaded, paths=paths, db=db, keep_sandbox=keep_sandbox,
+                        timeout=timeout)
         finally:
             db.close()
     except KaviError as err:

@@ -14,7 +14,7 @@ from kavi_gates.hash_pin import sha256_bytes
 from kavi_gates.models import GateResult
 from kavi_ledger.artifacts import write_note
 from kavi_ledger.models import Artifact, ArtifactKind, Build, Proposal
-from kavi_ledger.states import get_proposal, list_builds, record_build_finish, record_build_start
+from kavi_ledger.states import get_proposal, record_build_finish, record_build_start
 from kavi_skills.forge.agent import AgentRun, agent_argv, run_agent
 from kavi_skills.forge.checks import run_diff_gate, sandbox_config
 from kavi_skills.forge.context import Forge, skill_path, test_path
@@ -143,7 +143,3 @@ def build_proposal(forge: Forge, proposal_id: str, *, agent: str | None = None,
         if not forge.keep_sandbox:
             sandbox.remove()
 
-
-def attempts(forge: Forge, proposal_id: str) -> list[Build]:
-    """Every build attempt of a proposal, in order."""
-    return list(list_builds(forge.db, proposal_id))
