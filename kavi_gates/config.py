@@ -152,13 +152,18 @@ def validate_config(data: Any, source: str) -> KaviConfig:
         raise ConfigError(_format_validation_error(err, source)) from None
 
 
-def _read_config_file(path: Path) -> Any:
+def read_text_or_config_error(path: Path, what: str) -> str:
+    """A configuration-like file's text; any problem is a ``ConfigError`` naming ``what``."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
+        raise ConfigError(f"{what} not found: {path}") from None
     except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"cannot read config file {path}: {err}") from None
+        raise ConfigError(f"cannot read {what} {path}: {err}") from None
+
+
+def _read_config_file(path: Path) -> Any:
+    text = read_text_or_config_error(path, "config file")
     try:
         if path.suffix == ".toml":
             data: Any = tomllib.loads(text)

@@ -11,7 +11,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from kavi_gates.config import SIDE_EFFECT_CLASSES
+from kavi_gates.config import SIDE_EFFECT_CLASSES, read_text_or_config_error
 from kavi_gates.errors import ConfigError
 
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
@@ -83,12 +83,7 @@ class Registry(BaseModel):
 
 def load_registry(path: Path) -> Registry:
     """Read and validate the registry; any problem is a ``ConfigError`` naming file and cause."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"hash-pin registry not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"cannot read hash-pin registry {path}: {err}") from None
+    text = read_text_or_config_error(path, "hash-pin registry")
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:

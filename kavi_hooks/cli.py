@@ -31,7 +31,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-EXAMPLE_DIR = Path(__file__).resolve().parent.parent / "kavi_gates" / "example"
+EXAMPLE_DIR = Path(__file__).resolve().parent / "example"
 
 
 def _write_output(text: str, output: Path | None) -> None:
