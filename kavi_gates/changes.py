@@ -123,14 +123,15 @@ def git_changes(root: Path, base: str | None) -> list[Change]:
     for path in run.ls_files("--others", "--exclude-standard", "-z").split("\0"):
         if path:
             clean = path.rstrip("/")
-            changes.append(Change("untracked", clean, None, MODE_NONE,
-                                  _worktree_mode(toplevel / clean)))
+            changes.append(
+                Change("untracked", clean, None, MODE_NONE, _worktree_mode(toplevel / clean))
+            )
     unique: dict[tuple[str, str | None], Change] = {}
     for change in changes:
         if not all(p.startswith(prefix) for p in change.paths()):
             continue
-        old = change.old_path[len(prefix):] if change.old_path else None
-        new = change.path[len(prefix):]
+        old = change.old_path[len(prefix) :] if change.old_path else None
+        new = change.path[len(prefix) :]
         moved = Change(change.kind, new, old, change.old_mode, change.new_mode)
         unique.setdefault((moved.path, moved.old_path), moved)
     return sorted(unique.values(), key=lambda c: (c.path, c.old_path or ""))
@@ -175,7 +176,7 @@ def directory_changes(root: Path, baseline: Path) -> list[Change]:
 def collect_changes(root: Path, base: str | None) -> list[Change]:
     """Dispatch on ``base``: None (index), a git ref, or ``dir:PATH``."""
     if base is not None and base.startswith(DIR_BASELINE_PREFIX):
-        baseline = Path(base[len(DIR_BASELINE_PREFIX):]).expanduser()
+        baseline = Path(base[len(DIR_BASELINE_PREFIX) :]).expanduser()
         if not baseline.is_absolute():
             baseline = Path.cwd() / baseline
         return directory_changes(root, baseline.resolve())

@@ -59,8 +59,10 @@ class ImportGraph:
         names: list[str] = []
         for dirpath, dirnames, filenames in os.walk(directory):
             dirnames[:] = sorted(
-                d for d in dirnames
-                if d not in SKIP_DIRS and d.isidentifier()
+                d
+                for d in dirnames
+                if d not in SKIP_DIRS
+                and d.isidentifier()
                 and (not regular or Path(dirpath, d, "__init__.py").is_file())
             )
             names.extend(
@@ -154,15 +156,25 @@ def check_contracts(contracts: Sequence[Contract], root: Path) -> list[Finding]:
                 if chain is None:
                     continue
                 how = "imports" if len(chain) == 1 else "reaches"
-                findings.append(Finding(
-                    gate=GATE, rule=RULE, path=rel, line=ref.line, col=ref.col,
-                    message=f"contract '{label}' broken: {module} {how} {chain[-1]} "
-                            f"(chain: {' -> '.join([module, *chain])})",
-                ).with_fingerprint(f"{label}\0{module}\0{' '.join(chain)}"))
+                findings.append(
+                    Finding(
+                        gate=GATE,
+                        rule=RULE,
+                        path=rel,
+                        line=ref.line,
+                        col=ref.col,
+                        message=f"contract '{label}' broken: {module} {how} {chain[-1]} "
+                        f"(chain: {' -> '.join([module, *chain])})",
+                    ).with_fingerprint(f"{label}\0{module}\0{' '.join(chain)}")
+                )
             if module in graph.unparsable:
-                findings.append(Finding(
-                    gate=GATE, rule=RULE, path=rel,
-                    message=f"contract '{label}' cannot be checked: {module} does not parse "
-                            f"({graph.unparsable[module]})",
-                ))
+                findings.append(
+                    Finding(
+                        gate=GATE,
+                        rule=RULE,
+                        path=rel,
+                        message=f"contract '{label}' cannot be checked: {module} does not parse "
+                        f"({graph.unparsable[module]})",
+                    )
+                )
     return findings

@@ -42,8 +42,13 @@ def _finding(rule: str, path: str, message: str) -> Finding:
 
 def _unsafe_path(path: str) -> bool:
     pure = PurePosixPath(path)
-    return path.startswith(("/", "\\")) or pure.is_absolute() or ".." in pure.parts or (
-        len(path) > 1 and path[1] == ":"  # a Windows drive letter
+    return (
+        path.startswith(("/", "\\"))
+        or pure.is_absolute()
+        or ".." in pure.parts
+        or (
+            len(path) > 1 and path[1] == ":"  # a Windows drive letter
+        )
     )
 
 
@@ -78,22 +83,34 @@ def check_changes(
             matched = [g for g in settings.allow if match_glob(path, g)]
             used.update(matched)
             if not matched:
-                findings.append(_finding(
-                    "KAV701", path, f"changed path outside the allowlist ({what}); allowed: "
-                                    f"{', '.join(settings.allow) or 'nothing'}"))
+                findings.append(
+                    _finding(
+                        "KAV701",
+                        path,
+                        f"changed path outside the allowlist ({what}); allowed: "
+                        f"{', '.join(settings.allow) or 'nothing'}",
+                    )
+                )
         if _unsafe_path(change.path):
             continue
-        if change.new_mode == MODE_SYMLINK or change.old_mode == MODE_SYMLINK or (
-            change.kind != "deleted" and _symlinked(change.path, root)
+        if (
+            change.new_mode == MODE_SYMLINK
+            or change.old_mode == MODE_SYMLINK
+            or (change.kind != "deleted" and _symlinked(change.path, root))
         ):
             findings.append(_finding("KAV703", change.path, f"symlinks are refused ({what})"))
         if MODE_SUBMODULE in (change.old_mode, change.new_mode):
-            findings.append(_finding(
-                "KAV705", change.path, f"submodule or nested repository changed ({what})"))
+            findings.append(
+                _finding("KAV705", change.path, f"submodule or nested repository changed ({what})")
+            )
         if change.new_mode == MODE_EXECUTABLE and change.old_mode != MODE_EXECUTABLE:
-            findings.append(_finding(
-                "KAV706", change.path,
-                f"file turned executable ({what}, mode {change.old_mode} -> {change.new_mode})"))
+            findings.append(
+                _finding(
+                    "KAV706",
+                    change.path,
+                    f"file turned executable ({what}, mode {change.old_mode} -> {change.new_mode})",
+                )
+            )
     touched = [p for c in changes for p in c.paths()]
     for glob in settings.require:
         if not any(match_glob(p, glob) for p in touched):

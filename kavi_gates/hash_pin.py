@@ -34,8 +34,16 @@ from kavi_gates.targets import relpath
 GATE = "hash-pin"
 
 __all__ = [
-    "HashPinGate", "PinMismatch", "Registry", "RegistryEntry", "compute_pins", "load_registry",
-    "read_pinned", "save_registry", "sha256_bytes", "verify_pins",
+    "HashPinGate",
+    "PinMismatch",
+    "Registry",
+    "RegistryEntry",
+    "compute_pins",
+    "load_registry",
+    "read_pinned",
+    "save_registry",
+    "sha256_bytes",
+    "verify_pins",
 ]
 
 
@@ -96,33 +104,64 @@ def verify_pins(
     root = root.resolve()
     findings: list[Finding] = []
     if not entry.pins:
-        findings.append(_finding("KAV804", entry.path, f"registry entry for {entry.class_} has "
-                                                       "no pins; an unpinned skill is not trusted"))
+        findings.append(
+            _finding(
+                "KAV804",
+                entry.path,
+                f"registry entry for {entry.class_} has no pins; an unpinned skill is not trusted",
+            )
+        )
     pinned: dict[Path, bytes] = {}
     for rel, expected in sorted(entry.pins.items()):
         data = _read(root, rel)
         if data is None:
-            findings.append(_finding("KAV802", rel, "pinned path does not exist as a regular file "
-                                                    f"(pinned by the entry for {entry.path})"))
+            findings.append(
+                _finding(
+                    "KAV802",
+                    rel,
+                    "pinned path does not exist as a regular file "
+                    f"(pinned by the entry for {entry.path})",
+                )
+            )
             continue
         actual = sha256_bytes(data)
         if actual != expected:
-            findings.append(_finding("KAV801", rel, f"pinned file drifted: expected {expected}, "
-                                                    f"actual {actual}"))
+            findings.append(
+                _finding(
+                    "KAV801", rel, f"pinned file drifted: expected {expected}, actual {actual}"
+                )
+            )
         pinned[(root / rel).resolve()] = data
     if entry.pins and entry.path not in entry.pins:
         findings.append(_finding("KAV803", entry.path, "skill file is not pinned by its own entry"))
     for rel in _unpinned_imports(entry, root, pinned, Path.read_bytes):
-        findings.append(_finding("KAV807", rel, f"{entry.path} imports local module {rel}, "
-                                                "which its entry does not pin"))
+        findings.append(
+            _finding(
+                "KAV807",
+                rel,
+                f"{entry.path} imports local module {rel}, which its entry does not pin",
+            )
+        )
     if policy_digest is not None:
         if entry.policy_digest is None:
-            findings.append(_finding("KAV806", entry.path, "pinned under an unrecorded policy "
-                                     "(entry has no policy_digest)", Severity.WARNING))
+            findings.append(
+                _finding(
+                    "KAV806",
+                    entry.path,
+                    "pinned under an unrecorded policy (entry has no policy_digest)",
+                    Severity.WARNING,
+                )
+            )
         elif entry.policy_digest != policy_digest:
-            findings.append(_finding("KAV805", entry.path, "pins predate the current policy: "
-                                     f"pinned under {entry.policy_digest}, policy is now "
-                                     f"{policy_digest}"))
+            findings.append(
+                _finding(
+                    "KAV805",
+                    entry.path,
+                    "pins predate the current policy: "
+                    f"pinned under {entry.policy_digest}, policy is now "
+                    f"{policy_digest}",
+                )
+            )
     return findings
 
 
@@ -172,9 +211,15 @@ class HashPinGate:
             # a finding per file), not a configuration error that would hide the others.
             where = context.config.hash_pin.registry
             return GateOutcome(
-                findings=[_finding("KAV803", rel, f"governed skill file is not pinned: the "
-                                   f"registry {where} does not exist (kavi promote writes it)")
-                          for rel in skills],
+                findings=[
+                    _finding(
+                        "KAV803",
+                        rel,
+                        f"governed skill file is not pinned: the "
+                        f"registry {where} does not exist (kavi promote writes it)",
+                    )
+                    for rel in skills
+                ],
                 notes=[f"no registry at {where}"],
             )
         registry = load_registry(registry_path)
@@ -190,8 +235,14 @@ class HashPinGate:
         pinned = {rel for entry in registry.skills.values() for rel in entry.pins}
         for rel in skills:
             if rel not in pinned:
-                findings.append(_finding("KAV803", rel, "governed skill file is not pinned by "
-                                         f"any entry of {context.config.hash_pin.registry}"))
+                findings.append(
+                    _finding(
+                        "KAV803",
+                        rel,
+                        "governed skill file is not pinned by "
+                        f"any entry of {context.config.hash_pin.registry}",
+                    )
+                )
         return GateOutcome(findings=findings, checked=checked)
 
 

@@ -140,8 +140,10 @@ def check_skill_source(
         return [finding("KAV601", f"skill module defines no subclass of {base_class}")], None
     if len(classes) > 1:
         names = ", ".join(c.name for c in classes)
-        message = (f"skill module defines {len(classes)} subclasses of {base_class} ({names}); "
-                   "exactly one is allowed")
+        message = (
+            f"skill module defines {len(classes)} subclasses of {base_class} ({names}); "
+            "exactly one is allowed"
+        )
         return [finding("KAV601", message, classes[1])], None
     cls = classes[0]
     values = _assignments(cls)
@@ -163,21 +165,33 @@ def check_skill_source(
         if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
-                if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-                        and target.value.id == cls.name
-                        and target.attr in (*REQUIRED_LITERALS, *REQUIRED_CLASSES)):
-                    findings.append(finding(
-                        "KAV602", f"{cls.name}.{target.attr} is reassigned outside the class body",
-                        node))
+                if (
+                    isinstance(target, ast.Attribute)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == cls.name
+                    and target.attr in (*REQUIRED_LITERALS, *REQUIRED_CLASSES)
+                ):
+                    findings.append(
+                        finding(
+                            "KAV602",
+                            f"{cls.name}.{target.attr} is reassigned outside the class body",
+                            node,
+                        )
+                    )
     declared: str | None = None
     side = values.get("side_effect_class", [])
     if len(side) == 1 and isinstance(side[0], ast.Constant) and isinstance(side[0].value, str):
         if side[0].value in SIDE_EFFECT_CLASSES:
             declared = side[0].value
         else:
-            findings.append(finding(
-                "KAV603", f"unknown side_effect_class {side[0].value!r} "
-                          f"(expected one of {', '.join(SIDE_EFFECT_CLASSES)})", side[0]))
+            findings.append(
+                finding(
+                    "KAV603",
+                    f"unknown side_effect_class {side[0].value!r} "
+                    f"(expected one of {', '.join(SIDE_EFFECT_CLASSES)})",
+                    side[0],
+                )
+            )
     return findings, declared
 
 
@@ -190,15 +204,25 @@ def check_effects(source: bytes, rel_path: str, declared: str) -> list[Finding]:
     try:
         observed = observed_effects(source, rel_path) & CHECKED_EFFECTS
     except UnparsableSource as err:
-        return [Finding(gate=GATE, rule="KAV604", path=rel_path,
-                        message=f"side effects cannot be determined: {err}")]
+        return [
+            Finding(
+                gate=GATE,
+                rule="KAV604",
+                path=rel_path,
+                message=f"side effects cannot be determined: {err}",
+            )
+        ]
     extra = sorted(observed - ALLOWED_EFFECTS[declared])
     if not extra:
         return []
-    return [Finding(
-        gate=GATE, rule="KAV604", path=rel_path,
-        message=f"declared side_effect_class {declared} but the code shows {', '.join(extra)}",
-    )]
+    return [
+        Finding(
+            gate=GATE,
+            rule="KAV604",
+            path=rel_path,
+            message=f"declared side_effect_class {declared} but the code shows {', '.join(extra)}",
+        )
+    ]
 
 
 def check_test_file(rel_path: str, root: Path, tests_dir: str) -> list[Finding]:
@@ -207,8 +231,14 @@ def check_test_file(rel_path: str, root: Path, tests_dir: str) -> list[Finding]:
     expected = f"{tests_dir.rstrip('/')}/test_{stem}.py"
     if (root / expected).is_file():
         return []
-    return [Finding(gate=GATE, rule="KAV605", path=rel_path,
-                    message=f"skill has no test file (expected {expected})")]
+    return [
+        Finding(
+            gate=GATE,
+            rule="KAV605",
+            path=rel_path,
+            message=f"skill has no test file (expected {expected})",
+        )
+    ]
 
 
 class InvariantsGate:

@@ -43,8 +43,9 @@ def _forge(
         paths = resolve_paths(loaded.config.storage, loaded.root)
         db = open_ledger(paths.ledger)
         try:
-            yield Forge(loaded=loaded, paths=paths, db=db, keep_sandbox=keep_sandbox,
-                        timeout=timeout)
+            yield Forge(
+                loaded=loaded, paths=paths, db=db, keep_sandbox=keep_sandbox, timeout=timeout
+            )
         finally:
             db.close()
     except KaviError as err:
@@ -66,21 +67,30 @@ def _headline(message: str) -> str:
 
 def _confirm(question: str) -> bool:
     if not sys.stdin.isatty():
-        raise _fail("promotion needs confirmation: pass --yes (stdin is not a terminal)",
-                    EXIT_USAGE)
+        raise _fail(
+            "promotion needs confirmation: pass --yes (stdin is not a terminal)", EXIT_USAGE
+        )
     return typer.confirm(question)
 
 
 def build(
     proposal_id: Annotated[str, typer.Argument(help="The proposal id `kavi propose` printed.")],
-    agent: Annotated[str | None, typer.Option("--agent", help="Coding-agent command "
-                                              "(default: forge.agent, Claude Code).")] = None,
-    timeout: Annotated[float | None, typer.Option("--timeout", min=0.1,
-                                                  help="Agent timeout in seconds.")] = None,
-    keep_sandbox: Annotated[bool, typer.Option("--keep-sandbox",
-                                               help="Keep the sandbox to inspect it.")] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Retry although the previous "
-                                      "failure raised an escalation trigger.")] = False,
+    agent: Annotated[
+        str | None,
+        typer.Option("--agent", help="Coding-agent command (default: forge.agent, Claude Code)."),
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", min=0.1, help="Agent timeout in seconds.")
+    ] = None,
+    keep_sandbox: Annotated[
+        bool, typer.Option("--keep-sandbox", help="Keep the sandbox to inspect it.")
+    ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes", "-y", help="Retry although the previous failure raised an escalation trigger."
+        ),
+    ] = False,
     config: ConfigOpt = None,
 ) -> None:
     """Build a proposal in a sandbox with the coding agent; copy back only a green result."""
@@ -92,13 +102,18 @@ def build(
         kind = outcome.kind.value if outcome.kind else "UNKNOWN"
         for result in outcome.results:
             for finding in result.findings[:5]:
-                typer.echo(f"  {result.gate} {finding.rule} {finding.path}: "
-                           f"{_headline(finding.message)}", err=True)
+                typer.echo(
+                    f"  {result.gate} {finding.rule} {finding.path}: {_headline(finding.message)}",
+                    err=True,
+                )
         triggers = outcome.research.triggers if outcome.research else ()
         note = outcome.research_note.path if outcome.research_note else "-"
         extra = f"; escalation: {', '.join(triggers)}" if triggers else ""
-        raise _fail(f"build {outcome.build.id} failed ({kind}): {outcome.reason}; nothing was "
-                    f"copied back; research note {note}{extra}", EXIT_FINDINGS)
+        raise _fail(
+            f"build {outcome.build.id} failed ({kind}): {outcome.reason}; nothing was "
+            f"copied back; research note {note}{extra}",
+            EXIT_FINDINGS,
+        )
     for path in outcome.copied:
         typer.echo(f"copied: {path}")
     typer.echo(f"build {outcome.build.id} succeeded (attempt {outcome.build.attempt_number})")
@@ -115,17 +130,25 @@ def verify(
         typer.echo(f"{row.gate:<16} {row.status.value}")
     if not verified.run.passed:
         note = verified.research.path if verified.research else "-"
-        raise _fail(f"verification {verified.run.run_id} failed; report "
-                    f"{verified.report.path}; research note {note}", EXIT_FINDINGS)
+        raise _fail(
+            f"verification {verified.run.run_id} failed; report "
+            f"{verified.report.path}; research note {note}",
+            EXIT_FINDINGS,
+        )
     typer.echo(f"verification {verified.run.run_id} passed")
 
 
 def promote(
-    target: Annotated[str, typer.Argument(help="A proposal id, or the PATH of an existing "
-                                          "skill file to verify and adopt.")],
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="A proposal id, or the PATH of an existing skill file to verify and adopt."
+        ),
+    ],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    by: Annotated[str | None, typer.Option("--by", help="Approver (default: git "
-                                           "user.email).")] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Approver (default: git user.email).")
+    ] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Pin the verified bytes in the registry and mark the skill TRUSTED."""
@@ -135,8 +158,10 @@ def promote(
             promoted = promote_path(forge, Path(target), by=by, confirm=confirm)
         else:
             promoted = promote_proposal(forge, target, by=by, confirm=confirm)
-    typer.echo(f"promoted {promoted.name} ({promoted.entry.path}) by {promoted.entry.promoted_by}; "
-               f"{len(promoted.entry.pins)} pin(s) written")
+    typer.echo(
+        f"promoted {promoted.name} ({promoted.entry.path}) by {promoted.entry.promoted_by}; "
+        f"{len(promoted.entry.pins)} pin(s) written"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -45,9 +45,13 @@ class Planned:
 
 def _has_kavi_hooks(config: Any) -> bool:
     repos = config.get("repos") if isinstance(config, dict) else None
-    return any(hook.get("id") in HOOK_IDS
-               for repo in repos or [] if isinstance(repo, dict)
-               for hook in repo.get("hooks") or [] if isinstance(hook, dict))
+    return any(
+        hook.get("id") in HOOK_IDS
+        for repo in repos or []
+        if isinstance(repo, dict)
+        for hook in repo.get("hooks") or []
+        if isinstance(hook, dict)
+    )
 
 
 def _precommit_config(path: Path, force: bool) -> Planned | None:
@@ -59,8 +63,10 @@ def _precommit_config(path: Path, force: bool) -> Planned | None:
     try:
         current = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        raise UsageError(f"{path} is not valid YAML ({err.__class__.__name__}); "
-                         "fix it or add Kavi's hooks by hand") from None
+        raise UsageError(
+            f"{path} is not valid YAML ({err.__class__.__name__}); "
+            "fix it or add Kavi's hooks by hand"
+        ) from None
     if _has_kavi_hooks(current):
         if force:
             return None
@@ -72,10 +78,15 @@ def _precommit_config(path: Path, force: bool) -> Planned | None:
     except yaml.YAMLError:
         merged = None
     # Appending is only safe when `repos:` is the last top-level key; prove it by re-parsing.
-    if not (isinstance(merged, dict) and _has_kavi_hooks(merged)
-            and len(merged.get("repos") or []) == len((current or {}).get("repos") or []) + 1):
-        raise UsageError(f"cannot append Kavi's hooks to {path} safely (is `repos:` the last "
-                         f"key?); add this entry by hand:\n{entry}")
+    if not (
+        isinstance(merged, dict)
+        and _has_kavi_hooks(merged)
+        and len(merged.get("repos") or []) == len((current or {}).get("repos") or []) + 1
+    ):
+        raise UsageError(
+            f"cannot append Kavi's hooks to {path} safely (is `repos:` the last "
+            f"key?); add this entry by hand:\n{entry}"
+        )
     return Planned(path, combined)
 
 
@@ -84,7 +95,7 @@ def _item_indent(text: str) -> str:
     lines = text.splitlines()
     for i, line in enumerate(lines):
         if line.startswith("repos:"):
-            for item in lines[i + 1:]:
+            for item in lines[i + 1 :]:
                 stripped = item.lstrip(" ")
                 if stripped.startswith("-"):
                     return item[: len(item) - len(stripped)]
@@ -93,8 +104,10 @@ def _item_indent(text: str) -> str:
 
 def _reindent(entry: str, indent: str) -> str:
     """Move the template's two-space-indented entry to ``indent``."""
-    return "".join(indent + line[2:] if line.startswith("  ") else line
-                   for line in entry.splitlines(keepends=True))
+    return "".join(
+        indent + line[2:] if line.startswith("  ") else line
+        for line in entry.splitlines(keepends=True)
+    )
 
 
 def plan(root: Path, force: bool) -> list[Planned]:
@@ -132,12 +145,16 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def init(
         path: Annotated[Path, typer.Argument(help="Repository root (default: here).")] = Path(),
-        force: Annotated[bool, typer.Option(
-            "--force", help="Overwrite kavi.yaml and the workflow if they exist.")] = False,
+        force: Annotated[
+            bool,
+            typer.Option("--force", help="Overwrite kavi.yaml and the workflow if they exist."),
+        ] = False,
     ) -> None:
         """Write kavi.yaml, Kavi's pre-commit hooks and a CI workflow into a repository."""
         root = path.resolve()
         for written in init_repo(root, force):
             typer.echo(f"wrote {written.relative_to(root).as_posix()}")
-        typer.echo("next: set `repo:` (OWNER) and `rev:` for Kavi in .pre-commit-config.yaml "
-                   "and .github/workflows/kavi.yml, then `pre-commit install`")
+        typer.echo(
+            "next: set `repo:` (OWNER) and `rev:` for Kavi in .pre-commit-config.yaml "
+            "and .github/workflows/kavi.yml, then `pre-commit install`"
+        )

@@ -63,8 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         loaded = load_config(args.config)
-        report = check_staged(loaded, args.filenames, args.gate, base=args.base,
-                              use_cache=not args.no_cache)
+        report = check_staged(
+            loaded, args.filenames, args.gate, base=args.base, use_cache=not args.no_cache
+        )
     except KaviError as err:
         print(f"kavi: error: {err}", file=sys.stderr)
         return err.exit_code

@@ -30,8 +30,9 @@ class KaviWarning(pytest.PytestWarning):
     """A Kavi finding of severity ``warning`` (reported, does not fail the item)."""
 
 
-def report_lines(report: RunReport, result: GateResult, findings: list[Finding],
-                 with_error: bool) -> str:
+def report_lines(
+    report: RunReport, result: GateResult, findings: list[Finding], with_error: bool
+) -> str:
     """The ``kavi check`` text report lines for these findings (without the summary line)."""
     status = result.status if with_error else Status.PASS
     part = result.model_copy(update={"findings": tuple(findings), "status": status})
@@ -42,8 +43,15 @@ def report_lines(report: RunReport, result: GateResult, findings: list[Finding],
 class KaviItem(pytest.Item):
     """One slice of one gate's result; fails on its error findings or a crashed gate."""
 
-    def __init__(self, *, gate: str, rel: str | None, report_source: ReportSource,
-                 owned: frozenset[str] = frozenset(), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        gate: str,
+        rel: str | None,
+        report_source: ReportSource,
+        owned: frozenset[str] = frozenset(),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.gate = gate
         self.rel = rel
@@ -71,9 +79,7 @@ class KaviItem(pytest.Item):
         if findings:
             warnings.warn(KaviWarning(text), stacklevel=1)
 
-    def repr_failure(
-        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
-    ) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, KaviGateFailure):
             return str(excinfo.value)
         return str(super().repr_failure(excinfo, style=style))
@@ -85,8 +91,9 @@ class KaviItem(pytest.Item):
 class KaviFile(pytest.File):
     """A governed file; yields one item per file gate that examined it."""
 
-    def __init__(self, *, gates: tuple[str, ...], rel: str, report_source: ReportSource,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *, gates: tuple[str, ...], rel: str, report_source: ReportSource, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.gates = gates
         self.rel = rel
@@ -94,27 +101,31 @@ class KaviFile(pytest.File):
 
     def collect(self) -> Iterator[KaviItem]:
         for gate in self.gates:
-            yield KaviItem.from_parent(self, name=f"kavi-{gate}", gate=gate, rel=self.rel,
-                                       report_source=self.report_source)
+            yield KaviItem.from_parent(
+                self, name=f"kavi-{gate}", gate=gate, rel=self.rel, report_source=self.report_source
+            )
 
 
 class KaviGates(pytest.Collector):
     """The ``kavi`` node: one status item per gate of the run."""
 
-    def __init__(self, *, owned: dict[str, frozenset[str]], report_source: ReportSource,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *, owned: dict[str, frozenset[str]], report_source: ReportSource, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.owned = owned
         self.report_source = report_source
 
     def collect(self) -> Iterator[KaviItem]:
         for gate, owned in self.owned.items():
-            yield KaviItem.from_parent(self, name=gate, gate=gate, rel=None, owned=owned,
-                                       report_source=self.report_source)
+            yield KaviItem.from_parent(
+                self, name=gate, gate=gate, rel=None, owned=owned, report_source=self.report_source
+            )
 
 
-def build_items(session: pytest.Session, report: RunReport, file_gates: set[str],
-                report_source: ReportSource) -> list[pytest.Item]:
+def build_items(
+    session: pytest.Session, report: RunReport, file_gates: set[str], report_source: ReportSource
+) -> list[pytest.Item]:
     """The Kavi items for a run: per (governed file, file gate), then the status items.
 
     A file gate's ``checked`` names the files it examined (they get items); a whole-repo
@@ -129,12 +140,20 @@ def build_items(session: pytest.Session, report: RunReport, file_gates: set[str]
     nodes: list[pytest.Collector] = []
     for rel in sorted(per_file):
         path = Path(rel) if Path(rel).is_absolute() else root / rel
-        nodes.append(KaviFile.from_parent(session, path=path, gates=tuple(per_file[rel]),
-                                          rel=rel, report_source=report_source))
-    owned = {r.gate: frozenset(r.checked) if r.gate in file_gates else frozenset()
-             for r in report.results}
-    nodes.append(KaviGates.from_parent(session, name="kavi", nodeid="kavi", owned=owned,
-                                       report_source=report_source))
+        nodes.append(
+            KaviFile.from_parent(
+                session, path=path, gates=tuple(per_file[rel]), rel=rel, report_source=report_source
+            )
+        )
+    owned = {
+        r.gate: frozenset(r.checked) if r.gate in file_gates else frozenset()
+        for r in report.results
+    }
+    nodes.append(
+        KaviGates.from_parent(
+            session, name="kavi", nodeid="kavi", owned=owned, report_source=report_source
+        )
+    )
     items: list[pytest.Item] = []
     for node in nodes:
         items.extend(i for i in session.genitems(node) if isinstance(i, pytest.Item))

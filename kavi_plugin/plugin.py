@@ -43,20 +43,45 @@ class SharedRun(BaseModel):
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("kavi", "Kavi governance gates")
-    group.addoption("--kavi-verify", action="store_true", default=False,
-                    help="run Kavi's gates once and report them as test items (-m kavi)")
-    group.addoption("--kavi-config", metavar="FILE", default=None,
-                    help="Kavi config file (default: kavi.yaml, [tool.kavi], embedded)")
-    group.addoption("--kavi-gate", metavar="ID", action="append", default=None,
-                    dest="kavi_gate", help="run only this gate (repeatable)")
-    group.addoption("--kavi-base", metavar="REF", default=None,
-                    help="diff-allowlist base (a git ref or dir:PATH; default: the index)")
-    group.addoption("--kavi-no-cache", action="store_true", default=False,
-                    help="re-analyse every file (ignore Kavi's result cache)")
-    group.addoption("--kavi-report-json", metavar="FILE", default=None,
-                    help="also write the run as `kavi check --format json` does")
-    parser.addini("kavi_verify", "run Kavi's gates (as --kavi-verify)", type="bool",
-                  default=False)
+    group.addoption(
+        "--kavi-verify",
+        action="store_true",
+        default=False,
+        help="run Kavi's gates once and report them as test items (-m kavi)",
+    )
+    group.addoption(
+        "--kavi-config",
+        metavar="FILE",
+        default=None,
+        help="Kavi config file (default: kavi.yaml, [tool.kavi], embedded)",
+    )
+    group.addoption(
+        "--kavi-gate",
+        metavar="ID",
+        action="append",
+        default=None,
+        dest="kavi_gate",
+        help="run only this gate (repeatable)",
+    )
+    group.addoption(
+        "--kavi-base",
+        metavar="REF",
+        default=None,
+        help="diff-allowlist base (a git ref or dir:PATH; default: the index)",
+    )
+    group.addoption(
+        "--kavi-no-cache",
+        action="store_true",
+        default=False,
+        help="re-analyse every file (ignore Kavi's result cache)",
+    )
+    group.addoption(
+        "--kavi-report-json",
+        metavar="FILE",
+        default=None,
+        help="also write the run as `kavi check --format json` does",
+    )
+    parser.addini("kavi_verify", "run Kavi's gates (as --kavi-verify)", type="bool", default=False)
     parser.addini("kavi_config", "Kavi config file, relative to the rootdir", default=None)
     parser.addini("kavi_gates", "gate ids to run (default: all)", type="linelist", default=[])
 
@@ -105,9 +130,13 @@ class KaviVerify:
         if not self.controlling:
             return
         try:
-            report = run_gates(self.loaded, None, self._gates(),
-                               base=self.config.getoption("kavi_base"),
-                               use_cache=not self.config.getoption("kavi_no_cache"))
+            report = run_gates(
+                self.loaded,
+                None,
+                self._gates(),
+                base=self.config.getoption("kavi_base"),
+                use_cache=not self.config.getoption("kavi_no_cache"),
+            )
             gates = available_gates()
         except KaviError as err:
             if err.exit_code == EXIT_USAGE:
@@ -133,8 +162,9 @@ class KaviVerify:
         return self.shared().report
 
     @pytest.hookimpl(tryfirst=True)
-    def pytest_collection_modifyitems(self, session: pytest.Session,
-                                      items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(
+        self, session: pytest.Session, items: list[pytest.Item]
+    ) -> None:
         """Add the Kavi items first (before -m/-k deselection sees the list)."""
         shared = self.shared()
         items[:0] = build_items(session, shared.report, set(shared.file_gates), self.report)

@@ -28,7 +28,8 @@ Key = tuple[str, str, str, int]
 # `path[:line:col]: RULE[ [warning]] message (gate)`: the first line of every text finding.
 TEXT_FINDING = re.compile(
     r"^(?P<path>[^\s:]+)(?::(?P<line>\d+):\d+)?: (?P<rule>KAV\d+)(?: \[warning\])? .* "
-    r"\((?P<gate>[a-z-]+)\)$")
+    r"\((?P<gate>[a-z-]+)\)$"
+)
 
 SKILL = '''"""A well-formed skill."""
 
@@ -51,15 +52,30 @@ class Echo(BaseSkill):
     def execute(self, data: EchoIn) -> EchoIn:
         return data
 '''
-NO_SIDE_EFFECT = SKILL.replace('    side_effect_class = "READ_ONLY"\n', "").replace(
-    "Echo", "Quiet").replace('"echo"', '"quiet"')
+NO_SIDE_EFFECT = (
+    SKILL.replace('    side_effect_class = "READ_ONLY"\n', "")
+    .replace("Echo", "Quiet")
+    .replace('"echo"', '"quiet"')
+)
 TEST = "def test_it() -> None:\n    assert True\n"
 
 
 def git(root: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=T",
-                    "-c", "commit.gpgsign=false", *args], cwd=root, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [
+            "git",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "user.name=T",
+            "-c",
+            "commit.gpgsign=false",
+            *args,
+        ],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
 
 
 def write(root: Path, rel: str, text: str) -> None:
@@ -83,19 +99,24 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write(root, ".gitignore", "__pycache__/\n")
     write(root, "skills/echo.py", SKILL)
     write(root, "tests/skills/test_echo.py", TEST)
-    entry = RegistryEntry.model_validate({
-        "path": "skills/echo.py", "class": "Echo", "side_effect_class": "READ_ONLY",
-        "pins": compute_pins(root / "skills/echo.py", root),
-        "policy_digest": policy_digest(KaviConfig())})
+    entry = RegistryEntry.model_validate(
+        {
+            "path": "skills/echo.py",
+            "class": "Echo",
+            "side_effect_class": "READ_ONLY",
+            "pins": compute_pins(root / "skills/echo.py", root),
+            "policy_digest": policy_digest(KaviConfig()),
+        }
+    )
     save_registry(root / "skills/registry.yaml", Registry(skills={"echo": entry}))
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "governed")
-    write(root, "skills/bad.py", 'import os\nx = eval("1 + 1")\n')        # policy
-    write(root, "skills/quiet.py", NO_SIDE_EFFECT)                        # invariants
+    write(root, "skills/bad.py", 'import os\nx = eval("1 + 1")\n')  # policy
+    write(root, "skills/quiet.py", NO_SIDE_EFFECT)  # invariants
     write(root, "tests/skills/test_quiet.py", TEST)
-    write(root, "notes.txt", "outside the allowlist\n")                  # diff-allowlist
-    write(root, "skills/echo.py", SKILL + "# drifted after pinning\n")    # hash-pin
+    write(root, "notes.txt", "outside the allowlist\n")  # diff-allowlist
+    write(root, "skills/echo.py", SKILL + "# drifted after pinning\n")  # hash-pin
     return root
 
 
@@ -111,35 +132,77 @@ def via_api(root: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) ->
 
 
 def via_cli(root: Path, env: dict[str, str]) -> set[Key]:
-    done = subprocess.run([sys.executable, "-m", "kavi_hooks.cli", "check", "--format", "json"],
-                          cwd=root, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "kavi_hooks.cli", "check", "--format", "json"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 1, done.stderr
-    return {(f["gate"], f["rule"], f["path"], f["line"])
-            for f in json.loads(done.stdout)["findings"]}
+    return {
+        (f["gate"], f["rule"], f["path"], f["line"]) for f in json.loads(done.stdout)["findings"]
+    }
 
 
 def via_pre_commit(root: Path, env: dict[str, str]) -> set[Key]:
-    rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, check=True,
-                         capture_output=True, text=True).stdout.strip()
-    done = subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(REPO),
-                           "kavi-verify", "--ref", rev, "--all-files", "--verbose"],
-                          cwd=root, env=env, capture_output=True, text=True, check=False,
-                          timeout=900)
+    rev = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=REPO, check=True, capture_output=True, text=True
+    ).stdout.strip()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pre_commit",
+            "try-repo",
+            str(REPO),
+            "kavi-verify",
+            "--ref",
+            rev,
+            "--all-files",
+            "--verbose",
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
     assert done.returncode == 1 and "- exit code: 1" in done.stdout, done.stdout + done.stderr
     return from_text(done.stdout)
 
 
 def via_pytest(root: Path, env: dict[str, str]) -> set[Key]:
-    done = subprocess.run([sys.executable, "-m", "pytest", "--kavi-verify", "-m", "kavi",
-                           "-p", "no:cacheprovider", "-p", "no:xdist"],
-                          cwd=root, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--kavi-verify",
+            "-m",
+            "kavi",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:xdist",
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     return from_text(done.stdout)
 
 
 @pytest.mark.slow
 def test_every_surface_reports_the_same_findings(
-    repo: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+    repo: Path,
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     api = via_api(repo, env, monkeypatch)
     assert {gate for gate, *_ in api} == GATES, "the fixture must violate every gate"

@@ -14,8 +14,19 @@ from pathlib import Path
 
 from kavi_skills.forge.errors import AgentNotInstalled
 
-SECRET_MARKERS = ("KEY", "TOKEN", "SECRET", "PASSW", "API", "CREDENTIAL", "AUTH", "PRIVATE",
-                  "COOKIE", "SESSION", "CERT")
+SECRET_MARKERS = (
+    "KEY",
+    "TOKEN",
+    "SECRET",
+    "PASSW",
+    "API",
+    "CREDENTIAL",
+    "AUTH",
+    "PRIVATE",
+    "COOKIE",
+    "SESSION",
+    "CERT",
+)
 OUTPUT_LIMIT = 20_000
 
 
@@ -77,8 +88,13 @@ def run_agent(
 ) -> AgentRun:
     """Run the agent in its own process group; on timeout the whole group is killed."""
     process = subprocess.Popen(
-        argv, cwd=cwd, env=dict(env), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, start_new_session=True,
+        argv,
+        cwd=cwd,
+        env=dict(env),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
     try:
         out, err = process.communicate(packet.encode("utf-8"), timeout=timeout)

@@ -43,29 +43,50 @@ class BuildOutcome:
 def _log_body(run: AgentRun | None, results: list[GateResult], reason: str) -> str:
     parts = [f"Outcome: {reason or 'succeeded'}\n"]
     if run is not None:
-        parts.append(f"## Agent\n\nexit code: {run.returncode}; timed out: {run.timed_out}\n\n"
-                     f"stdout:\n\n```\n{run.stdout}\n```\n\nstderr:\n\n```\n{run.stderr}\n```\n")
-    parts.append("## Checks\n\n" + "".join(
-        f"- `{r.gate}`: {r.status.value}" + "".join(f"\n  - {f.rule} {f.path}: {f.message[:300]}"
-                                                    for f in r.findings) + "\n"
-        for r in results))
+        parts.append(
+            f"## Agent\n\nexit code: {run.returncode}; timed out: {run.timed_out}\n\n"
+            f"stdout:\n\n```\n{run.stdout}\n```\n\nstderr:\n\n```\n{run.stderr}\n```\n"
+        )
+    parts.append(
+        "## Checks\n\n"
+        + "".join(
+            f"- `{r.gate}`: {r.status.value}"
+            + "".join(f"\n  - {f.rule} {f.path}: {f.message[:300]}" for f in r.findings)
+            + "\n"
+            for r in results
+        )
+    )
     return "\n".join(parts)
 
 
 def _fingerprint(sandbox: Sandbox) -> dict[str, str]:
     """The changed paths of the sandbox with the sha256 of their bytes (``-``: deleted)."""
     changed = {p for c in sandbox_changes(sandbox) for p in c.paths()}
-    return {p: sha256_bytes((sandbox.repo / p).read_bytes())
-            if (sandbox.repo / p).is_file() else "-" for p in sorted(changed)}
+    return {
+        p: sha256_bytes((sandbox.repo / p).read_bytes()) if (sandbox.repo / p).is_file() else "-"
+        for p in sorted(changed)
+    }
 
 
-def _attempt(forge: Forge, proposal: Proposal, sandbox: Sandbox, argv: list[str], packet: str,
-             rel: str, allow: list[str], require: list[str]
-             ) -> tuple[AgentRun, FailureKind | None, str, list[GateResult], list[str]]:
+def _attempt(
+    forge: Forge,
+    proposal: Proposal,
+    sandbox: Sandbox,
+    argv: list[str],
+    packet: str,
+    rel: str,
+    allow: list[str],
+    require: list[str],
+) -> tuple[AgentRun, FailureKind | None, str, list[GateResult], list[str]]:
     """Run the agent and the checks; copy back only when everything is green."""
     settings = forge.loaded.config.forge
-    run = run_agent(argv, packet, sandbox.repo, forge.child_env(proposal, for_agent=True),
-                    forge.timeout if forge.timeout is not None else settings.timeout)
+    run = run_agent(
+        argv,
+        packet,
+        sandbox.repo,
+        forge.child_env(proposal, for_agent=True),
+        forge.timeout if forge.timeout is not None else settings.timeout,
+    )
     if run.timed_out:
         return run, FailureKind.TIMEOUT, "the agent timed out", [], []
     if run.returncode != 0:
@@ -88,8 +109,9 @@ def _attempt(forge: Forge, proposal: Proposal, sandbox: Sandbox, argv: list[str]
     return run, None, "", results, copy_back(sandbox, forge.root, changed)
 
 
-def build_proposal(forge: Forge, proposal_id: str, *, agent: str | None = None,
-                   yes: bool = False) -> BuildOutcome:
+def build_proposal(
+    forge: Forge, proposal_id: str, *, agent: str | None = None, yes: bool = False
+) -> BuildOutcome:
     """One build attempt of a proposal (see the module docstring)."""
     proposal = get_proposal(forge.db, proposal_id)
     pending = pending_research(forge, proposal)
@@ -103,43 +125,78 @@ def build_proposal(forge: Forge, proposal_id: str, *, agent: str | None = None,
     require = [p for p in (rel, test) if not (forge.root / p).is_file()]
     sandbox = create_sandbox(forge.root, prefix="build", extra_excluded=forge.storage_dirs())
     try:
-        build = record_build_start(forge.db, proposal.id, sandbox_path=str(sandbox.path),
-                                   agent_command=command)
-        packet = render_packet(proposal, forge.loaded.config, attempt=build.attempt_number,
-                               allowed=allow, required=require,
-                               research=pending[1] if pending else None)
-        write_note(forge.db, forge.paths.vault_dir, kind=ArtifactKind.BUILD_PACKET,
-                   title=f"Build packet {proposal.name} attempt {build.attempt_number}",
-                   body=packet, related_id=build.id)
+        build = record_build_start(
+            forge.db, proposal.id, sandbox_path=str(sandbox.path), agent_command=command
+        )
+        packet = render_packet(
+            proposal,
+            forge.loaded.config,
+            attempt=build.attempt_number,
+            allowed=allow,
+            required=require,
+            research=pending[1] if pending else None,
+        )
+        write_note(
+            forge.db,
+            forge.paths.vault_dir,
+            kind=ArtifactKind.BUILD_PACKET,
+            title=f"Build packet {proposal.name} attempt {build.attempt_number}",
+            body=packet,
+            related_id=build.id,
+        )
         run: AgentRun | None = None
         try:
-            run, kind, reason, results, copied = _attempt(forge, proposal, sandbox, argv, packet,
-                                                          rel, allow, require)
+            run, kind, reason, results, copied = _attempt(
+                forge, proposal, sandbox, argv, packet, rel, allow, require
+            )
         except KaviError as err:  # a refused copy-back, an unreadable tree...
             kind, reason, results, copied = FailureKind.BUILD_ERROR, str(err), [], []
         except OSError as err:
             kind, reason, results, copied = FailureKind.BUILD_ERROR, f"{err}", [], []
-        write_note(forge.db, forge.paths.vault_dir, kind=ArtifactKind.BUILD_LOG,
-                   title=f"Build log {proposal.name} attempt {build.attempt_number}",
-                   body=_log_body(run, results, reason), related_id=build.id)
-        outcome = BuildOutcome(build, kind is None, kind, reason, copied, results,
-                               sandbox=str(sandbox.path) if forge.keep_sandbox else None)
-        summary: dict[str, object] = {"outcome": "succeeded" if kind is None else "failed",
-                                      "skill_path": rel, "copied": copied, "reason": reason,
-                                      "checks": {r.gate: r.status.value for r in results}}
+        write_note(
+            forge.db,
+            forge.paths.vault_dir,
+            kind=ArtifactKind.BUILD_LOG,
+            title=f"Build log {proposal.name} attempt {build.attempt_number}",
+            body=_log_body(run, results, reason),
+            related_id=build.id,
+        )
+        outcome = BuildOutcome(
+            build,
+            kind is None,
+            kind,
+            reason,
+            copied,
+            results,
+            sandbox=str(sandbox.path) if forge.keep_sandbox else None,
+        )
+        summary: dict[str, object] = {
+            "outcome": "succeeded" if kind is None else "failed",
+            "skill_path": rel,
+            "copied": copied,
+            "reason": reason,
+            "checks": {r.gate: r.status.value for r in results},
+        }
         if kind is not None:
-            extra = [reason] + ([f"agent stderr: {run.stderr[-500:]}"] if run and run.stderr
-                                else [])
+            extra = [reason] + (
+                [f"agent stderr: {run.stderr[-500:]}"] if run and run.stderr else []
+            )
             note, research = record_failure(
-                forge, proposal, stage="build", related=build.id, kind=kind, results=results,
-                extra_facts=extra, changed_lines=diff_lines(sandbox))
+                forge,
+                proposal,
+                stage="build",
+                related=build.id,
+                kind=kind,
+                results=results,
+                extra_facts=extra,
+                changed_lines=diff_lines(sandbox),
+            )
             outcome.research, outcome.research_note = research, note
-            summary.update(kind=kind.value, triggers=list(research.triggers),
-                           research_note=note.id)
-        outcome.build = record_build_finish(forge.db, build.id, succeeded=kind is None,
-                                            summary=json.dumps(summary, sort_keys=True))
+            summary.update(kind=kind.value, triggers=list(research.triggers), research_note=note.id)
+        outcome.build = record_build_finish(
+            forge.db, build.id, succeeded=kind is None, summary=json.dumps(summary, sort_keys=True)
+        )
         return outcome
     finally:
         if not forge.keep_sandbox:
             sandbox.remove()
-

@@ -86,17 +86,43 @@ class SubprocessToolRunner:
             return [[sys.executable, "-m", "ruff", "check", "--no-cache", *files]]
         if tool == "mypy":
             cache = self.mypy_cache or cwd / ".mypy_cache"
-            mypy = [sys.executable, "-m", "mypy", "--explicit-package-bases", "--follow-imports",
-                    "silent"]
+            mypy = [
+                sys.executable,
+                "-m",
+                "mypy",
+                "--explicit-package-bases",
+                "--follow-imports",
+                "silent",
+            ]
             # Test helpers (fixture servers on a conftest's sys.path) are invisible to mypy;
             # pytest proves those imports resolve. Other options, other cache: mypy drops a
             # cache written under different options, and a cold run costs seconds.
-            test_run = [*mypy, "--cache-dir", f"{cache}-tests", "--disable-error-code",
-                        "import-not-found", *tests]
+            test_run = [
+                *mypy,
+                "--cache-dir",
+                f"{cache}-tests",
+                "--disable-error-code",
+                "import-not-found",
+                *tests,
+            ]
             return [[*mypy, "--cache-dir", str(cache), *skills], *([test_run] if tests else [])]
         if tool == "pytest":
-            return [[sys.executable, "-m", "pytest", "-q", "-o", "addopts=", "-p",
-                     "no:cacheprovider", "--no-header", "-p", "no:randomly", *tests]]
+            return [
+                [
+                    sys.executable,
+                    "-m",
+                    "pytest",
+                    "-q",
+                    "-o",
+                    "addopts=",
+                    "-p",
+                    "no:cacheprovider",
+                    "--no-header",
+                    "-p",
+                    "no:randomly",
+                    *tests,
+                ]
+            ]
         raise ConfigError(f"forge.checks: unknown check {tool!r} (choose from {', '.join(TOOLS)})")
 
     def run(
@@ -110,8 +136,15 @@ class SubprocessToolRunner:
         code = 0
         for argv in commands:
             try:
-                done = subprocess.run(argv, cwd=cwd, env=dict(env), capture_output=True,
-                                      text=True, timeout=timeout, check=False)
+                done = subprocess.run(
+                    argv,
+                    cwd=cwd,
+                    env=dict(env),
+                    capture_output=True,
+                    text=True,
+                    timeout=timeout,
+                    check=False,
+                )
             except subprocess.TimeoutExpired:
                 return ToolOutcome(None, f"{tool} timed out after {timeout:g} s")
             except OSError as err:
@@ -124,13 +157,18 @@ class SubprocessToolRunner:
 def tool_result(tool: str, outcome: ToolOutcome, skill_path: str, duration: float) -> GateResult:
     """A tool's outcome as a ``GateResult`` (exit 0 pass, other codes fail, no run = error)."""
     if outcome.returncode == 0:
-        return GateResult(gate=tool, status=Status.PASS, duration=duration,
-                          checked=(skill_path,))
+        return GateResult(gate=tool, status=Status.PASS, duration=duration, checked=(skill_path,))
     text = outcome.output[-EXCERPT:] or f"{tool} exited {outcome.returncode}"
     finding = Finding(gate=tool, rule=tool, path=skill_path, message=text).with_fingerprint()
     status = Status.ERROR if outcome.returncode is None else Status.FAIL
-    return GateResult(gate=tool, status=status, findings=(finding,), duration=duration,
-                      error=text if outcome.returncode is None else None, checked=(skill_path,))
+    return GateResult(
+        gate=tool,
+        status=status,
+        findings=(finding,),
+        duration=duration,
+        error=text if outcome.returncode is None else None,
+        checked=(skill_path,),
+    )
 
 
 def prospective_registry(
@@ -145,8 +183,12 @@ def prospective_registry(
 
 
 def sandbox_config(
-    loaded: LoadedConfig, sandbox_root: Path, *, allow: Sequence[str] = (),
-    require: Sequence[str] = (), registry: Path | None = None,
+    loaded: LoadedConfig,
+    sandbox_root: Path,
+    *,
+    allow: Sequence[str] = (),
+    require: Sequence[str] = (),
+    registry: Path | None = None,
 ) -> LoadedConfig:
     """The repository's config re-rooted at the sandbox, with the forge's allow set."""
     update: dict[str, object] = {
@@ -182,11 +224,13 @@ def run_all_checks(
     root = loaded.root
     pins = compute_pins(root / skill_path, root)
     with tempfile.TemporaryDirectory(prefix="kavi-registry-") as scratch:
-        prospective = entry.model_copy(update={"pins": pins,
-                                                "policy_digest": loaded.policy_digest()})
+        prospective = entry.model_copy(
+            update={"pins": pins, "policy_digest": loaded.policy_digest()}
+        )
         registry = prospective_registry(loaded, root, name, prospective, Path(scratch) / "r.yaml")
-        gated = sandbox_config(loaded, root, allow=loaded.config.diff_allowlist.allow,
-                               registry=registry)
+        gated = sandbox_config(
+            loaded, root, allow=loaded.config.diff_allowlist.allow, registry=registry
+        )
         gates = [g for g in available_gates() if g != DIFF_GATE]
         report = run_gates(gated, [root / p for p in pins], gates, use_cache=False)
     results = list(report.results)

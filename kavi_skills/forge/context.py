@@ -114,7 +114,11 @@ def test_path(forge: Forge, rel: str) -> str:
 
 def entry_for(proposal: Proposal, rel: str, class_name: str) -> RegistryEntry:
     """A registry entry for the proposal (pins and provenance filled in later)."""
-    return RegistryEntry.model_validate({
-        "path": rel, "class": class_name, "side_effect_class": proposal.side_effect_class,
-        "required_secrets": list(proposal.required_secrets),
-    })
+    return RegistryEntry.model_validate(
+        {
+            "path": rel,
+            "class": class_name,
+            "side_effect_class": proposal.side_effect_class,
+            "required_secrets": list(proposal.required_secrets),
+        }
+    )

@@ -40,16 +40,19 @@ def render_packet(
         f"- side_effect_class: `{proposal.side_effect_class}`\n- required secrets: {secrets}\n\n"
         f"IO schema:\n\n```json\n{schema}\n```\n\n"
         "## Structure\n\nOne module defining exactly one subclass of "
-        f"`{config.invariants.base_class}` with literal `name = \"{proposal.name}\"`, "
-        f"`description`, `side_effect_class = \"{proposal.side_effect_class}\"`, and "
+        f'`{config.invariants.base_class}` with literal `name = "{proposal.name}"`, '
+        f'`description`, `side_effect_class = "{proposal.side_effect_class}"`, and '
         "`input_model` / `output_model` naming pydantic models; `execute(self, data)` returns "
         "an output model. Code must pass ruff, mypy and pytest.\n\n"
         f"## Policy\n\n{_policy_summary(config)}\n"
         "## Files\n\nYou may create or edit ONLY these paths (anything else fails the build):\n"
         + "".join(f"- `{p}`\n" for p in allowed)
-        + "\nYou MUST change:\n" + "".join(f"- `{p}`\n" for p in required)
+        + "\nYou MUST change:\n"
+        + "".join(f"- `{p}`\n" for p in required)
     )
     if research:
-        text += ("\n## Previous failure analysis\n\nThe previous attempt failed. Its research "
-                 f"note follows; fix what it describes.\n\n{research}\n")
+        text += (
+            "\n## Previous failure analysis\n\nThe previous attempt failed. Its research "
+            f"note follows; fix what it describes.\n\n{research}\n"
+        )
     return text

@@ -65,17 +65,25 @@ def check_promotable(forge: Forge, proposal: Proposal, rel: str) -> tuple[str, d
     current = compute_pins(forge.root / rel, forge.root)
     changed = _changed_files(run.content_hashes, current)
     if changed:
-        raise PromotionRefused(f"{', '.join(changed)} changed since verification {run.run_id} "
-                               "(the bytes differ from those verified); run `kavi verify` again")
+        raise PromotionRefused(
+            f"{', '.join(changed)} changed since verification {run.run_id} "
+            "(the bytes differ from those verified); run `kavi verify` again"
+        )
     if run.policy_digest != forge.loaded.policy_digest():
-        raise PromotionRefused(f"the policy changed since verification {run.run_id}; "
-                               "run `kavi verify` again")
+        raise PromotionRefused(
+            f"the policy changed since verification {run.run_id}; run `kavi verify` again"
+        )
     return run.run_id, current
 
 
-def promote_proposal(forge: Forge, proposal_id: str, *, by: str | None = None,
-                     confirm: Callable[[str], bool] | None = None,
-                     verified: Verified | None = None) -> Promoted:
+def promote_proposal(
+    forge: Forge,
+    proposal_id: str,
+    *,
+    by: str | None = None,
+    confirm: Callable[[str], bool] | None = None,
+    verified: Verified | None = None,
+) -> Promoted:
     """Promote a VERIFIED proposal: ledger row, registry entry, PROMOTION artifact."""
     proposal = get_proposal(forge.db, proposal_id)
     rel = skill_path(forge, proposal)
@@ -90,19 +98,32 @@ def promote_proposal(forge: Forge, proposal_id: str, *, by: str | None = None,
     if confirm is not None and not confirm(question):
         raise ForgeError("promotion not confirmed; nothing was changed")
     who = approver(by)
-    promotion = record_promotion(forge.db, proposal.id, verification_id=run_id,
-                                 approved_by=who, content_hashes=pins)
-    entry = entry_for(proposal, rel, found.class_name).model_copy(update={
-        "pins": pins, "policy_digest": forge.loaded.policy_digest(), "verification": run_id,
-        "promoted_by": who,
-        "promoted_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-    })
+    promotion = record_promotion(
+        forge.db, proposal.id, verification_id=run_id, approved_by=who, content_hashes=pins
+    )
+    entry = entry_for(proposal, rel, found.class_name).model_copy(
+        update={
+            "pins": pins,
+            "policy_digest": forge.loaded.policy_digest(),
+            "verification": run_id,
+            "promoted_by": who,
+            "promoted_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        }
+    )
     save_registry(registry_file, Registry(skills={**registry.skills, proposal.name: entry}))
-    body = (f"- proposal: `{proposal.id}`\n- skill: `{proposal.name}` ({rel})\n"
-            f"- verification: `{run_id}`\n- approved by: {who}\n- at: {entry.promoted_at}\n\n"
-            "## Pins\n\n```json\n" + json.dumps(pins, indent=2, sort_keys=True) + "\n```\n")
-    artifact = write_note(forge.db, forge.paths.vault_dir, kind=ArtifactKind.PROMOTION,
-                          title=f"Promotion {proposal.name}", body=body, related_id=proposal.id)
+    body = (
+        f"- proposal: `{proposal.id}`\n- skill: `{proposal.name}` ({rel})\n"
+        f"- verification: `{run_id}`\n- approved by: {who}\n- at: {entry.promoted_at}\n\n"
+        "## Pins\n\n```json\n" + json.dumps(pins, indent=2, sort_keys=True) + "\n```\n"
+    )
+    artifact = write_note(
+        forge.db,
+        forge.paths.vault_dir,
+        kind=ArtifactKind.PROMOTION,
+        title=f"Promotion {proposal.name}",
+        body=body,
+        related_id=proposal.id,
+    )
     return Promoted(proposal.name, promotion, entry, artifact, verified)
 
 
@@ -115,28 +136,44 @@ def adopt_path(forge: Forge, path: Path) -> Proposal:
     found = read_declared(forge.root, rel, forge.loaded.config.invariants.base_class)
     if found.name is None or found.side_effect_class is None:
         raise ForgeError(f"{rel}: name and side_effect_class must be string literals")
-    reuse = [p for p in list_proposals(forge.db) if p.name == found.name
-             and p.status.value in ("PROPOSED", "BUILT", "VERIFIED")
-             and p.side_effect_class == found.side_effect_class
-             and p.required_secrets == found.required_secrets]
-    proposal = reuse[-1] if reuse else create_proposal(
-        forge.db, name=found.name, description=found.description or found.name,
-        io_schema=ADOPT_SCHEMA, side_effect_class=found.side_effect_class,
-        required_secrets=found.required_secrets)
+    reuse = [
+        p
+        for p in list_proposals(forge.db)
+        if p.name == found.name
+        and p.status.value in ("PROPOSED", "BUILT", "VERIFIED")
+        and p.side_effect_class == found.side_effect_class
+        and p.required_secrets == found.required_secrets
+    ]
+    proposal = (
+        reuse[-1]
+        if reuse
+        else create_proposal(
+            forge.db,
+            name=found.name,
+            description=found.description or found.name,
+            io_schema=ADOPT_SCHEMA,
+            side_effect_class=found.side_effect_class,
+            required_secrets=found.required_secrets,
+        )
+    )
     build = record_build_start(forge.db, proposal.id, agent_command=f"adopt {rel}")
     summary = {"outcome": "succeeded", "adopted": True, "skill_path": rel, "copied": []}
-    record_build_finish(forge.db, build.id, succeeded=True,
-                        summary=json.dumps(summary, sort_keys=True))
+    record_build_finish(
+        forge.db, build.id, succeeded=True, summary=json.dumps(summary, sort_keys=True)
+    )
     return get_proposal(forge.db, proposal.id)
 
 
-def promote_path(forge: Forge, path: Path, *, by: str | None = None,
-                 confirm: Callable[[str], bool] | None = None) -> Promoted:
+def promote_path(
+    forge: Forge, path: Path, *, by: str | None = None, confirm: Callable[[str], bool] | None = None
+) -> Promoted:
     """Adopt a hand-written skill: propose, verify it, then promote it on those bytes."""
     proposal = adopt_path(forge, path)
     verified = verify_proposal(forge, proposal.id)
     if not verified.run.passed:
         failing = ", ".join(r.gate for r in verified.run.results if r.status.value != "pass")
-        raise ForgeError(f"{skill_path(forge, proposal)} failed verification ({failing}); "
-                         f"see {verified.report.path}; not promoted")
+        raise ForgeError(
+            f"{skill_path(forge, proposal)} failed verification ({failing}); "
+            f"see {verified.report.path}; not promoted"
+        )
     return promote_proposal(forge, proposal.id, by=by, confirm=confirm, verified=verified)

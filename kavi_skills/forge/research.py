@@ -23,13 +23,22 @@ from kavi_ledger.models import Artifact, ArtifactKind, Proposal
 from kavi_ledger.records import list_artifacts
 from kavi_skills.llm import LLMClient
 
-CONFIG_FILES = ("kavi.yaml", "pyproject.toml", "setup.cfg", ".pre-commit-config.yaml",
-                "conftest.py", ".github/", "skills/registry.yaml")
+CONFIG_FILES = (
+    "kavi.yaml",
+    "pyproject.toml",
+    "setup.cfg",
+    ".pre-commit-config.yaml",
+    "conftest.py",
+    ".github/",
+    "skills/registry.yaml",
+)
 # Advice that reaches for one of these asks for more than the proposal was granted.
-ESCALATING_WORDS = {"NETWORK": ("network access", "http request", "socket", "urllib", "requests."),
-                    "SECRET_READ": ("secret", "api key", "token", "password"),
-                    "MONEY": ("payment", "charge the"),
-                    "MESSAGING": ("send an email", "send a message", "sms")}
+ESCALATING_WORDS = {
+    "NETWORK": ("network access", "http request", "socket", "urllib", "requests."),
+    "SECRET_READ": ("secret", "api key", "token", "password"),
+    "MONEY": ("payment", "charge the"),
+    "MESSAGING": ("send an email", "send a message", "sms"),
+}
 _JSON_BLOCK = re.compile(r"```json\n(.*?)\n```", re.DOTALL)
 
 
@@ -72,10 +81,15 @@ class Research(BaseModel):
 
 
 # Checked in this order: the first failing class decides the kind.
-_BY_GATE = (("diff-allowlist", FailureKind.GATE_VIOLATION), ("policy", FailureKind.VERIFY_POLICY),
-            ("invariants", FailureKind.VERIFY_INVARIANT), ("spec", FailureKind.VERIFY_INVARIANT),
-            ("ruff", FailureKind.VERIFY_LINT), ("mypy", FailureKind.VERIFY_LINT),
-            ("pytest", FailureKind.VERIFY_TEST))
+_BY_GATE = (
+    ("diff-allowlist", FailureKind.GATE_VIOLATION),
+    ("policy", FailureKind.VERIFY_POLICY),
+    ("invariants", FailureKind.VERIFY_INVARIANT),
+    ("spec", FailureKind.VERIFY_INVARIANT),
+    ("ruff", FailureKind.VERIFY_LINT),
+    ("mypy", FailureKind.VERIFY_LINT),
+    ("pytest", FailureKind.VERIFY_TEST),
+)
 
 
 def classify(results: Sequence[GateResult]) -> FailureKind:
@@ -102,8 +116,15 @@ def facts(results: Sequence[GateResult], limit: int = 12) -> tuple[str, ...]:
 
 
 def triggers(
-    kind: FailureKind, results: Sequence[GateResult], proposal: Proposal, *,
-    consecutive: int, limit: int, diff_lines: int, max_diff_lines: int, advice: str = "",
+    kind: FailureKind,
+    results: Sequence[GateResult],
+    proposal: Proposal,
+    *,
+    consecutive: int,
+    limit: int,
+    diff_lines: int,
+    max_diff_lines: int,
+    advice: str = "",
 ) -> tuple[Trigger, ...]:
     """The escalation triggers this failure raises (each needs a human before a retry)."""
     found: list[Trigger] = []
@@ -126,14 +147,18 @@ def triggers(
     return tuple(found)
 
 
-def ask_advice(client: LLMClient | None, kind: FailureKind, lines: Sequence[str],
-               proposal: Proposal) -> tuple[str, bool]:
+def ask_advice(
+    client: LLMClient | None, kind: FailureKind, lines: Sequence[str], proposal: Proposal
+) -> tuple[str, bool]:
     """Optional LLM advice and whether the endpoint gave it (a fixed fallback otherwise)."""
     if client is None:
         return "LLM advice disabled (forge.advice: false); deterministic analysis only.", False
-    prompt = (f"A coding agent's attempt to build the Python skill {proposal.name!r} "
-              f"({proposal.description}) failed with {kind.value}. Findings:\n"
-              + "\n".join(lines) + "\nDiagnose the cause and list concrete fixes.")
+    prompt = (
+        f"A coding agent's attempt to build the Python skill {proposal.name!r} "
+        f"({proposal.description}) failed with {kind.value}. Findings:\n"
+        + "\n".join(lines)
+        + "\nDiagnose the cause and list concrete fixes."
+    )
     try:
         answer = Advice.model_validate(client.chat_json(prompt, Advice))
     except KaviError as err:
@@ -151,23 +176,35 @@ def write_research(
 ) -> Artifact:
     """Write the RESEARCH_NOTE (human text + a JSON block) about the proposal."""
     payload = json.dumps(research.model_dump(mode="json"), indent=2, sort_keys=True)
-    body = (f"- proposal: `{proposal.id}` ({proposal.name})\n- {research.stage} of `{related}` "
-            f"failed: **{research.kind.value}**\n- escalation triggers: "
-            f"{', '.join(research.triggers) or 'none'}\n\n## Facts\n\n"
-            + "".join(f"- {line}\n" for line in research.facts)
-            + f"\n## Advice\n\n{research.advice}\n\n## Data\n\n```json\n{payload}\n```\n")
-    return write_note(db, vault, kind=ArtifactKind.RESEARCH_NOTE,
-                      title=f"Research {proposal.name} {research.kind.value}", body=body,
-                      related_id=proposal.id)
+    body = (
+        f"- proposal: `{proposal.id}` ({proposal.name})\n- {research.stage} of `{related}` "
+        f"failed: **{research.kind.value}**\n- escalation triggers: "
+        f"{', '.join(research.triggers) or 'none'}\n\n## Facts\n\n"
+        + "".join(f"- {line}\n" for line in research.facts)
+        + f"\n## Advice\n\n{research.advice}\n\n## Data\n\n```json\n{payload}\n```\n"
+    )
+    return write_note(
+        db,
+        vault,
+        kind=ArtifactKind.RESEARCH_NOTE,
+        title=f"Research {proposal.name} {research.kind.value}",
+        body=body,
+        related_id=proposal.id,
+    )
 
 
 def read_research(vault: Path, artifact: Artifact) -> tuple[Research, str]:
     """The research data and full text of a note; a tampered note counts as escalated."""
     path = vault / artifact.path
     if not verify_artifact(vault, artifact):
-        tampered = Research(stage="unknown", kind=FailureKind.UNKNOWN,
-                            facts=(f"research note {artifact.path} is missing or was altered",),
-                            triggers=(Trigger.SECURITY_CLASS,), advice="", consecutive_failures=0)
+        tampered = Research(
+            stage="unknown",
+            kind=FailureKind.UNKNOWN,
+            facts=(f"research note {artifact.path} is missing or was altered",),
+            triggers=(Trigger.SECURITY_CLASS,),
+            advice="",
+            consecutive_failures=0,
+        )
         return tampered, ""
     text = path.read_text(encoding="utf-8")
     match = _JSON_BLOCK.search(text)

@@ -34,8 +34,11 @@ def diff_lines(sandbox: Sandbox) -> int:
         except UnicodeDecodeError:
             total += 1
             continue
-        total += sum(1 for line in difflib.unified_diff(old, new, lineterm="", n=0)
-                     if line[:1] in "+-" and not line.startswith(("+++", "---")))
+        total += sum(
+            1
+            for line in difflib.unified_diff(old, new, lineterm="", n=0)
+            if line[:1] in "+-" and not line.startswith(("+++", "---"))
+        )
     return total
 
 
@@ -62,12 +65,24 @@ def record_failure(
     lines = (*extra_facts, *facts(results))
     advice, answered = ask_advice(forge.advisor(), kind, lines, proposal)
     consecutive = _consecutive(forge, proposal)
-    raised = triggers(kind, results, proposal, consecutive=consecutive,
-                      limit=settings.repeated_failure_limit, diff_lines=changed_lines,
-                      max_diff_lines=settings.max_diff_lines,
-                      advice=advice if answered else "")
-    research = Research(stage=stage, kind=kind, facts=tuple(lines), triggers=raised,
-                        advice=advice, consecutive_failures=consecutive)
+    raised = triggers(
+        kind,
+        results,
+        proposal,
+        consecutive=consecutive,
+        limit=settings.repeated_failure_limit,
+        diff_lines=changed_lines,
+        max_diff_lines=settings.max_diff_lines,
+        advice=advice if answered else "",
+    )
+    research = Research(
+        stage=stage,
+        kind=kind,
+        facts=tuple(lines),
+        triggers=raised,
+        advice=advice,
+        consecutive_failures=consecutive,
+    )
     note = write_research(forge.db, forge.paths.vault_dir, proposal, research, related)
     return note, research
 
@@ -85,9 +100,7 @@ def pending_research(forge: Forge, proposal: Proposal) -> tuple[Research, str, A
     return research, text, notes[-1]
 
 
-def require_clearance(
-    pending: tuple[Research, str, Artifact] | None, *, yes: bool
-) -> None:
+def require_clearance(pending: tuple[Research, str, Artifact] | None, *, yes: bool) -> None:
     """Refuse a retry whose previous failure raised an escalation trigger, unless ``yes``."""
     if pending is None or not pending[0].triggers or yes:
         return

@@ -22,14 +22,43 @@ from pathlib import Path, PurePosixPath
 from kavi_gates.changes import BASELINE_SKIP, Change, directory_changes
 from kavi_skills.forge.errors import ForgeError
 
-EXCLUDED_DIRS = frozenset({
-    *BASELINE_SKIP, ".hg", ".svn", ".venv", "venv", ".tox", ".nox", ".cache", ".hypothesis",
-    "node_modules", ".eggs", ".idea", ".vscode",
-})
+EXCLUDED_DIRS = frozenset(
+    {
+        *BASELINE_SKIP,
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        ".cache",
+        ".hypothesis",
+        "node_modules",
+        ".eggs",
+        ".idea",
+        ".vscode",
+    }
+)
 EXCLUDED_FILES = (
-    ".env", ".env.*", "*.env", "*.pem", "*.key", "*.p12", "*.pfx", "id_rsa*", "id_ed25519*",
-    "credentials.json", ".netrc", ".pypirc", ".npmrc", "*.db", "*.db-*", "*.sqlite",
-    "*.sqlite3", "*.sqlite-*", "*.pyc",
+    ".env",
+    ".env.*",
+    "*.env",
+    "*.pem",
+    "*.key",
+    "*.p12",
+    "*.pfx",
+    "id_rsa*",
+    "id_ed25519*",
+    "credentials.json",
+    ".netrc",
+    ".pypirc",
+    ".npmrc",
+    "*.db",
+    "*.db-*",
+    "*.sqlite",
+    "*.sqlite3",
+    "*.sqlite-*",
+    "*.pyc",
 )
 
 
@@ -54,8 +83,11 @@ class Sandbox:
 
 
 def _excluded_dir(directory: Path, name: str) -> bool:
-    return (name in EXCLUDED_DIRS or name.endswith(".egg-info")
-            or (directory / name / "pyvenv.cfg").exists())
+    return (
+        name in EXCLUDED_DIRS
+        or name.endswith(".egg-info")
+        or (directory / name / "pyvenv.cfg").exists()
+    )
 
 
 def copy_tree(source: Path, target: Path, extra_excluded: Iterable[Path] = ()) -> list[str]:
@@ -89,10 +121,16 @@ def copy_tree(source: Path, target: Path, extra_excluded: Iterable[Path] = ()) -
 
 
 def _git(repo: Path, *args: str) -> None:
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(repo), "GIT_CONFIG_NOSYSTEM": "1",
-           "GIT_CONFIG_GLOBAL": os.devnull, "LC_ALL": "C"}
-    done = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(repo),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "LC_ALL": "C",
+    }
+    done = subprocess.run(
+        ["git", *args], cwd=repo, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     if done.returncode != 0:
         raise ForgeError(f"sandbox: git {args[0]} failed: {done.stderr.strip()[:300]}")
 
@@ -105,9 +143,21 @@ def create_sandbox(root: Path, *, prefix: str, extra_excluded: Iterable[Path] = 
         copy_tree(sandbox.repo, sandbox.baseline)
         _git(sandbox.repo, "init", "-q")
         _git(sandbox.repo, "add", "-A")
-        _git(sandbox.repo, "-c", "user.name=kavi", "-c", "user.email=kavi@localhost",
-             "-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "--allow-empty",
-             "-m", "kavi sandbox baseline")
+        _git(
+            sandbox.repo,
+            "-c",
+            "user.name=kavi",
+            "-c",
+            "user.email=kavi@localhost",
+            "-c",
+            "commit.gpgsign=false",
+            "commit",
+            "-q",
+            "--no-verify",
+            "--allow-empty",
+            "-m",
+            "kavi sandbox baseline",
+        )
     except BaseException:
         sandbox.remove()
         raise
@@ -121,8 +171,14 @@ def sandbox_changes(sandbox: Sandbox) -> list[Change]:
 
 def _checked_rel(rel: str) -> PurePosixPath:
     pure = PurePosixPath(rel)
-    if (not rel or pure.is_absolute() or ".." in pure.parts or "\\" in rel
-            or pure.as_posix() != rel or "\0" in rel):
+    if (
+        not rel
+        or pure.is_absolute()
+        or ".." in pure.parts
+        or "\\" in rel
+        or pure.as_posix() != rel
+        or "\0" in rel
+    ):
         raise ForgeError(f"copy-back refused: unsafe path {rel!r}")
     return pure
 

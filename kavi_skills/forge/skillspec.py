@@ -43,15 +43,19 @@ def declared(source: bytes, base_class: str, where: str) -> Declared:
         raise ForgeError(f"{where} does not parse: {err}") from None
     classes = skill_classes(tree, base_class)
     if len(classes) != 1:
-        raise ForgeError(f"{where} must define exactly one {base_class} subclass "
-                         f"(found {len(classes)})")
+        raise ForgeError(
+            f"{where} must define exactly one {base_class} subclass (found {len(classes)})"
+        )
     values: dict[str, ast.expr] = {}
     for stmt in classes[0].body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
             if isinstance(stmt.targets[0], ast.Name):
                 values[stmt.targets[0].id] = stmt.value
-        elif (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
-              and stmt.value is not None):
+        elif (
+            isinstance(stmt, ast.AnnAssign)
+            and isinstance(stmt.target, ast.Name)
+            and stmt.value is not None
+        ):
             values[stmt.target.id] = stmt.value
 
     def text(attr: str) -> str | None:
@@ -61,8 +65,13 @@ def declared(source: bytes, base_class: str, where: str) -> Declared:
     secrets = _literal(values.get("required_secrets")) if "required_secrets" in values else ()
     if not (isinstance(secrets, tuple | list) and all(isinstance(s, str) for s in secrets)):
         raise ForgeError(f"{where}: required_secrets must be a literal tuple of names")
-    return Declared(classes[0].name, text("name"), text("description"),
-                    text("side_effect_class"), tuple(secrets))
+    return Declared(
+        classes[0].name,
+        text("name"),
+        text("description"),
+        text("side_effect_class"),
+        tuple(secrets),
+    )
 
 
 def read_declared(root: Path, rel: str, base_class: str) -> Declared:
@@ -85,12 +94,20 @@ def spec_result(root: Path, rel: str, base_class: str, proposal: Proposal) -> Ga
         if found.name != proposal.name:
             problems.append(f"declares name {found.name!r}, the proposal is {proposal.name!r}")
         if found.side_effect_class != proposal.side_effect_class:
-            problems.append(f"declares side_effect_class {found.side_effect_class!r}, the "
-                            f"proposal allows {proposal.side_effect_class!r}")
+            problems.append(
+                f"declares side_effect_class {found.side_effect_class!r}, the "
+                f"proposal allows {proposal.side_effect_class!r}"
+            )
         extra = sorted(set(found.required_secrets) - set(proposal.required_secrets))
         if extra:
             problems.append(f"wants secrets the proposal did not declare: {', '.join(extra)}")
-    findings = tuple(Finding(gate=SPEC_GATE, rule="spec", path=rel, message=m).with_fingerprint()
-                     for m in problems)
-    return GateResult(gate=SPEC_GATE, status=Status.FAIL if findings else Status.PASS,
-                      findings=findings, checked=(rel,))
+    findings = tuple(
+        Finding(gate=SPEC_GATE, rule="spec", path=rel, message=m).with_fingerprint()
+        for m in problems
+    )
+    return GateResult(
+        gate=SPEC_GATE,
+        status=Status.FAIL if findings else Status.PASS,
+        findings=findings,
+        checked=(rel,),
+    )

@@ -35,21 +35,38 @@ def sandbox_checks(
     if spec.failed:
         return [spec]
     class_name = read_declared(sandbox_root, rel, base_class).class_name
-    loaded = LoadedConfig(config=forge.loaded.config, root=sandbox_root,
-                          source=f"{forge.loaded.source} (sandbox)")
-    return [spec, *run_all_checks(
-        loaded, skill_path=rel, test_path=test_path(forge, rel), tools=forge.tool_runner,
-        env=forge.child_env(proposal, for_agent=False),
-        entry=entry_for(proposal, rel, class_name), name=proposal.name)]
+    loaded = LoadedConfig(
+        config=forge.loaded.config, root=sandbox_root, source=f"{forge.loaded.source} (sandbox)"
+    )
+    return [
+        spec,
+        *run_all_checks(
+            loaded,
+            skill_path=rel,
+            test_path=test_path(forge, rel),
+            tools=forge.tool_runner,
+            env=forge.child_env(proposal, for_agent=False),
+            entry=entry_for(proposal, rel, class_name),
+            name=proposal.name,
+        ),
+    ]
 
 
 def report_body(proposal: Proposal, results: list[GateResult], hashes: dict[str, str]) -> str:
     """Markdown: one line per check, then the hashes verified."""
-    lines = [f"- `{r.gate}`: **{r.status.value}**" + (f" ({len(r.findings)} finding(s))"
-                                                       if r.findings else "") for r in results]
+    lines = [
+        f"- `{r.gate}`: **{r.status.value}**"
+        + (f" ({len(r.findings)} finding(s))" if r.findings else "")
+        for r in results
+    ]
     pins = [f"- `{path}`: `{digest}`" for path, digest in sorted(hashes.items())]
-    return (f"Proposal `{proposal.id}` ({proposal.name}).\n\n## Checks\n\n" + "\n".join(lines)
-            + "\n\n## Content hashes verified\n\n" + "\n".join(pins) + "\n")
+    return (
+        f"Proposal `{proposal.id}` ({proposal.name}).\n\n## Checks\n\n"
+        + "\n".join(lines)
+        + "\n\n## Content hashes verified\n\n"
+        + "\n".join(pins)
+        + "\n"
+    )
 
 
 @dataclass(frozen=True)
@@ -78,14 +95,30 @@ def verify_proposal(forge: Forge, proposal_id: str) -> Verified:
             sandbox.remove()
     if compute_pins(forge.root / rel, forge.root) != before:
         raise ForgeError(f"{rel} changed during verification; nothing recorded, verify again")
-    run = record_verification(forge.db, proposal.id, results, content_hashes=before,
-                              policy_digest=forge.loaded.policy_digest())
+    run = record_verification(
+        forge.db,
+        proposal.id,
+        results,
+        content_hashes=before,
+        policy_digest=forge.loaded.policy_digest(),
+    )
     verdict = "passed" if run.passed else "failed"
-    report = write_note(forge.db, forge.paths.vault_dir, kind=ArtifactKind.VERIFICATION_REPORT,
-                        title=f"Verification {proposal.name} {verdict}",
-                        body=report_body(proposal, results, before), related_id=proposal.id)
+    report = write_note(
+        forge.db,
+        forge.paths.vault_dir,
+        kind=ArtifactKind.VERIFICATION_REPORT,
+        title=f"Verification {proposal.name} {verdict}",
+        body=report_body(proposal, results, before),
+        related_id=proposal.id,
+    )
     research = None
     if not run.passed:
-        research, _ = record_failure(forge, proposal, stage="verify", related=run.run_id,
-                                     kind=classify(results), results=results)
+        research, _ = record_failure(
+            forge,
+            proposal,
+            stage="verify",
+            related=run.run_id,
+            kind=classify(results),
+            results=results,
+        )
     return Verified(run, report, research)

@@ -66,8 +66,11 @@ def repo(tmp_path: Path) -> Path:
     write(tmp_path, "skills/_vault.py", VAULT)
     save(tmp_path, entry_for(tmp_path))
     subprocess.run(["git", "add", "-A"], cwd=tmp_path, check=True)
-    subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=T", "commit",
-                    "-qm", "init"], cwd=tmp_path, check=True)
+    subprocess.run(
+        ["git", "-c", "user.email=t@example.com", "-c", "user.name=T", "commit", "-qm", "init"],
+        cwd=tmp_path,
+        check=True,
+    )
     return tmp_path
 
 
@@ -222,8 +225,9 @@ def test_save_registry_round_trips_with_the_class_key(repo: Path) -> None:
 
 def test_named_helper_file_selects_the_entries_that_pin_it(repo: Path) -> None:
     write(repo, "skills/_vault.py", "VAULT = 'elsewhere/'\n")
-    context = GateContext(loaded=loaded_for(repo), files=(repo / "skills/_vault.py",),
-                          explicit_paths=True)
+    context = GateContext(
+        loaded=loaded_for(repo), files=(repo / "skills/_vault.py",), explicit_paths=True
+    )
     assert rules(HashPinGate().check(context)) == [("KAV801", "skills/_vault.py")]
 
 
@@ -246,8 +250,17 @@ def test_unknown_registry_key_is_a_config_error(repo: Path) -> None:
 
 
 def test_pin_that_escapes_the_root_is_a_config_error(repo: Path) -> None:
-    bad = {"version": 1, "skills": {"x": {"path": "skills/x.py", "class": "X",
-           "side_effect_class": "READ_ONLY", "pins": {"../etc/passwd": "sha256:" + "0" * 64}}}}
+    bad = {
+        "version": 1,
+        "skills": {
+            "x": {
+                "path": "skills/x.py",
+                "class": "X",
+                "side_effect_class": "READ_ONLY",
+                "pins": {"../etc/passwd": "sha256:" + "0" * 64},
+            }
+        },
+    }
     (repo / REGISTRY).write_text(yaml.safe_dump(bad))
     with pytest.raises(ConfigError, match=r"without '\.\.'"):
         load_registry(repo / REGISTRY)

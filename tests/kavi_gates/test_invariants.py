@@ -15,7 +15,7 @@ from kavi_gates.runner import run_gates
 BASE = "kavi_skills.BaseSkill"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-ECHO = '''\
+ECHO = """\
 from pydantic import BaseModel
 
 from kavi_skills import BaseSkill
@@ -38,7 +38,7 @@ class EchoSkill(BaseSkill):
 
     def execute(self, data: EchoIn) -> EchoOut:
         return EchoOut(text=data.text)
-'''
+"""
 
 
 def structure(source: str) -> list[tuple[str, str]]:
@@ -71,8 +71,9 @@ def test_base_class_is_recognised_through_a_module_alias() -> None:
 
 
 def test_base_class_is_recognised_through_a_submodule_and_alias() -> None:
-    source = ECHO.replace("from kavi_skills import BaseSkill",
-                          "from kavi_skills.base import BaseSkill as B")
+    source = ECHO.replace(
+        "from kavi_skills import BaseSkill", "from kavi_skills.base import BaseSkill as B"
+    )
     assert structure(source.replace("(BaseSkill)", "(B)")) == []
 
 
@@ -193,8 +194,11 @@ def test_import_inside_a_function_counts(packages: Path) -> None:
 
 
 def test_type_checking_import_counts(packages: Path) -> None:
-    write(packages, "core/a.py", "from typing import TYPE_CHECKING\n"
-                                 "if TYPE_CHECKING:\n    from store import db\n")
+    write(
+        packages,
+        "core/a.py",
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from store import db\n",
+    )
     assert rule_ids(check_contracts(CORE_NOT_STORE, packages)) == ["KAV610"]
 
 
@@ -234,12 +238,13 @@ def test_contract_naming_an_unknown_module_is_a_config_error(packages: Path) -> 
 
 def test_the_repository_keeps_its_own_package_contracts() -> None:
     contracts = (
-        Contract(source="kavi_gates",
-                 forbidden=("kavi_ledger", "kavi_skills", "kavi_hooks", "kavi_plugin")),
+        Contract(
+            source="kavi_gates",
+            forbidden=("kavi_ledger", "kavi_skills", "kavi_hooks", "kavi_plugin"),
+        ),
         Contract(source="kavi_ledger", forbidden=("kavi_skills", "kavi_hooks", "kavi_plugin")),
         Contract(source="kavi_skills", forbidden=("kavi_hooks", "kavi_plugin")),
-        Contract(source="kavi_plugin",
-                 forbidden=("kavi_ledger", "kavi_skills", "kavi_hooks")),
+        Contract(source="kavi_plugin", forbidden=("kavi_ledger", "kavi_skills", "kavi_hooks")),
     )
     assert [f.message for f in check_contracts(contracts, REPO_ROOT)] == []
 
@@ -259,8 +264,7 @@ def repo(tmp_path: Path) -> Path:
 
 def run_invariants(root: Path, invariants: InvariantsConfig | None = None) -> list[Finding]:
     config = KaviConfig(invariants=invariants or InvariantsConfig())
-    report = run_gates(LoadedConfig(config=config, root=root, source="test"),
-                       only=["invariants"])
+    report = run_gates(LoadedConfig(config=config, root=root, source="test"), only=["invariants"])
     (result,) = report.results
     assert result.status in (Status.PASS, Status.FAIL), result.error
     return list(report.findings)
@@ -276,9 +280,10 @@ def test_gate_reports_a_skill_without_side_effect_class(repo: Path) -> None:
 
 
 def test_read_only_skill_that_writes_a_file_is_kav604(repo: Path) -> None:
-    writes = ECHO.replace("        return EchoOut(text=data.text)",
-                          "        open('out.txt', 'w').write(data.text)\n"
-                          "        return EchoOut(text=data.text)")
+    writes = ECHO.replace(
+        "        return EchoOut(text=data.text)",
+        "        open('out.txt', 'w').write(data.text)\n        return EchoOut(text=data.text)",
+    )
     write(repo, "skills/echo.py", writes)
     (finding,) = run_invariants(repo)
     assert (finding.rule, finding.path) == ("KAV604", "skills/echo.py")
@@ -289,7 +294,8 @@ def test_file_write_skill_using_the_guarded_file_api_passes(repo: Path) -> None:
     writes = ECHO.replace('"READ_ONLY"', '"FILE_WRITE"').replace(
         "        return EchoOut(text=data.text)",
         "        self.context.files.write_text('note.md', data.text)\n"
-        "        return EchoOut(text=data.text)")
+        "        return EchoOut(text=data.text)",
+    )
     write(repo, "skills/echo.py", writes)
     assert run_invariants(repo) == []
 
@@ -298,7 +304,8 @@ def test_network_skill_that_writes_files_is_kav604(repo: Path) -> None:
     both = ECHO.replace('"READ_ONLY"', '"NETWORK"').replace(
         "        return EchoOut(text=data.text)",
         "        self.context.files.write_text('note.md', data.text)\n"
-        "        return EchoOut(text=data.text)")
+        "        return EchoOut(text=data.text)",
+    )
     write(repo, "skills/echo.py", both)
     assert rule_ids(run_invariants(repo)) == ["KAV604"]
 

@@ -14,8 +14,12 @@ from kavi_gates.errors import EXIT_CLEAN, EXIT_USAGE
 from kavi_hooks.cli import main
 from kavi_hooks.init_cli import HOOK_IDS
 
-WRITTEN = ("kavi.yaml", ".pre-commit-config.yaml", ".github/workflows/kavi.yml",
-           "skills/registry.yaml")
+WRITTEN = (
+    "kavi.yaml",
+    ".pre-commit-config.yaml",
+    ".github/workflows/kavi.yml",
+    "skills/registry.yaml",
+)
 
 
 def kavi_hook_ids(root: Path) -> list[str]:
@@ -50,25 +54,37 @@ def test_existing_registry_is_kept(tmp_path: Path) -> None:
 
 def test_new_pre_commit_config_is_valid_and_lists_the_hooks(tmp_path: Path) -> None:
     main(["init", str(tmp_path)])
-    done = subprocess.run([sys.executable, "-m", "pre_commit", "validate-config",
-                           str(tmp_path / ".pre-commit-config.yaml")],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pre_commit",
+            "validate-config",
+            str(tmp_path / ".pre-commit-config.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout
     assert kavi_hook_ids(tmp_path) == list(HOOK_IDS)
 
 
 def test_kavi_entry_is_appended_to_an_existing_pre_commit_config(tmp_path: Path) -> None:
     config = tmp_path / ".pre-commit-config.yaml"
-    config.write_text("repos:\n-   repo: https://github.com/pre-commit/pre-commit-hooks\n"
-                      "    rev: v4.6.0\n    hooks:\n    -   id: trailing-whitespace\n")
+    config.write_text(
+        "repos:\n-   repo: https://github.com/pre-commit/pre-commit-hooks\n"
+        "    rev: v4.6.0\n    hooks:\n    -   id: trailing-whitespace\n"
+    )
     assert main(["init", str(tmp_path)]) == EXIT_CLEAN
     repos = yaml.safe_load(config.read_text())["repos"]
     assert repos[0]["hooks"] == [{"id": "trailing-whitespace"}]
     assert kavi_hook_ids(tmp_path) == list(HOOK_IDS)
 
 
-def test_refuses_to_overwrite_kavi_yaml_and_names_it(tmp_path: Path,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_refuses_to_overwrite_kavi_yaml_and_names_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "kavi.yaml").write_text("include: []\n")
     assert main(["init", str(tmp_path)]) == EXIT_USAGE
     assert f"{tmp_path / 'kavi.yaml'} already exists" in capsys.readouterr().err

@@ -16,8 +16,11 @@ from kavi_hooks import precommit
 REPO = Path(__file__).resolve().parents[2]
 MANIFEST = REPO / ".pre-commit-hooks.yaml"
 FILE_GATES = {"kavi-policy": "policy", "kavi-invariants": "invariants"}
-REPO_GATES = {"kavi-diff-allowlist": "diff-allowlist", "kavi-hash-pin": "hash-pin",
-              "kavi-verify": None}
+REPO_GATES = {
+    "kavi-diff-allowlist": "diff-allowlist",
+    "kavi-hash-pin": "hash-pin",
+    "kavi-verify": None,
+}
 BAD = 'import os\nx = eval("1 + 1")\n'
 
 
@@ -37,8 +40,12 @@ def make_repo(root: Path, files: dict[str, str]) -> Path:
 
 
 def test_manifest_is_valid_for_pre_commit() -> None:
-    done = subprocess.run([sys.executable, "-m", "pre_commit", "validate-manifest",
-                           str(MANIFEST)], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "validate-manifest", str(MANIFEST)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -60,23 +67,26 @@ def test_whole_repo_hooks_always_run_without_filenames() -> None:
         assert hook["language"] == "python" and "minimum_pre_commit_version" in hook
 
 
-def test_unknown_gate_fails_with_a_clear_message(tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_gate_fails_with_a_clear_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(make_repo(tmp_path, {"skills/ok.py": "x = 1\n"}))
     assert precommit.main(["--gate", "not-built-yet", "skills/ok.py"]) == EXIT_USAGE
     assert "unknown gate 'not-built-yet'" in capsys.readouterr().err
 
 
-def test_file_hook_reports_a_governed_violation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_file_hook_reports_a_governed_violation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(make_repo(tmp_path, {"skills/bad.py": BAD}))
     assert precommit.main(["--gate", "policy", "skills/bad.py"]) == EXIT_FINDINGS
     assert "skills/bad.py:2:5: KAV401 " in capsys.readouterr().out
 
 
 def test_file_hook_ignores_staged_files_the_config_does_not_govern(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.chdir(make_repo(tmp_path, {"skills/ok.py": "x = 1\n", "tools/build.py": BAD}))
     assert precommit.main(["--gate", "policy", "tools/build.py", "skills/ok.py"]) == EXIT_CLEAN
@@ -84,7 +94,9 @@ def test_file_hook_ignores_staged_files_the_config_does_not_govern(
 
 
 def test_file_hook_without_governed_files_checks_every_governed_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.chdir(make_repo(tmp_path, {"skills/bad.py": BAD, "tools/build.py": "x = 1\n"}))
     assert precommit.main(["--gate", "policy", "tools/build.py"]) == EXIT_FINDINGS
@@ -105,24 +117,42 @@ def pre_commit_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 def hook_rev() -> str:
     """The commit the hooks come from (committed content: try-repo clones a revision)."""
-    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, check=True,
-                          capture_output=True, text=True).stdout.strip()
-
-
-def try_repo(root: Path, hook_id: str, env: dict[str, str],
-             *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(REPO), hook_id,
-         "--ref", hook_rev(), "--all-files", *extra],
-        cwd=root, env=env, capture_output=True, text=True, check=False, timeout=900)
+        ["git", "rev-parse", "HEAD"], cwd=REPO, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def try_repo(
+    root: Path, hook_id: str, env: dict[str, str], *extra: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pre_commit",
+            "try-repo",
+            str(REPO),
+            hook_id,
+            "--ref",
+            hook_rev(),
+            "--all-files",
+            *extra,
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
 
 
 @pytest.mark.slow
 def test_try_repo_policy_fails_on_eval_and_names_the_rule(
-    tmp_path: Path, pre_commit_env: dict[str, str],
+    tmp_path: Path,
+    pre_commit_env: dict[str, str],
 ) -> None:
-    root = make_repo(tmp_path, {"kavi.yaml": 'include: ["skills/**/*.py"]\n',
-                                "skills/bad.py": BAD})
+    root = make_repo(tmp_path, {"kavi.yaml": 'include: ["skills/**/*.py"]\n', "skills/bad.py": BAD})
     done = try_repo(root, "kavi-policy", pre_commit_env)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "skills/bad.py:2:5: KAV401 " in done.stdout
@@ -130,10 +160,17 @@ def test_try_repo_policy_fails_on_eval_and_names_the_rule(
 
 @pytest.mark.slow
 def test_try_repo_policy_passes_once_the_violation_is_gone(
-    tmp_path: Path, pre_commit_env: dict[str, str],
+    tmp_path: Path,
+    pre_commit_env: dict[str, str],
 ) -> None:
-    root = make_repo(tmp_path, {"kavi.yaml": 'include: ["skills/**/*.py"]\n',
-                                "skills/bad.py": BAD, "skills/ok.py": "x = 1\n"})
+    root = make_repo(
+        tmp_path,
+        {
+            "kavi.yaml": 'include: ["skills/**/*.py"]\n',
+            "skills/bad.py": BAD,
+            "skills/ok.py": "x = 1\n",
+        },
+    )
     subprocess.run(["git", "rm", "-q", "skills/bad.py"], cwd=root, check=True)
     done = try_repo(root, "kavi-policy", pre_commit_env)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -16,8 +16,12 @@ TEMPLATE = REPO / "kavi_hooks" / "templates" / "kavi-workflow.yml"
 
 def check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess[str]:
     # The builtin schemas are vendored in check-jsonschema: no network involved.
-    return subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema,
-                           str(path)], capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def steps(path: Path) -> list[dict[str, object]]:
@@ -41,13 +45,15 @@ def test_an_invalid_workflow_is_rejected(tmp_path: Path) -> None:
     assert check_jsonschema("vendor.github-workflows", bad).returncode == 1
 
 
-@pytest.mark.parametrize("path", [REPO / ".github/workflows/ci.yml", TEMPLATE],
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", [REPO / ".github/workflows/ci.yml", TEMPLATE], ids=lambda p: p.name
+)
 def test_workflow_uploads_sarif_and_annotates(path: Path) -> None:
     runs = " ".join(str(s.get("run", "")) for s in steps(path))
     assert "--format sarif --output kavi.sarif" in runs and "--format github" in runs
-    assert any(str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif")
-               for s in steps(path))
+    assert any(
+        str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif") for s in steps(path)
+    )
 
 
 def test_ci_runs_the_test_suite_with_dev_extras() -> None:
@@ -58,8 +64,12 @@ def test_ci_runs_the_test_suite_with_dev_extras() -> None:
 
 def test_repo_pre_commit_config_is_valid_and_uses_its_own_hooks() -> None:
     config = REPO / ".pre-commit-config.yaml"
-    done = subprocess.run([sys.executable, "-m", "pre_commit", "validate-config", str(config)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "validate-config", str(config)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout
     (local,) = yaml.safe_load(config.read_text())["repos"]
     assert local["repo"] == "local"

@@ -47,9 +47,22 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def git(root: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=T",
-                           "-c", "commit.gpgsign=false", *args],
-                          cwd=root, check=True, capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            "git",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "user.name=T",
+            "-c",
+            "commit.gpgsign=false",
+            *args,
+        ],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return done.stdout
 
 
@@ -64,11 +77,15 @@ def make_governed_repo(root: Path) -> Path:
     for rel, text in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text)
-    entry = RegistryEntry.model_validate({
-        "path": "skills/echo.py", "class": "Echo", "side_effect_class": "READ_ONLY",
-        "pins": compute_pins(root / "skills/echo.py", root),
-        "policy_digest": policy_digest(KaviConfig()),
-    })
+    entry = RegistryEntry.model_validate(
+        {
+            "path": "skills/echo.py",
+            "class": "Echo",
+            "side_effect_class": "READ_ONLY",
+            "pins": compute_pins(root / "skills/echo.py", root),
+            "policy_digest": policy_digest(KaviConfig()),
+        }
+    )
     save_registry(root / "skills/registry.yaml", Registry(skills={"echo": entry}))
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "-A")
@@ -77,8 +94,9 @@ def make_governed_repo(root: Path) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def isolated_cache(tmp_path_factory: pytest.TempPathFactory,
-                   monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Kavi's result cache outside the fixture repo (or it would be an untracked change)."""
     cache = tmp_path_factory.mktemp("xdg-cache")
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))

@@ -27,8 +27,7 @@ def analysed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
-def test_second_session_does_not_reanalyse(violating: pytest.Pytester,
-                                           analysed: list[str]) -> None:
+def test_second_session_does_not_reanalyse(violating: pytest.Pytester, analysed: list[str]) -> None:
     violating.runpytest(*ARGS).assert_outcomes(failed=1, passed=2)
     assert sorted(analysed) == ["skills/bad.py", "skills/echo.py"]
     analysed.clear()
@@ -36,8 +35,9 @@ def test_second_session_does_not_reanalyse(violating: pytest.Pytester,
     assert analysed == []
 
 
-def test_a_new_mtime_alone_does_not_reanalyse(violating: pytest.Pytester,
-                                              analysed: list[str]) -> None:
+def test_a_new_mtime_alone_does_not_reanalyse(
+    violating: pytest.Pytester, analysed: list[str]
+) -> None:
     violating.runpytest(*ARGS)
     analysed.clear()
     bad = violating.path / "skills" / "bad.py"
@@ -46,8 +46,9 @@ def test_a_new_mtime_alone_does_not_reanalyse(violating: pytest.Pytester,
     assert analysed == []
 
 
-def test_changed_bytes_reanalyse_only_that_file(violating: pytest.Pytester,
-                                                analysed: list[str]) -> None:
+def test_changed_bytes_reanalyse_only_that_file(
+    violating: pytest.Pytester, analysed: list[str]
+) -> None:
     violating.runpytest(*ARGS)
     analysed.clear()
     (violating.path / "skills" / "bad.py").write_text("x = 1\n")
@@ -59,7 +60,8 @@ def test_a_config_change_reanalyses(violating: pytest.Pytester, analysed: list[s
     violating.runpytest(*ARGS)
     analysed.clear()
     (violating.path / "kavi.yaml").write_text(
-        'include: ["skills/**/*.py"]\npolicy: {forbid_dynamic_exec: false}\n')
+        'include: ["skills/**/*.py"]\npolicy: {forbid_dynamic_exec: false}\n'
+    )
     violating.runpytest(*ARGS).assert_outcomes(passed=3)
     assert sorted(analysed) == ["skills/bad.py", "skills/echo.py"]
 

@@ -14,8 +14,13 @@ ARGS = ("--kavi-verify", "-p", "no:cacheprovider")
 
 def kavi_check_text(root: Path, *args: str) -> list[str]:
     """`kavi check`'s text report lines in a real process, without the summary line."""
-    done = subprocess.run([sys.executable, "-m", "kavi_hooks.cli", "check", *args],
-                          cwd=root, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "kavi_hooks.cli", "check", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return done.stdout.splitlines()[:-1]
 
 
@@ -43,8 +48,9 @@ def test_violation_fails_the_files_item_with_the_kavi_check_text(
 def test_whole_repo_gate_findings_fail_its_status_item(violating: pytest.Pytester) -> None:
     result = violating.runpytest(*ARGS, "--kavi-gate", "hash-pin", "-m", "kavi")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*_ kavi::hash-pin *_",
-                                 *kavi_check_text(violating.path, "--gate", "hash-pin")])
+    result.stdout.fnmatch_lines(
+        ["*_ kavi::hash-pin *_", *kavi_check_text(violating.path, "--gate", "hash-pin")]
+    )
 
 
 def test_marker_selects_only_kavi_items(violating: pytest.Pytester) -> None:
@@ -60,8 +66,9 @@ def test_ini_options_choose_config_and_gates(violating: pytest.Pytester) -> None
 
 def test_kavi_config_option_points_at_another_config(violating: pytest.Pytester) -> None:
     (violating.path / "lenient.yaml").write_text("policy: {forbid_dynamic_exec: false}\n")
-    result = violating.runpytest(*ARGS, "--kavi-config", "lenient.yaml", "--kavi-gate",
-                                 "policy", "-m", "kavi")
+    result = violating.runpytest(
+        *ARGS, "--kavi-config", "lenient.yaml", "--kavi-gate", "policy", "-m", "kavi"
+    )
     result.assert_outcomes(passed=3)
 
 
@@ -78,7 +85,7 @@ def test_unknown_gate_is_a_usage_error(governed: pytest.Pytester) -> None:
     result.stderr.fnmatch_lines(["ERROR: kavi: unknown gate 'no-such-gate'*"])
 
 
-CRASHING_GATE = '''
+CRASHING_GATE = """
 from kavi_gates import hookimpl
 from kavi_gates.plugins import default_plugin_manager
 
@@ -99,7 +106,7 @@ class CrashPlugin:
 
 
 default_plugin_manager().register(CrashPlugin())
-'''
+"""
 
 
 def test_crashing_gate_fails_its_status_item(governed: pytest.Pytester) -> None:
@@ -112,8 +119,13 @@ def test_crashing_gate_fails_its_status_item(governed: pytest.Pytester) -> None:
 def test_report_json_option_writes_the_kavi_check_json(violating: pytest.Pytester) -> None:
     out = violating.path.parent / "kavi.json"
     violating.runpytest(*ARGS, "--kavi-report-json", str(out))
-    done = subprocess.run([sys.executable, "-m", "kavi_hooks.cli", "check", "--format", "json"],
-                          cwd=violating.path, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "kavi_hooks.cli", "check", "--format", "json"],
+        cwd=violating.path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     ours, theirs = json.loads(out.read_text()), json.loads(done.stdout)
     assert ours["findings"] == theirs["findings"] != []
 
@@ -124,8 +136,10 @@ def test_two_xdist_workers_report_what_one_process_reports(violating: pytest.Pyt
     shared = violating.runpytest_subprocess(*ARGS, "-p", "xdist", "-n", "2", "-m", "kavi", "-rf")
     outcomes = ("passed", "failed", "errors")
     assert [shared.parseoutcomes().get(k) for k in outcomes] == [
-        alone.parseoutcomes().get(k) for k in outcomes]
+        alone.parseoutcomes().get(k) for k in outcomes
+    ]
     failed = sorted(line.split(" - ")[0] for line in alone.outlines if line.startswith("FAILED"))
-    assert failed == sorted(line.split(" - ")[0]
-                            for line in shared.outlines if line.startswith("FAILED"))
+    assert failed == sorted(
+        line.split(" - ")[0] for line in shared.outlines if line.startswith("FAILED")
+    )
     assert "FAILED skills/bad.py::kavi-policy" in failed

@@ -18,7 +18,11 @@ def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-         shared_cache: Path) -> Repo:
+def repo(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    shared_cache: Path,
+) -> Repo:
     """A fresh git repository after `kavi init`, with private XDG dirs and the scripted agent."""
     return make_repo(tmp_path, monkeypatch, capsys, shared_cache)

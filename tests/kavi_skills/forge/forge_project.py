@@ -107,8 +107,17 @@ class Repo:
         return code, out, err
 
     def propose(self, name: str = "shout", side: str = "READ_ONLY") -> str:
-        code, out, err = self.kavi("propose", "--name", name, "--desc", "Shout the text",
-                                   "--side-effect", side, "--io-schema-json", SHOUT_SCHEMA)
+        code, out, err = self.kavi(
+            "propose",
+            "--name",
+            name,
+            "--desc",
+            "Shout the text",
+            "--side-effect",
+            side,
+            "--io-schema-json",
+            SHOUT_SCHEMA,
+        )
         assert code == 0, err
         return out.strip()
 
@@ -134,8 +143,12 @@ def git(root: Path, *args: str) -> str:
     return done.stdout
 
 
-def make_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-              capsys: pytest.CaptureFixture[str], mypy_cache: Path) -> Repo:
+def make_repo(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    mypy_cache: Path,
+) -> Repo:
     """``git init`` + ``kavi init`` in tmp_path/repo, XDG dirs private, the agent script beside."""
     root = tmp_path / "repo"
     root.mkdir()

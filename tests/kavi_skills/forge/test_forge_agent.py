@@ -12,8 +12,17 @@ from kavi_skills.forge.agent import agent_argv, clean_env, looks_secret, run_age
 from kavi_skills.forge.errors import AgentNotInstalled
 
 
-@pytest.mark.parametrize("name", ["OPENAI_API_KEY", "GITHUB_TOKEN", "DB_PASSWORD",
-                                  "AWS_SECRET_ACCESS_KEY", "ANTHROPIC_API_KEY", "AUTH_HEADER"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "OPENAI_API_KEY",
+        "GITHUB_TOKEN",
+        "DB_PASSWORD",
+        "AWS_SECRET_ACCESS_KEY",
+        "ANTHROPIC_API_KEY",
+        "AUTH_HEADER",
+    ],
+)
 def test_secret_looking_names_are_recognised(name: str) -> None:
     assert looks_secret(name)
 
@@ -25,13 +34,15 @@ def test_clean_env_keeps_ordinary_variables_and_drops_secrets() -> None:
 
 def test_clean_env_drops_declared_secrets_whatever_their_name() -> None:
     assert clean_env({"WEATHER": "w", "PATH": "/bin"}, declared_secrets=["WEATHER"]) == {
-        "PATH": "/bin"}
+        "PATH": "/bin"
+    }
 
 
 def test_allowed_names_pass_but_declared_secrets_never_do() -> None:
     env = {"ANTHROPIC_API_KEY": "a", "SKILL_TOKEN": "s"}
-    cleaned = clean_env(env, declared_secrets=["SKILL_TOKEN"],
-                        allow=["ANTHROPIC_API_KEY", "SKILL_TOKEN"])
+    cleaned = clean_env(
+        env, declared_secrets=["SKILL_TOKEN"], allow=["ANTHROPIC_API_KEY", "SKILL_TOKEN"]
+    )
     assert cleaned == {"ANTHROPIC_API_KEY": "a"}
 
 
@@ -49,8 +60,10 @@ def test_the_agent_reads_the_packet_on_stdin(tmp_path: Path) -> None:
 def test_a_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
     marker = tmp_path / "late"
     child = f"import time; time.sleep(3); open({str(marker)!r}, 'w').write('x')"
-    script = (f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {child!r}]);"
-              " time.sleep(30)")
+    script = (
+        f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {child!r}]);"
+        " time.sleep(30)"
+    )
     started = time.monotonic()
     run = run_agent([sys.executable, "-c", script], "", tmp_path, {"PATH": ""}, 1)
     assert run.timed_out and run.returncode is None

@@ -53,12 +53,23 @@ def test_an_unknown_proposal_is_a_usage_error(repo: Repo) -> None:
     assert code == 2 and "no proposal with id 'nope'" in err
 
 
-def test_the_agent_never_sees_secrets(repo: Repo, monkeypatch: pytest.MonkeyPatch,
-                                      tmp_path: Path) -> None:
+def test_the_agent_never_sees_secrets(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("WEATHER_ID", "declared-by-the-skill")
-    code, out, err = repo.kavi("propose", "--name", "shout", "--desc", "d", "--side-effect",
-                               "READ_ONLY", "--io-schema-json", "{}",
-                               "--required-secrets", '["WEATHER_ID"]')
+    code, out, err = repo.kavi(
+        "propose",
+        "--name",
+        "shout",
+        "--desc",
+        "d",
+        "--side-effect",
+        "READ_ONLY",
+        "--io-schema-json",
+        "{}",
+        "--required-secrets",
+        '["WEATHER_ID"]',
+    )
     dump = tmp_path / "env.json"
     code, _, err = repo.kavi("build", out.strip(), "--agent", repo.agent("envdump", str(dump)))
     assert code == 1 and "BUILD_ERROR" in err
@@ -115,8 +126,15 @@ def test_verify_records_a_row_per_check_with_the_hashes_verified(repo: Repo) -> 
     assert code == 0, err
     run = latest_verification(ledger(repo), pid)
     assert run is not None
-    assert [r.gate for r in run.results] == ["spec", "policy", "invariants", "hash-pin", "ruff",
-                                             "mypy", "pytest"]
+    assert [r.gate for r in run.results] == [
+        "spec",
+        "policy",
+        "invariants",
+        "hash-pin",
+        "ruff",
+        "mypy",
+        "pytest",
+    ]
     assert run.content_hashes == compute_pins(repo.root / "skills/shout.py", repo.root)
 
 
@@ -133,8 +151,13 @@ def hand_write(repo: Repo, tmp_path: Path, mode: str) -> None:
     """Write the scripted agent's skill straight into the repository (no forge build)."""
     elsewhere = tmp_path / "hand"
     elsewhere.mkdir()
-    subprocess.run([sys.executable, str(tmp_path / "agent.py"), mode], cwd=elsewhere,
-                   input="", text=True, check=True)
+    subprocess.run(
+        [sys.executable, str(tmp_path / "agent.py"), mode],
+        cwd=elsewhere,
+        input="",
+        text=True,
+        check=True,
+    )
     for rel in ("skills/shout.py", "tests/skills/test_shout.py"):
         (repo.root / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(elsewhere / rel, repo.root / rel)
@@ -152,8 +175,7 @@ def test_promote_path_adopts_a_hand_written_skill(repo: Repo, tmp_path: Path) ->
 
 
 @pytest.mark.slow
-def test_promote_path_refuses_a_skill_that_fails_verification(repo: Repo, tmp_path: Path
-                                                              ) -> None:
+def test_promote_path_refuses_a_skill_that_fails_verification(repo: Repo, tmp_path: Path) -> None:
     hand_write(repo, tmp_path, "policy")
     code, _, err = repo.kavi("promote", "skills/shout.py", "--yes")
     assert code == 1 and "failed verification (policy" in err

@@ -70,8 +70,9 @@ class CannotStart:
         self.real = SubprocessToolRunner(cache)
         self.failed = False
 
-    def run(self, tool: str, files: Sequence[str], cwd: Path, env: Mapping[str, str],
-            timeout: float) -> ToolOutcome:
+    def run(
+        self, tool: str, files: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float
+    ) -> ToolOutcome:
         if tool == "pytest" and not self.failed:
             self.failed = True
             return ToolOutcome(None, "pytest could not start: [Errno 2] No such file")
@@ -85,8 +86,9 @@ def test_drill_unknown(repo: Repo) -> None:
     paths = resolve_paths(loaded.config.storage, loaded.root)
     db = open_ledger(paths.ledger)
     try:
-        forge = Forge(loaded=loaded, paths=paths, db=db,
-                      tools=CannotStart(paths.cache_dir / "mypy"))
+        forge = Forge(
+            loaded=loaded, paths=paths, db=db, tools=CannotStart(paths.cache_dir / "mypy")
+        )
         outcome = build_proposal(forge, pid, agent=repo.agent("good"))
     finally:
         db.close()

@@ -10,9 +10,16 @@ from kavi_ledger.models import Proposal, ProposalStatus
 from kavi_skills.forge.research import FailureKind, Trigger, ask_advice, classify, triggers
 from kavi_skills.llm import LLMClient
 
-PROPOSAL = Proposal(id="p", name="shout", description="d", io_schema={},
-                    side_effect_class="READ_ONLY", required_secrets=(),
-                    status=ProposalStatus.PROPOSED, created_at="t")
+PROPOSAL = Proposal(
+    id="p",
+    name="shout",
+    description="d",
+    io_schema={},
+    side_effect_class="READ_ONLY",
+    required_secrets=(),
+    status=ProposalStatus.PROPOSED,
+    created_at="t",
+)
 
 
 def failed(gate: str, path: str = "skills/shout.py", rule: str = "X") -> GateResult:
@@ -24,15 +31,23 @@ def passed(gate: str) -> GateResult:
     return GateResult(gate=gate, status=Status.PASS)
 
 
-@pytest.mark.parametrize(("gate", "kind"), [
-    ("diff-allowlist", FailureKind.GATE_VIOLATION), ("policy", FailureKind.VERIFY_POLICY),
-    ("invariants", FailureKind.VERIFY_INVARIANT), ("spec", FailureKind.VERIFY_INVARIANT),
-    ("ruff", FailureKind.VERIFY_LINT), ("mypy", FailureKind.VERIFY_LINT),
-    ("pytest", FailureKind.VERIFY_TEST), ("hash-pin", FailureKind.UNKNOWN),
-])
+@pytest.mark.parametrize(
+    ("gate", "kind"),
+    [
+        ("diff-allowlist", FailureKind.GATE_VIOLATION),
+        ("policy", FailureKind.VERIFY_POLICY),
+        ("invariants", FailureKind.VERIFY_INVARIANT),
+        ("spec", FailureKind.VERIFY_INVARIANT),
+        ("ruff", FailureKind.VERIFY_LINT),
+        ("mypy", FailureKind.VERIFY_LINT),
+        ("pytest", FailureKind.VERIFY_TEST),
+        ("hash-pin", FailureKind.UNKNOWN),
+    ],
+)
 def test_each_failing_check_has_its_class(gate: str, kind: FailureKind) -> None:
-    assert classify([passed("policy") if gate != "policy" else passed("ruff"), failed(gate)]) \
-        is kind
+    assert (
+        classify([passed("policy") if gate != "policy" else passed("ruff"), failed(gate)]) is kind
+    )
 
 
 def test_a_security_failure_wins_over_a_lint_failure() -> None:
@@ -43,10 +58,24 @@ def test_an_errored_check_is_unknown() -> None:
     assert classify([GateResult(gate="pytest", status=Status.ERROR)]) is FailureKind.UNKNOWN
 
 
-def raised(kind: FailureKind, results: list[GateResult], *, consecutive: int = 1,
-           diff_lines: int = 0, advice: str = "") -> tuple[Trigger, ...]:
-    return triggers(kind, results, PROPOSAL, consecutive=consecutive, limit=3,
-                    diff_lines=diff_lines, max_diff_lines=400, advice=advice)
+def raised(
+    kind: FailureKind,
+    results: list[GateResult],
+    *,
+    consecutive: int = 1,
+    diff_lines: int = 0,
+    advice: str = "",
+) -> tuple[Trigger, ...]:
+    return triggers(
+        kind,
+        results,
+        PROPOSAL,
+        consecutive=consecutive,
+        limit=3,
+        diff_lines=diff_lines,
+        max_diff_lines=400,
+        advice=advice,
+    )
 
 
 def test_an_ordinary_lint_failure_raises_no_trigger() -> None:
@@ -59,7 +88,8 @@ def test_policy_and_invariant_failures_are_security_class() -> None:
 
 def test_the_third_consecutive_failure_is_repeated() -> None:
     assert raised(FailureKind.VERIFY_TEST, [failed("pytest")], consecutive=3) == (
-        Trigger.REPEATED_FAILURE,)
+        Trigger.REPEATED_FAILURE,
+    )
 
 
 def test_touching_the_config_widens_permissions() -> None:
@@ -73,14 +103,18 @@ def test_a_declared_class_the_code_exceeds_widens_permissions() -> None:
 
 
 def test_advice_that_reaches_for_the_network_widens_permissions() -> None:
-    found = raised(FailureKind.VERIFY_TEST, [failed("pytest")],
-                   advice="Make an HTTP request with urllib to fetch the data")
+    found = raised(
+        FailureKind.VERIFY_TEST,
+        [failed("pytest")],
+        advice="Make an HTTP request with urllib to fetch the data",
+    )
     assert found == (Trigger.PERMISSION_WIDENING,)
 
 
 def test_a_large_change_is_flagged() -> None:
     assert raised(FailureKind.VERIFY_TEST, [failed("pytest")], diff_lines=401) == (
-        Trigger.LARGE_DIFF,)
+        Trigger.LARGE_DIFF,
+    )
 
 
 def test_advice_comes_from_the_endpoint(llm_client: LLMClient, llm_server: StandIn) -> None:

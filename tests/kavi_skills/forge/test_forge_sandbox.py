@@ -19,11 +19,26 @@ def tree(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-@pytest.mark.parametrize("rel", [
-    ".git/config", ".venv/lib/x.py", "env/pyvenv.cfg", ".env", ".env.local", "server.pem",
-    "id.key", "ledger.db", "data.sqlite3", "__pycache__/m.pyc", ".mypy_cache/x.json",
-    ".ruff_cache/y", ".pytest_cache/z", "credentials.json", "pkg.egg-info/PKG-INFO",
-])
+@pytest.mark.parametrize(
+    "rel",
+    [
+        ".git/config",
+        ".venv/lib/x.py",
+        "env/pyvenv.cfg",
+        ".env",
+        ".env.local",
+        "server.pem",
+        "id.key",
+        "ledger.db",
+        "data.sqlite3",
+        "__pycache__/m.pyc",
+        ".mypy_cache/x.json",
+        ".ruff_cache/y",
+        ".pytest_cache/z",
+        "credentials.json",
+        "pkg.egg-info/PKG-INFO",
+    ],
+)
 def test_copy_leaves_out_secrets_vcs_venvs_databases_and_caches(tmp_path: Path, rel: str) -> None:
     source = tree(tmp_path / "src", {rel: "x", "skills/keep.py": "y"})
     copy_tree(source, tmp_path / "dst")

@@ -56,8 +56,16 @@ def test_write_note_is_rebuilt_verified_and_pinned(repo: Repo, tmp_path: Path) -
     (repo.root / "pyproject.toml").write_text(PYPROJECT)
     (tmp_path / "copy_agent.py").write_text(COPY_AGENT)
     code, out, err = repo.kavi(
-        "propose", "--name", "write_note", "--desc", "Write a markdown note into the vault.",
-        "--side-effect", "FILE_WRITE", "--io-schema-json", '{"type": "object"}')
+        "propose",
+        "--name",
+        "write_note",
+        "--desc",
+        "Write a markdown note into the vault.",
+        "--side-effect",
+        "FILE_WRITE",
+        "--io-schema-json",
+        '{"type": "object"}',
+    )
     pid = out.strip()
     agent = f"python3 {tmp_path / 'copy_agent.py'} {KAVI}"
     code, out, err = repo.kavi("build", pid, "--agent", agent)
@@ -70,4 +78,5 @@ def test_write_note_is_rebuilt_verified_and_pinned(repo: Repo, tmp_path: Path) -
     assert code == 0, out + err
     registry = yaml.safe_load((repo.root / "skills/registry.yaml").read_text())
     assert registry["skills"]["write_note"]["pins"] == compute_pins(
-        KAVI / "skills/write_note.py", KAVI)
+        KAVI / "skills/write_note.py", KAVI
+    )
