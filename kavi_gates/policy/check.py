@@ -10,7 +10,7 @@ import libcst as cst
 
 from kavi_gates.config import PolicyConfig
 from kavi_gates.models import Finding
-from kavi_gates.policy.analysis import ModuleFacts, analyze
+from kavi_gates.policy.resolution import ModuleFacts, analyze
 from kavi_gates.policy.positions import node_positions, run_deep
 from kavi_gates.policy.rule import Rule, Violation
 from kavi_gates.policy.suppress import find_suppressions
@@ -23,7 +23,7 @@ GATE = "policy"
 def _catalog_triggers() -> tuple[str, ...]:
     """Every identifier some rule keys on: any finding needs one of them in the source."""
     from kavi_gates.policy import catalog
-    from kavi_gates.policy.rules import writes
+    from kavi_gates.policy.catalog import writes
 
     words = {
         "import",
@@ -56,7 +56,7 @@ def _catalog_triggers() -> tuple[str, ...]:
         if isinstance(value, frozenset):
             for qualname in value:
                 words.update(part for part in qualname.split(".") if part != "builtins")
-    for table in (writes._OPENERS, writes._WRITERS):
+    for table in (writes.OPENERS, writes.WRITERS):
         for qualname in table:
             words.update(part for part in qualname.split(".") if part != "builtins")
     return tuple(sorted(words))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import libcst as cst
 
 from kavi_gates.config import PolicyConfig
-from kavi_gates.policy.analysis import ModuleFacts, analyze
 from kavi_gates.policy.catalog import (
     DYNAMIC_BUILTINS,
     IMPORT_MACHINERY_MODULES,
@@ -15,8 +14,8 @@ from kavi_gates.policy.catalog import (
     PROCESS_MODULES,
 )
 from kavi_gates.policy.positions import run_deep
-from kavi_gates.policy.rules._common import module_hits, name_hits
-from kavi_gates.policy.rules.writes import write_operations
+from kavi_gates.policy.queries import module_hits, name_hits, write_operations
+from kavi_gates.policy.resolution import ModuleFacts, analyze
 
 # Effects a skill reaches through the runtime's guarded capabilities (``self.context.X``).
 _CAPABILITIES = {"files": "FILE_WRITE", "http": "NETWORK"}

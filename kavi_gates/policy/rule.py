@@ -9,7 +9,7 @@ from typing import ClassVar
 import libcst as cst
 
 from kavi_gates.config import PolicyConfig
-from kavi_gates.policy.analysis import ModuleFacts
+from kavi_gates.policy.resolution import ModuleFacts
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from kavi_gates import hookimpl, hookspecs
 from kavi_gates.config import load_config
 from kavi_gates.errors import UsageError
 from kavi_gates.models import Status
-from kavi_gates.policy.analysis import ModuleFacts
+from kavi_gates.policy.resolution import ModuleFacts
 from kavi_gates.policy.rule import Rule, Violation
 from kavi_gates.runner import run_gates
 

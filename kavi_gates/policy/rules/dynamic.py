@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from kavi_gates.policy.analysis import ModuleFacts, literal_string
 from kavi_gates.policy.catalog import (
     DESERIALIZER_FUNCTIONS,
     DESERIALIZER_MODULES,
@@ -24,8 +23,9 @@ from kavi_gates.policy.catalog import (
     YAML_SAFE_LOADERS,
     matches,
 )
+from kavi_gates.policy.queries import module_hits, name_hits
+from kavi_gates.policy.resolution import ModuleFacts, Site, literal_string
 from kavi_gates.policy.rule import Rule, Violation
-from kavi_gates.policy.rules._common import module_hits, name_hits
 
 # Attribute names whose literal use in attrgetter/methodcaller is a way to reach a banned
 # function without naming it in an attribute chain.
@@ -290,10 +290,7 @@ class Deserializer(_DynamicRule):
                 )
 
     @staticmethod
-    def _safe_yaml(call: cst.Call, facts: ModuleFacts, site: object) -> bool:
-        from kavi_gates.policy.analysis import Site
-
-        assert isinstance(site, Site)
+    def _safe_yaml(call: cst.Call, facts: ModuleFacts, site: Site) -> bool:
         loader = next(
             (a.value for a in call.args if a.keyword and a.keyword.value == "Loader"),
             call.args[1].value if len(call.args) > 1 and not call.args[1].keyword else None,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kavi_gates.policy.analysis import ModuleFacts
 from kavi_gates.policy.catalog import builtin_qualname
+from kavi_gates.policy.queries import dynamic_imports, module_hits, name_hits
+from kavi_gates.policy.resolution import ModuleFacts
 from kavi_gates.policy.rule import Rule, Violation
-from kavi_gates.policy.rules._common import dynamic_imports, module_hits, name_hits
 
 
 class ForbiddenImport(Rule):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kavi_gates.policy.analysis import ModuleFacts
 from kavi_gates.policy.catalog import PROCESS_FUNCTIONS, PROCESS_METHODS, PROCESS_MODULES
+from kavi_gates.policy.queries import method_hits, module_hits, name_hits
+from kavi_gates.policy.resolution import ModuleFacts
 from kavi_gates.policy.rule import Rule, Violation
-from kavi_gates.policy.rules._common import method_hits, module_hits, name_hits
 
 
 class ProcessModule(Rule):
