@@ -21,7 +21,7 @@ from kavi_gates.config import Contract
 from kavi_gates.errors import ConfigError
 from kavi_gates.imports import ImportRef, module_name, parse_imports, resolve_module
 from kavi_gates.models import Finding
-from kavi_gates.targets import SKIP_DIRS, relpath
+from kavi_gates.paths import SKIP_DIRS, relpath
 
 
 def _within(module: str, package: str) -> bool:

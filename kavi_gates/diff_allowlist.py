@@ -33,21 +33,13 @@ from kavi_gates.codes import diff_allowlist as codes
 from kavi_gates.config import DiffAllowlistConfig
 from kavi_gates.gate import Gate, GateContext, GateOutcome
 from kavi_gates.models import Finding
-from kavi_gates.targets import match_glob
+from kavi_gates.paths import is_safe_relative, match_glob
 
 GATE = "diff-allowlist"
 
 
 def _unsafe_path(path: str) -> bool:
-    pure = PurePosixPath(path)
-    return (
-        path.startswith(("/", "\\"))
-        or pure.is_absolute()
-        or ".." in pure.parts
-        or (
-            len(path) > 1 and path[1] == ":"  # a Windows drive letter
-        )
-    )
+    return not is_safe_relative(path)
 
 
 def _symlinked(path: str, root: Path) -> bool:

@@ -30,8 +30,8 @@ from kavi_gates.gate import Gate, GateContext, GateOutcome
 from kavi_gates.imports import local_import_closure
 from kavi_gates.invariants import is_skill_module
 from kavi_gates.models import Finding
+from kavi_gates.paths import relpath
 from kavi_gates.registry import Registry, RegistryEntry, load_registry, save_registry
-from kavi_gates.targets import relpath
 
 GATE = "hash-pin"
 

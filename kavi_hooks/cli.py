@@ -6,9 +6,7 @@ Exit codes: 0 clean, 1 findings, 2 usage or configuration error, 3 internal erro
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +16,7 @@ import typer
 
 from kavi_gates.config import LoadedConfig, load_config
 from kavi_gates.errors import EXIT_INTERNAL, EXIT_USAGE, KaviError, UsageError
+from kavi_gates.paths import atomic_write
 from kavi_gates.report import FORMATS
 from kavi_gates.report.text import render_text
 from kavi_gates.runner import available_gates, finding_codes, run_gates
@@ -38,11 +37,12 @@ def _write_output(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, output)
+    if output.is_dir():
+        raise UsageError(f"--output {output} is a directory; name a file")
+    try:
+        atomic_write(output, text.encode("utf-8"), mode=0o644)
+    except OSError as err:
+        raise UsageError(f"cannot write --output {output}: {err.strerror or err}") from None
 
 
 @app.command()
