@@ -19,8 +19,8 @@ from kavi_forge.errors import ForgeError, PromotionRefused
 from kavi_forge.skillspec import read_declared
 from kavi_forge.verify import Verified, verify_proposal
 from kavi_gates.hash_pin import compute_pins
+from kavi_gates.paths import relpath
 from kavi_gates.registry import Registry, RegistryEntry, load_registry, save_registry
-from kavi_gates.targets import relpath
 from kavi_ledger.artifacts import write_note
 from kavi_ledger.models import Artifact, ArtifactKind, Promotion, Proposal
 from kavi_ledger.records import approver
