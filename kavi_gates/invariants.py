@@ -26,17 +26,14 @@ DYNAMIC_EXEC is left to the policy gate. Boundary contracts: ``kavi_gates.contra
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
 
-from kavi_gates import hookimpl
 from kavi_gates.codes import Code
 from kavi_gates.codes import invariants as codes
 from kavi_gates.config import SIDE_EFFECT_CLASSES
 from kavi_gates.contracts import check_contracts
 from kavi_gates.errors import InternalError
-from kavi_gates.gate import Gate, GateContext, GateOutcome
+from kavi_gates.gate import GateContext, GateOutcome
 from kavi_gates.models import Finding
 
 GATE = "invariants"
@@ -250,8 +247,6 @@ class InvariantsGate:
     """Skill structure, side-effect consistency, tests present, package boundary contracts."""
 
     id = GATE
-    description = "skill structure, declared side effects, test files and import contracts"
-    scope: Literal["files", "repo"] = "files"
 
     def check(self, context: GateContext) -> GateOutcome:
         settings = context.config.invariants
@@ -273,15 +268,3 @@ class InvariantsGate:
             findings.extend(check_contracts(settings.contracts, context.root))
             notes.append(f"checked {len(settings.contracts)} boundary contract(s)")
         return GateOutcome(findings=findings, checked=checked, notes=notes)
-
-
-@hookimpl
-def kavi_gates() -> list[Gate]:
-    """The built-in invariants gate."""
-    return [InvariantsGate()]
-
-
-@hookimpl
-def kavi_finding_codes() -> Sequence[Code]:
-    """The codes this gate reports."""
-    return codes.CODES

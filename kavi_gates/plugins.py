@@ -11,12 +11,7 @@ from kavi_gates import hookspecs
 from kavi_gates.errors import ConfigError, InternalError
 
 # Built-in plugins, registered in this order (the order gates run in).
-BUILTIN_PLUGINS = (
-    "kavi_gates.policy.plugin",
-    "kavi_gates.invariants",
-    "kavi_gates.diff_allowlist",
-    "kavi_gates.hash_pin",
-)
+BUILTIN_PLUGINS = ("kavi_gates.policy.plugin", "kavi_gates.builtin")
 
 
 def get_plugin_manager(load_entrypoints: bool = True) -> pluggy.PluginManager:

@@ -63,20 +63,24 @@ def _codes_used(results: Sequence[GateResult], pm: pluggy.PluginManager) -> dict
 
 
 def rule_sources(pm: pluggy.PluginManager) -> tuple[str, ...]:
-    """Source files whose code decides policy results: the policy package and every module
-    that implements ``kavi_policy_rules``."""
-    import inspect
-
+    """Source files whose code decides policy results: the policy package, the policy
+    codes (their trigger words drive the pre-filter) and every module that implements
+    ``kavi_policy_rules``."""
+    import kavi_gates.codes.policy as policy_codes
     import kavi_gates.policy as policy_package
 
-    package_dir = Path(policy_package.__file__).parent
-    files = {str(p) for p in package_dir.rglob("*.py")}
+    files: set[str] = set()
+    for package in (policy_package, policy_codes):
+        files.update(str(p) for p in Path(str(package.__file__)).parent.rglob("*.py"))
     for impl in pm.hook.kavi_policy_rules.get_hookimpls():
-        try:
-            files.add(inspect.getfile(impl.function))
-        except (TypeError, OSError):
-            files.add(repr(impl.plugin))
+        code = getattr(impl.function, "__code__", None)
+        files.add(code.co_filename if code is not None else repr(impl.plugin))
     return tuple(sorted(files))
+
+
+def rule_plugins(pm: pluggy.PluginManager) -> tuple[str, ...]:
+    """Names of the plugins that contribute policy rules (the built-in one among them)."""
+    return tuple(impl.plugin_name for impl in pm.hook.kavi_policy_rules.get_hookimpls())
 
 
 def _run_one(gate: Gate, context: GateContext, pm: pluggy.PluginManager) -> GateResult:
@@ -149,6 +153,7 @@ def run_gates(
         explicit_paths=bool(paths),
         rule_loader=lambda: policy_rules(pm),
         rule_sources=rule_sources(pm),
+        rule_plugins=rule_plugins(pm),
     )
     results = tuple(_run_one(gates[g], context, pm) for g in selected)
     return RunReport(

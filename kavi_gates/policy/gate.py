@@ -1,128 +1,231 @@
-"""The policy gate: cache lookups, a process pool for misses, findings per file."""
+"""The policy gate: cache lookups, the pre-filter, budgeted workers for the rest.
+
+Nothing here imports libcst: a warm run (every file cached) and a run on trigger-free files
+never load it. Files that need the full analysis go to forked workers that the gate kills
+when a file overruns ``policy.file_budget`` (``workers.py``); the workers read each file
+themselves and answer with compact rows, which the cache stores as they are.
+"""
 
 from __future__ import annotations
 
-import json
 import os
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from kavi_gates.cache import ResultCache, default_cache_dir
-from kavi_gates.config import PolicyConfig, effective_policy
+from kavi_gates.codes import policy as codes
+from kavi_gates.config import NOT_POLICY, KaviConfig, PolicyConfig, effective_policy
 from kavi_gates.errors import UsageError
 from kavi_gates.gate import GateContext, GateOutcome
-from kavi_gates.models import Finding
+from kavi_gates.models import Code, Finding
+from kavi_gates.paths import match_glob
+from kavi_gates.policy.fingerprint import rules_fingerprint
+from kavi_gates.policy.prefilter import Prefilter, trigger_words
+from kavi_gates.policy.rows import Row, from_rows, to_rows
+from kavi_gates.policy.source_checks import finding, syntax_check, unreadable
+from kavi_gates.policy.workers import Crashed, Done, Failed, Overrun, run_budgeted
 
 if TYPE_CHECKING:
     from kavi_gates.policy.rule import Rule
 
-# Below this many files to analyse, a process pool costs more than it saves.
-PARALLEL_THRESHOLD = 24
+BUILTIN_RULE_PLUGIN = "kavi_gates.policy.plugin"
+"""The plugin whose rules the policy codes describe (``kavi_gates.codes.policy``)."""
+# Up to this many files to analyse, the gate pre-filters them itself, so that a small run
+# on trigger-free files (a pre-commit hook) never loads libcst; larger runs leave it to the
+# workers, in parallel.
+SMALL_RUN = 16
 
 
-def _analyse(job: tuple[bytes, str, str, tuple[type[Rule], ...]]) -> list[dict[str, object]]:
-    from kavi_gates.policy.check import check_source
+class AnalysisError(Exception):
+    """A file's analysis raised or its worker died: the gate cannot vouch for the run."""
 
-    source, rel, policy_json, rules = job
-    policy = PolicyConfig.model_validate_json(policy_json)
-    return [f.model_dump(mode="json") for f in check_source(source, rel, policy, rules)]
+
+@dataclass(frozen=True)
+class _Job:
+    rel: str
+    path: str
+    policy: int
+    """Index into the run's distinct effective policies."""
+    size: int
+
+
+@dataclass
+class _Run:
+    """One run's distinct effective policies, their cache-key text and pre-filters."""
+
+    config: KaviConfig
+    cache: ResultCache
+    codes: tuple[Code, ...]
+    policies: list[PolicyConfig]
+    keys: list[bytes]
+    prefilters: dict[int, Prefilter]
+    by_overrides: dict[tuple[int, ...], int]
+
+    def policy_for(self, rel: str) -> int:
+        matched = tuple(
+            i
+            for i, override in enumerate(self.config.overrides)
+            if any(match_glob(rel, pattern) for pattern in override.paths)
+        )
+        index = self.by_overrides.get(matched)
+        if index is None:
+            policy = effective_policy(self.config, rel) if matched else self.config.policy
+            index = self.by_overrides[matched] = len(self.policies)
+            self.policies.append(policy)
+            # The budget says how long to try, not what is found: not part of the key.
+            self.keys.append(policy.model_dump_json(exclude=set(NOT_POLICY)).encode())
+        return index
+
+    def key(self, rel: str, policy: int, source: bytes) -> str:
+        return self.cache.key(rel.encode() + b"\0" + self.keys[policy] + b"\0" + source)
+
+    def prefilter(self, policy: int) -> Prefilter:
+        found = self.prefilters.get(policy)
+        if found is None:
+            words = trigger_words(self.codes, self.policies[policy])
+            found = self.prefilters[policy] = Prefilter(words)
+        return found
 
 
 class PolicyGate:
     id = "policy"
-    description = "libcst policy scan: imports, calls, process, network, dynamic exec, writes"
-    scope: Literal["files", "repo"] = "files"
 
     def check(self, context: GateContext) -> GateOutcome:
-        # The cache key covers the code of every module that contributes rules (not just a
-        # version number), so editing a rule invalidates results without importing libcst.
-        cache = ResultCache(
-            default_cache_dir(context.root, context.config.storage.cache_dir),
-            "policy-v1",
-            context.rules_fingerprint(),
-        )
-        self._validate(context)
+        directory = default_cache_dir(context.root, context.config.storage.cache_dir)
+        # The cache key covers the code of every module that decides results (rules, the
+        # codes' trigger words), not just a version: editing a rule invalidates results.
+        cache = ResultCache(directory, "policy-v2", rules_fingerprint(context, directory))
+        rule_codes, rules = self._rule_codes(context)
+        self._validate(context, rule_codes)
+        run = _Run(context.config, cache, rule_codes, [], [], {}, {})
         findings: list[Finding] = []
-        jobs: list[tuple[bytes, str, str, tuple[type[Rule], ...]]] = []
-        keys: list[str] = []
         checked: list[str] = []
+        misses: list[_Job] = []
+        sources: dict[str, bytes] = {}
         for path in context.files:
             rel = context.rel(path)
             checked.append(rel)
             try:
                 source = path.read_bytes()
             except OSError as err:
-                findings.append(
-                    Finding(
-                        gate=self.id,
-                        rule="KAV002",
-                        path=rel,
-                        line=1,
-                        col=1,
-                        message=f"cannot read file: {err.strerror or err}",
-                    )
-                )
+                message = f"cannot read file: {err.strerror or err}"
+                findings.append(codes.UNREADABLE_INPUT.finding(rel, message, line=1, col=1))
                 continue
-            policy_json = effective_policy(context.config, rel).model_dump_json()
-            key = cache.key(rel.encode() + b"\0" + policy_json.encode() + b"\0" + source)
-            cached = cache.get(key) if context.use_cache else None
-            if cached is not None:
-                findings.extend(Finding.model_validate(f) for f in cached)
+            policy = run.policy_for(rel)
+            rows = cache.get(run.key(rel, policy, source)) if context.use_cache else None
+            found = from_rows(rel, rows) if rows is not None else None
+            if found is not None:
+                findings.extend(found)
                 continue
-            jobs.append((source, rel, policy_json, ()))
-            keys.append(key)
-        if jobs:  # only a cache miss pays for libcst and the rule classes
-            rules = self._load_rules(context)
-            jobs = [(source, rel, policy_json, rules) for source, rel, policy_json, _ in jobs]
-        for key, result in zip(keys, self._run(jobs, context.jobs), strict=True):
-            cache.put(key, result)
-            findings.extend(Finding.model_validate(f) for f in result)
+            misses.append(_Job(rel, str(path), policy, len(source)))
+            if len(misses) <= SMALL_RUN:
+                sources[rel] = source
+        if misses:
+            findings.extend(analyse_misses(run, misses, sources, rules, context))
         return GateOutcome(findings=findings, checked=checked)
 
+    def _rule_codes(
+        self, context: GateContext
+    ) -> tuple[tuple[Code, ...], tuple[type[Rule], ...] | None]:
+        """The codes of the rules that will run; loading rules (and libcst) only when a
+        third-party plugin contributes some, whose trigger words only they know."""
+        if set(context.rule_plugins) <= {BUILTIN_RULE_PLUGIN}:
+            return codes.CODES, None
+        rules = _load_rules(context)
+        return tuple(rule.declaration() for rule in rules), rules
+
     @staticmethod
-    def _load_rules(context: GateContext) -> tuple[type[Rule], ...]:
-        from kavi_gates.policy.rule import Rule
-
-        rules = tuple(
-            r for r in context.policy_rules() if isinstance(r, type) and issubclass(r, Rule)
-        )
-        if not rules:
-            raise UsageError("no policy rules are registered (a broken plugin setup)")
-        return rules
-
-    def _validate(self, context: GateContext) -> None:
+    def _validate(context: GateContext, rule_codes: tuple[Code, ...]) -> None:
         wanted = set(context.config.policy.unsuppressible)
         for override in context.config.overrides:
             wanted.update(override.policy.get("unsuppressible", ()))
-        if not wanted:
-            return
-        known = {r.id for r in self._load_rules(context)}
+        known = {code.id for code in rule_codes}
         for rule_id in sorted(wanted - known):
             raise UsageError(f"policy.unsuppressible names unknown rule '{rule_id}'")
 
-    @staticmethod
-    def _run(
-        jobs: list[tuple[bytes, str, str, tuple[type[Rule], ...]]], workers: int | None
-    ) -> list[list[dict[str, object]]]:
-        workers = workers or os.cpu_count() or 1
-        if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
-            return [_analyse(job) for job in jobs]
-        # fork: workers inherit the imported libcst and plugin rule classes.
-        context = get_context("fork") if "fork" in _methods() else None
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
-            return list(pool.map(_analyse, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
+
+def _check_here(
+    run: _Run, misses: list[_Job], sources: dict[str, bytes], findings: list[Finding]
+) -> list[_Job]:
+    """Settle what needs no libcst (unreadable or trigger-free files); the rest."""
+    rest: list[_Job] = []
+    for job in misses:
+        source = sources[job.rel]
+        result = unreadable(source, job.rel)
+        if result is None and not run.prefilter(job.policy).needs_analysis(source):
+            result = syntax_check(source, job.rel)
+        if result is None:
+            rest.append(job)
+            continue
+        run.cache.put(run.key(job.rel, job.policy, source), to_rows(result))
+        findings.extend(result)
+    return rest
 
 
-def _methods() -> list[str]:
-    from multiprocessing import get_all_start_methods
+def _analyse(
+    run: _Run, misses: list[_Job], rules: tuple[type[Rule], ...], context: GateContext
+) -> list[Finding]:
+    from kavi_gates.policy.check import check_source  # libcst: only for real work
 
-    return get_all_start_methods()
+    def work(job: _Job) -> tuple[str, list[Row]]:
+        source = Path(job.path).read_bytes()
+        policy = run.policies[job.policy]
+        found = check_source(source, job.rel, policy, rules)
+        return run.key(job.rel, job.policy, source), to_rows(found)
+
+    # Largest first: the longest files must not be the last ones started.
+    ordered = sorted(misses, key=lambda job: job.size, reverse=True)
+    budgets = [(job, run.policies[job.policy].file_budget) for job in ordered]
+    processes = context.jobs or os.cpu_count() or 1
+    findings: list[Finding] = []
+    errors: list[str] = []
+    for index, outcome in run_budgeted(work, budgets, processes):
+        job = ordered[index]
+        if isinstance(outcome, Done):
+            key, rows = outcome.value
+            run.cache.put(key, rows)
+            findings.extend(from_rows(job.rel, rows) or ())
+        elif isinstance(outcome, Overrun):
+            message = (
+                f"parse and analysis took longer than {outcome.budget:g} s "
+                "(policy.file_budget): the file cannot be checked, so it cannot pass"
+            )
+            findings.append(finding(codes.ANALYSIS_LIMIT, job.rel, 0, 0, message, "budget"))
+        elif isinstance(outcome, Failed):
+            errors.append(f"{job.rel}: {outcome.error}")
+        elif isinstance(outcome, Crashed):
+            errors.append(f"{job.rel}: the analysis process died ({outcome.detail})")
+        else:  # never a silent pass
+            errors.append(f"{job.rel}: no result from the analysis ({outcome!r})")
+    if errors:
+        raise AnalysisError("; ".join(sorted(errors)))
+    return findings
 
 
-def policy_json_for(config_policy: PolicyConfig) -> str:
-    return json.dumps(config_policy.model_dump(mode="json"), sort_keys=True)
+def _load_rules(context: GateContext) -> tuple[type[Rule], ...]:
+    from kavi_gates.policy.rule import Rule
+
+    rules = tuple(r for r in context.policy_rules() if isinstance(r, type) and issubclass(r, Rule))
+    if not rules:
+        raise UsageError("no policy rules are registered (a broken plugin setup)")
+    return rules
 
 
-__all__ = ["Path", "PolicyGate"]
+def analyse_misses(
+    run: _Run,
+    misses: list[_Job],
+    sources: dict[str, bytes],
+    rules: tuple[type[Rule], ...] | None,
+    context: GateContext,
+) -> list[Finding]:
+    """Findings for the files the cache did not answer (tests count what passes here)."""
+    findings: list[Finding] = []
+    if len(misses) <= SMALL_RUN:
+        misses = _check_here(run, misses, sources, findings)
+    if misses:
+        findings.extend(_analyse(run, misses, rules or _load_rules(context), context))
+    return findings
+
+
+__all__ = ["AnalysisError", "PolicyGate", "analyse_misses"]

@@ -102,6 +102,19 @@ def builtin_qualname(name: str) -> str:
     return f"builtins.{name}"
 
 
+# Words through which resolution reaches a name spelled only inside string literals
+# (``getattr(os, "sys" "tem")``, ``__import__("o" "s")``, ``sys.modules["o" "s"]``): a
+# rule that matches names must also look at files that contain one of these.
+INDIRECTION_WORDS = frozenset(
+    {"getattr", "attrgetter", "__dict__", "__builtins__", "builtins"}
+) | frozenset(
+    part
+    for name in DYNAMIC_IMPORTERS | MODULE_TABLE_GETTERS
+    for part in name.split(".")
+    if part != "builtins"
+)
+
+
 def words_of(*tables: Iterable[str]) -> frozenset[str]:
     """Every identifier in the qualified names of ``tables`` (``builtins`` aside): the words
     one of which a file must contain to reach any of them."""
@@ -118,6 +131,7 @@ __all__ = [
     "ESCAPE_ATTRIBUTES",
     "IMPORT_MACHINERY_MODULES",
     "IMPORT_MACHINERY_NAMES",
+    "INDIRECTION_WORDS",
     "INTROSPECTION_NAMES",
     "MODULE_HOSTS",
     "MODULE_TABLE_GETTERS",

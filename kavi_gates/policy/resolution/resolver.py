@@ -206,8 +206,8 @@ class Resolver:
         if kind is cst.Attribute:
             attrs = []
             while type(expr) is cst.Attribute:
-                attrs.append(ident(expr.attr.value))  # type: ignore[attr-defined]
-                expr = expr.value  # type: ignore[attr-defined]
+                attrs.append(ident(expr.attr.value))
+                expr = expr.value
             kind = type(expr)
             copy = False
         if kind is cst.Name:
@@ -270,9 +270,9 @@ class Resolver:
                     out |= self._suffix(self._eval(args[0].value, scope, order, False), "." + name)
         inner = call.func
         if type(inner) is cst.Call and args:  # operator.attrgetter("system")(os)
-            getter = self._eval(inner.func, scope, order, False)  # type: ignore[attr-defined]
+            getter = self._eval(inner.func, scope, order, False)
             if "operator.attrgetter" in getter:
-                name = literal_string(inner.args[0].value) if inner.args else None  # type: ignore[attr-defined]
+                name = literal_string(inner.args[0].value) if inner.args else None
                 if name:
                     out |= self._suffix(self._eval(args[0].value, scope, order, False), "." + name)
         return frozenset(out) if out else EMPTY

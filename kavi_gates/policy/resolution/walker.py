@@ -227,9 +227,9 @@ def _attribute(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> N
     attrs: list[str] = []
     base: cst.CSTNode = node
     while type(base) is cst.Attribute:
-        attrs.append(ident(base.attr.value))  # type: ignore[attr-defined]
-        facts.attributes.append((base, attrs[-1]))  # type: ignore[arg-type]
-        base = base.value  # type: ignore[attr-defined]
+        attrs.append(ident(base.attr.value))
+        facts.attributes.append((base, attrs[-1]))
+        base = base.value
     attrs.reverse()
     if type(base) is cst.Name:
         facts.refs.append(Ref(node, base, tuple(attrs), scope, walker.order))  # type: ignore[arg-type]
