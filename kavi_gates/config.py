@@ -130,11 +130,9 @@ def policy_digest(config: KaviConfig) -> str:
     payload = {
         "policy": config.policy.model_dump(mode="json", exclude=set(NOT_POLICY)),
         "overrides": [
-            {
-                "paths": list(o.paths),
-                "policy": {k: v for k, v in o.policy.items() if k not in NOT_POLICY},
-            }
+            {"paths": list(o.paths), "policy": policy}
             for o in config.overrides
+            if (policy := {k: v for k, v in o.policy.items() if k not in NOT_POLICY})
         ],
     }
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()

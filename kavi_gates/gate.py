@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,17 +35,6 @@ class GateContext:
 
     def policy_rules(self) -> tuple[type, ...]:
         return self.rule_loader()
-
-    def rules_fingerprint(self) -> str:
-        """sha256 over the code of every rule-contributing module, package and plugin."""
-        digest = hashlib.sha256()
-        for source in sorted(set(self.rule_sources)):
-            digest.update(source.encode())
-            try:
-                digest.update(Path(source).read_bytes())
-            except OSError:
-                digest.update(b"<unreadable>")
-        return digest.hexdigest()
 
     @property
     def config(self) -> KaviConfig:

@@ -13,22 +13,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kavi_gates.cache import ResultCache, default_cache_dir
+from kavi_gates.cache import (
+    ResultCache,
+    Row,
+    code_fingerprint,
+    default_cache_dir,
+    from_rows,
+    to_rows,
+)
 from kavi_gates.codes import policy as codes
 from kavi_gates.config import NOT_POLICY, KaviConfig, PolicyConfig, effective_policy
 from kavi_gates.errors import UsageError
 from kavi_gates.gate import GateContext, GateOutcome
 from kavi_gates.models import Code, Finding
 from kavi_gates.paths import match_glob
-from kavi_gates.policy.fingerprint import rules_fingerprint
 from kavi_gates.policy.prefilter import Prefilter, trigger_words
-from kavi_gates.policy.rows import Row, from_rows, to_rows
 from kavi_gates.policy.source_checks import finding, syntax_check, unreadable
 from kavi_gates.policy.workers import Crashed, Done, Failed, Overrun, run_budgeted
 
 if TYPE_CHECKING:
     from kavi_gates.policy.rule import Rule
 
+GATE = "policy"
 BUILTIN_RULE_PLUGIN = "kavi_gates.policy.plugin"
 """The plugin whose rules the policy codes describe (``kavi_gates.codes.policy``)."""
 # Up to this many files to analyse, the gate pre-filters them itself, so that a small run
@@ -89,13 +95,14 @@ class _Run:
 
 
 class PolicyGate:
-    id = "policy"
+    id = GATE
 
     def check(self, context: GateContext) -> GateOutcome:
         directory = default_cache_dir(context.root, context.config.storage.cache_dir)
         # The cache key covers the code of every module that decides results (rules, the
         # codes' trigger words), not just a version: editing a rule invalidates results.
-        cache = ResultCache(directory, "policy-v2", rules_fingerprint(context, directory))
+        fingerprint = code_fingerprint(context.rule_sources, directory)
+        cache = ResultCache(directory, "policy-v2", fingerprint)
         rule_codes, rules = self._rule_codes(context)
         self._validate(context, rule_codes)
         run = _Run(context.config, cache, rule_codes, [], [], {}, {})
@@ -113,8 +120,8 @@ class PolicyGate:
                 findings.append(codes.UNREADABLE_INPUT.finding(rel, message, line=1, col=1))
                 continue
             policy = run.policy_for(rel)
-            rows = cache.get(run.key(rel, policy, source)) if context.use_cache else None
-            found = from_rows(rel, rows) if rows is not None else None
+            key = run.key(rel, policy, source)
+            found = cache.get_findings(key, GATE, rel) if context.use_cache else None
             if found is not None:
                 findings.extend(found)
                 continue
@@ -158,7 +165,7 @@ def _check_here(
         if result is None:
             rest.append(job)
             continue
-        run.cache.put(run.key(job.rel, job.policy, source), to_rows(result))
+        run.cache.put_findings(run.key(job.rel, job.policy, source), result)
         findings.extend(result)
     return rest
 
@@ -185,7 +192,7 @@ def _analyse(
         if isinstance(outcome, Done):
             key, rows = outcome.value
             run.cache.put(key, rows)
-            findings.extend(from_rows(job.rel, rows) or ())
+            findings.extend(from_rows(GATE, job.rel, rows) or ())
         elif isinstance(outcome, Overrun):
             message = (
                 f"parse and analysis took longer than {outcome.budget:g} s "

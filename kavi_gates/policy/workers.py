@@ -19,7 +19,7 @@ import signal
 import struct
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,7 +139,7 @@ class _Worker:
 
 def run_budgeted(
     work: Callable[[Any], Any], jobs: Sequence[tuple[Any, float]], processes: int
-) -> Iterator[tuple[int, Outcome]]:
+) -> Generator[tuple[int, Outcome], None, None]:
     """Run ``work(job)`` for each ``(job, budget_seconds)`` in up to ``processes`` forked
     workers; yield ``(index, outcome)`` as jobs finish, in any order."""
     if not CAN_FORK:
@@ -195,7 +195,7 @@ def _spawn(work: Callable[[Any], Any], busy: dict[int, _Worker], idle: list[_Wor
 
 def _run_here(
     work: Callable[[Any], Any], jobs: Sequence[tuple[Any, float]]
-) -> Iterator[tuple[int, Outcome]]:
+) -> Generator[tuple[int, Outcome], None, None]:
     for index, (job, _budget) in enumerate(jobs):
         try:
             yield index, Done(work(job))
