@@ -58,10 +58,13 @@ def _violations(
 ) -> list[tuple[Rule, Violation]]:
     facts = run_deep(lambda: analyze(module))
     found: list[tuple[Rule, Violation]] = []
-    for rule_class in rules:
-        rule = rule_class(policy)
-        if rule.enabled():
-            found.extend((rule, v) for v in run_deep(partial(_collect, rule, facts)))
+    try:
+        for rule_class in rules:
+            rule = rule_class(policy)
+            if rule.enabled():
+                found.extend((rule, v) for v in run_deep(partial(_collect, rule, facts)))
+    finally:
+        facts.release()
     return found
 
 
@@ -84,6 +87,19 @@ def check_source(
     module = _parse(source, path)
     if isinstance(module, list):
         return module
+    return check_module(module, source, path, policy, rules, unsuppressible)
+
+
+def check_module(
+    module: cst.Module,
+    source: bytes,
+    path: str,
+    policy: PolicyConfig,
+    rules: Sequence[type[Rule]],
+    unsuppressible: Sequence[str] = (),
+) -> list[Finding]:
+    """The findings for a parsed module (``source``: its bytes): what Kavi does once the
+    parser is done."""
     try:
         violations = _violations(module, policy, rules)
     except ResolutionLimit as limit:

@@ -69,10 +69,13 @@ def observed_effects(
         module = run_deep(lambda: cst.parse_module(source))
     except (cst.ParserSyntaxError, UnicodeDecodeError, LookupError, SyntaxError) as err:
         raise UnparsableSource(f"{rel_path}: {err}") from None
+    facts = run_deep(lambda: analyze(module))
     try:
-        return effects_of(run_deep(lambda: analyze(module)))
+        return effects_of(facts)
     except ResolutionLimit as err:
         raise UnparsableSource(f"{rel_path}: {err}") from None
+    finally:
+        facts.release()
 
 
 @dataclass(frozen=True)

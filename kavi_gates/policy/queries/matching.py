@@ -23,19 +23,52 @@ def match_any(qualname: str, names: frozenset[str]) -> str | None:
     return None
 
 
+# Candidates are built this many parts deep; a table with longer entries (a configured
+# name) is matched the slow way.
+_CANDIDATE_PARTS = 10
+
+
+def _candidates(qual: str) -> list[tuple[str, ...]]:
+    """What ``match_any`` looks up for ``qual``, in its order: the name's prefixes, then
+    each re-export suffix's prefixes (shortest first in each group)."""
+    parts = qual.split(".")
+    groups = [parts]
+    groups += [parts[i:] for i in range(1, len(parts)) if parts[i] in REEXPORTED_MODULES]
+    out = []
+    for group in groups:
+        prefixes: list[str] = []
+        for part in group[:_CANDIDATE_PARTS]:
+            prefixes.append(f"{prefixes[-1]}.{part}" if prefixes else part)
+        out.append(tuple(prefixes))
+    return out
+
+
 def matching(facts: ModuleFacts, names: Iterable[str]) -> dict[str, str]:
     """Qualified names in this file that match ``names`` → the entry they match.
 
-    Each distinct name is matched once per table and file, not once per reference."""
+    Each distinct name is matched once per table and file, not once per reference, and
+    its candidate prefixes are built once per file for every table."""
     table = names if isinstance(names, frozenset) else frozenset(names)
     cache: dict[frozenset[str], dict[str, str]] = facts.memo.setdefault("matching", {})  # type: ignore[assignment]
     found = cache.get(table)
-    if found is None:
-        found = cache[table] = {}
+    if found is not None:
+        return found
+    found = cache[table] = {}
+    if table_depth(table) > _CANDIDATE_PARTS:
         for qual in facts.qualname_universe:
             hit = match_any(qual, table)
             if hit:
                 found[qual] = hit
+        return found
+    candidates: dict[str, list[tuple[str, ...]]] | None = facts.memo.get("candidates")  # type: ignore[assignment]
+    if candidates is None:
+        candidates = facts.memo["candidates"] = {q: _candidates(q) for q in facts.qualname_universe}
+    for qual, groups in candidates.items():
+        for group in groups:
+            if table.isdisjoint(group):
+                continue
+            found[qual] = next(prefix for prefix in group if prefix in table)
+            break
     return found
 
 

@@ -320,11 +320,20 @@ class Resolver:
 
     def _solve(self, start: Slot) -> frozenset[str]:
         """Resolve ``start`` and every unresolved slot it depends on (Tarjan's SCCs)."""
+        first = self._dependencies(start)
+        if start not in first and all(dep.value is not None for dep in first):
+            # The common case (imports, plain locals, names over resolved ones): no graph.
+            saved_target = self._target
+            try:
+                start.value = self._checked(start, self._bindings_value(start))
+            finally:
+                self._target = saved_target
+            return start.value
         saved = (self._active, self._copies, self._target)
         self._active = self._copies = self._target = None
         index: dict[Slot, int] = {start: 0}
         low: dict[Slot, int] = {start: 0}
-        deps: dict[Slot, list[Slot]] = {start: self._dependencies(start)}
+        deps: dict[Slot, list[Slot]] = {start: first}
         stack: list[Slot] = [start]
         on_stack: set[Slot] = {start}
         work: list[tuple[Slot, Iterator[Slot]]] = [(start, iter(deps[start]))]

@@ -92,6 +92,7 @@ class Scope:
         "comprehension",
         "declared_global",
         "declared_nonlocal",
+        "family",
         "inherited",
         "kind",
         "owners",
@@ -104,6 +105,9 @@ class Scope:
         self.kind: ScopeKind = kind
         self.parent = parent
         self.root: Scope = parent.root if parent is not None else self
+        self.family: list[Scope] = []
+        """The module scope's list of every scope in the module (empty for the others)."""
+        self.root.family.append(self)
         self.slots: dict[str, Slot] = {}
         self.declared_global: set[str] = set()
         self.declared_nonlocal: set[str] = set()
@@ -142,3 +146,13 @@ class Scope:
 
     def module(self) -> Scope:
         return self.root
+
+    def release(self) -> None:
+        """Drop every scope's slots and memos (of the whole module, from its root): they
+        refer to each other, so without this a module's objects wait for the garbage
+        collector; with it they go as soon as the last reference does."""
+        for scope in self.root.family:
+            scope.slots = {}
+            scope.owners = {}
+            scope.inherited = {}
+        self.root.family = []

@@ -9,7 +9,9 @@ walked through their fields; leaves (literals, ``pass``) are never pushed at all
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Callable
+from typing import Any
 
 import libcst as cst
 
@@ -60,19 +62,25 @@ _LEAF_TYPES = (
 )
 _COMPOUND = (cst.If, cst.Try, cst.TryStar, cst.While, cst.With, cst.Match)
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
-_FIELDS: dict[type, tuple[str, ...]] = {}
 _PUSHABLE: dict[type, bool] = {}
+# Per node type: a getter of the fields worth walking, last field first (children go on the
+# stack in reverse, so that they come off it in source order), and how many there are.
+_CHILD_FIELDS: dict[type, tuple[Callable[[cst.CSTNode], Any], int]] = {}
 
 
 def _fields(node_type: type) -> tuple[str, ...]:
-    names = _FIELDS.get(node_type)
-    if names is None:
-        names = _FIELDS[node_type] = tuple(
-            f.name
-            for f in dataclasses.fields(node_type)
-            if not f.name.startswith(_SKIP_FIELD_PREFIXES)
-        )
-    return names
+    return tuple(
+        f.name for f in dataclasses.fields(node_type) if not f.name.startswith(_SKIP_FIELD_PREFIXES)
+    )
+
+
+def _child_fields(node_type: type) -> tuple[Callable[[cst.CSTNode], Any], int]:
+    names = tuple(reversed(_fields(node_type)))
+    getter: Callable[[cst.CSTNode], Any] = (
+        operator.attrgetter(*names) if names else (lambda node: ())
+    )
+    found = _CHILD_FIELDS[node_type] = (getter, len(names))
+    return found
 
 
 def _pushable(value_type: type) -> bool:
@@ -110,19 +118,7 @@ class Walker:
     def push_children(
         self, node: cst.CSTNode, scope: Scope, cond: bool, skip: str | None = None
     ) -> None:
-        children: list[cst.CSTNode] = []
-        for name in _fields(type(node)):
-            if name == skip:
-                continue
-            value = getattr(node, name)
-            value_type = type(value)
-            if value_type is tuple or value_type is list:
-                children.extend(v for v in value if _pushable(type(v)))
-            elif _pushable(value_type):
-                children.append(value)
-        stack = self.stack
-        for child in reversed(children):
-            stack.append((child, scope, cond))
+        _push(self, node, scope, cond, skip)
 
     def bind(
         self,
@@ -171,6 +167,38 @@ class Walker:
                 self.stack.append((param.annotation, scope, cond))
 
 
+def _push(
+    walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool, skip: str | None = None
+) -> None:
+    """Push the node's code children, so that they come off the stack in source order
+    (the hottest loop of the walk: one getter call per node, no intermediate list)."""
+    node_type = type(node)
+    spec = _CHILD_FIELDS.get(node_type) or _child_fields(node_type)
+    values = spec[0](node)
+    if spec[1] == 1:
+        values = (values,)
+    elif skip is not None:
+        names = reversed(_fields(node_type))
+        values = tuple(v for name, v in zip(names, values, strict=True) if name != skip)
+    stack = walker.stack
+    pushable = _PUSHABLE
+    for value in values:
+        value_type = type(value)
+        if value_type is tuple or value_type is list:
+            for child in reversed(value):
+                known = pushable.get(type(child))
+                if known is None:
+                    known = _pushable(type(child))
+                if known:
+                    stack.append((child, scope, cond))
+        else:
+            known = pushable.get(value_type)
+            if known is None:
+                known = _pushable(value_type)
+            if known:
+                stack.append((value, scope, cond))
+
+
 def _every_param(params: cst.Parameters) -> list[cst.Param]:
     every = [*params.posonly_params, *params.params, *params.kwonly_params]
     if isinstance(params.star_arg, cst.Param):
@@ -191,28 +219,17 @@ def _skip(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
 
 
 def _children(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
-    walker.push_children(node, scope, cond)
+    _push(walker, node, scope, cond)
 
 
 def _statement_children(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
     walker.order += 1
-    walker.push_children(node, scope, cond)
+    _push(walker, node, scope, cond)
 
 
 def _compound(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
     walker.order += 1
-    walker.push_children(node, scope, cond or scope.kind != "function")
-
-
-def _statement(handler: Handler) -> Handler:
-    """A handler for a statement: statements advance the order of bindings."""
-
-    def visit(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
-        walker.order += 1
-        handler(walker, node, scope, cond)
-
-    visit.__doc__ = handler.__doc__
-    return visit
+    _push(walker, node, scope, cond or scope.kind != "function")
 
 
 def _name(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
@@ -267,6 +284,7 @@ def _arg(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
 
 
 def _import(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
+    walker.order += 1  # a statement
     assert isinstance(node, cst.Import)
     for alias in node.names:
         name = dotted_name(alias.name) or ""
@@ -279,6 +297,7 @@ def _import(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None
 
 
 def _import_from(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
+    walker.order += 1  # a statement
     assert isinstance(node, cst.ImportFrom)
     if node.relative:  # local package modules; the import-graph checks govern those
         return
@@ -299,6 +318,7 @@ def _import_from(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) ->
 
 
 def _function_def(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
+    walker.order += 1  # a statement
     assert isinstance(node, cst.FunctionDef)
     walker.bind(scope, node.name.value, cond)
     inner = Scope("function", scope)
@@ -312,6 +332,7 @@ def _function_def(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -
 
 
 def _class_def(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
+    walker.order += 1  # a statement
     assert isinstance(node, cst.ClassDef)
     walker.bind(scope, node.name.value, cond, "class")
     stack = walker.stack
@@ -352,6 +373,7 @@ def _comprehension(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) 
 
 
 def _assign(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
+    walker.order += 1  # a statement
     assert isinstance(node, cst.Assign)
     value = node.value
     simple = all(type(t.target) is cst.Name for t in node.targets)
@@ -363,6 +385,7 @@ def _assign(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None
 
 
 def _ann_assign(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
+    walker.order += 1  # a statement
     assert isinstance(node, cst.AnnAssign)
     stack = walker.stack
     if isinstance(node.target, cst.Name):
@@ -376,6 +399,7 @@ def _ann_assign(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> 
 
 
 def _aug_assign(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
+    walker.order += 1  # a statement
     assert isinstance(node, cst.AugAssign)
     if isinstance(node.target, cst.Name):
         walker.bind(scope, node.target.value, cond)
@@ -393,6 +417,7 @@ def _named_expr(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> 
 
 
 def _for(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
+    walker.order += 1  # a statement
     assert isinstance(node, cst.For)
     walker.bind_target(node.target, scope, True)
     walker.push_children(node, scope, True, skip="target")
@@ -403,6 +428,7 @@ def _as_name(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> Non
 
 
 def _del(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
+    walker.order += 1  # a statement
     assert isinstance(node, cst.Del)
     deleted: list[cst.CSTNode] = [node.target]
     while deleted:
@@ -416,10 +442,12 @@ def _del(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
 
 
 def _global(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
+    walker.order += 1  # a statement
     scope.declared_global.update(ident(item.name.value) for item in node.names)  # type: ignore[attr-defined]
 
 
 def _nonlocal(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
+    walker.order += 1  # a statement
     scope.declared_nonlocal.update(ident(item.name.value) for item in node.names)  # type: ignore[attr-defined]
 
 
@@ -444,21 +472,21 @@ _HANDLERS: dict[type, Handler] = {
     cst.Call: _call,
     cst.Subscript: _subscript,
     cst.Arg: _arg,
-    cst.Import: _statement(_import),
-    cst.ImportFrom: _statement(_import_from),
-    cst.FunctionDef: _statement(_function_def),
-    cst.ClassDef: _statement(_class_def),
+    cst.Import: _import,
+    cst.ImportFrom: _import_from,
+    cst.FunctionDef: _function_def,
+    cst.ClassDef: _class_def,
     cst.Lambda: _lambda,
     **dict.fromkeys(_COMPREHENSIONS, _comprehension),
-    cst.Assign: _statement(_assign),
-    cst.AnnAssign: _statement(_ann_assign),
-    cst.AugAssign: _statement(_aug_assign),
+    cst.Assign: _assign,
+    cst.AnnAssign: _ann_assign,
+    cst.AugAssign: _aug_assign,
     cst.NamedExpr: _named_expr,
-    cst.For: _statement(_for),
+    cst.For: _for,
     cst.AsName: _as_name,
-    cst.Del: _statement(_del),
-    cst.Global: _statement(_global),
-    cst.Nonlocal: _statement(_nonlocal),
+    cst.Del: _del,
+    cst.Global: _global,
+    cst.Nonlocal: _nonlocal,
     cst.MatchAs: _match_capture,
     cst.MatchStar: _match_capture,
     cst.MatchMapping: _match_mapping,
