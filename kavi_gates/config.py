@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kavi_gates.errors import ConfigError
@@ -172,18 +170,29 @@ def read_text_or_config_error(path: Path, what: str) -> str:
 
 def _read_config_file(path: Path) -> Any:
     text = read_text_or_config_error(path, "config file")
-    try:
-        if path.suffix == ".toml":
+    # Each parser loads only for a file of its kind: start-up time is what a pre-commit
+    # hook's user waits for.
+    if path.suffix == ".toml":
+        import tomllib
+
+        try:
             data: Any = tomllib.loads(text)
-            if path.name == "pyproject.toml":
-                data = data.get("tool", {}).get("kavi")
-            return data
+        except tomllib.TOMLDecodeError as err:
+            raise _not_valid(path, err) from None
+        if path.name == "pyproject.toml":
+            data = data.get("tool", {}).get("kavi")
+        return data
+    import yaml
+
+    try:
         return yaml.safe_load(text)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as err:
-        detail = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise ConfigError(
-            f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {detail}"
-        ) from None
+    except yaml.YAMLError as err:
+        raise _not_valid(path, err) from None
+
+
+def _not_valid(path: Path, err: Exception) -> ConfigError:
+    detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+    return ConfigError(f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {detail}")
 
 
 def find_project_root(start: Path) -> Path:

@@ -66,12 +66,13 @@ def rule_sources(pm: pluggy.PluginManager) -> tuple[str, ...]:
     """Source files whose code decides policy results: the policy package, the policy
     codes (their trigger words drive the pre-filter) and every module that implements
     ``kavi_policy_rules``."""
-    import kavi_gates.codes.policy as policy_codes
-    import kavi_gates.policy as policy_package
+    import kavi_gates
 
+    # Found by path, not imported: a warm run needs neither.
+    engine = Path(str(kavi_gates.__file__)).parent
     files: set[str] = set()
-    for package in (policy_package, policy_codes):
-        files.update(str(p) for p in Path(str(package.__file__)).parent.rglob("*.py"))
+    for package in (engine / "policy", engine / "codes" / "policy"):
+        files.update(str(p) for p in package.rglob("*.py"))
     for impl in pm.hook.kavi_policy_rules.get_hookimpls():
         code = getattr(impl.function, "__code__", None)
         files.add(code.co_filename if code is not None else repr(impl.plugin))

@@ -19,9 +19,9 @@ def analysed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     real: Callable[..., Any] = kavi_gates.policy.gate.analyse_misses
 
-    def counting(run: Any, misses: list[Any], *args: Any, **kwargs: Any) -> Any:
+    def counting(run: Any, misses: list[Any], sources: Any) -> Any:
         seen.extend(job.rel for job in misses)
-        return real(run, misses, *args, **kwargs)
+        return real(run, misses, sources)
 
     # Every cache miss passes here, whether it is analysed in a worker process or settled
     # by Python's own parser (a trigger-free file).
