@@ -31,6 +31,7 @@ import site
 import sys
 import sysconfig
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 from kavi_gates import KAVI_PACKAGES
@@ -63,6 +64,7 @@ def never_local(top: str) -> bool:
     return top in KAVI_PACKAGES or top in sys.stdlib_module_names or top in sys.builtin_module_names
 
 
+@lru_cache(maxsize=1)
 def environment_dirs() -> tuple[Path, ...]:
     """Directories of the running Python environment (prefixes, stdlib, site-packages)."""
     found: list[str] = [sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix]
@@ -74,6 +76,18 @@ def environment_dirs() -> tuple[Path, ...]:
     with contextlib.suppress(AttributeError):
         found.append(site.getusersitepackages())
     return tuple(dict.fromkeys(Path(p).resolve() for p in found if p))
+
+
+@lru_cache(maxsize=8)
+def _sys_path_dirs(entries: tuple[str, ...], cwd: str) -> tuple[Path, ...]:
+    """The existing directories of ``sys.path``, resolved ('' is the working directory)."""
+    found: list[Path] = []
+    for entry in entries:
+        with contextlib.suppress(OSError, ValueError):
+            path = Path(entry or cwd).resolve()
+            if path.is_dir():
+                found.append(path)
+    return tuple(found)
 
 
 class ImportRoots:
@@ -139,11 +153,7 @@ class ImportRoots:
         if (root / "src").is_dir():
             dirs.append(root / "src")
         dirs.extend(sorted({Path(d).resolve() for d in governed_dirs}))
-        for entry in sys.path:
-            with contextlib.suppress(OSError, ValueError):
-                path = Path(entry or os.getcwd()).resolve()
-                if path.is_dir():
-                    dirs.append(path)
+        dirs.extend(_sys_path_dirs(tuple(sys.path), os.getcwd()))
         return cls(root, dirs, env_dirs=environment_dirs())
 
     def _under(self, path: Path) -> bool:

@@ -14,6 +14,7 @@ import ast
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from kavi_gates.import_roots import SOURCE_SUFFIXES, ImportRoots
@@ -176,7 +177,7 @@ def walk_modules(
     compiled file or one that does not parse contributes its bytes but no imports.
     """
     graph = ModuleGraph()
-    trees: dict[Path, ast.Module | None] = {}
+    readable: dict[Path, bool] = {}
     queue: list[tuple[Path, str]] = []
     for start in starts:
         start = Path(os.path.abspath(start))
@@ -190,22 +191,20 @@ def walk_modules(
         if (path, name) in seen:
             continue
         seen.add((path, name))
-        if path not in trees:
+        if path not in readable:
             data = read(path)
-            if data is None:
-                trees[path] = None
-                continue
-            graph.files[path] = data
-            trees[path] = _parse(path, data)
-        tree = trees[path]
-        if tree is None:
+            readable[path] = data is not None
+            if data is not None:
+                graph.files[path] = data
+        if not readable[path]:
             continue
-        for ref in parse_imports(tree, name, path.name == "__init__.py"):
+        refs = imports_of(graph.files[path], str(path), name)
+        for ref in refs or ():
             for candidate in [*ref.candidates(), *_star_candidates(ref, path, roots)]:
                 for module, found in roots.resolve(candidate, path.parent):
                     if not roots.is_project_path(found):
                         continue  # a symlink out of the project (refused as a pin anyway)
-                    if found in trees and trees[found] is None and found not in graph.files:
+                    if readable.get(found) is False:
                         continue  # unreadable: not served, not followed
                     known = graph.names.setdefault(module, found)
                     if known != found:
@@ -214,13 +213,25 @@ def walk_modules(
     return graph
 
 
-def _parse(path: Path, data: bytes) -> ast.Module | None:
-    if not path.name.endswith(SOURCE_SUFFIXES):
+@lru_cache(maxsize=256)
+def imports_of(data: bytes, filename: str, name: str) -> tuple[ImportRef, ...] | None:
+    """The imports of a source file's bytes as module ``name`` (``None``: not parsable source).
+
+    Cached on the bytes: pinning, the gate and the runtime walk the same files, and a file
+    reached under two names (``src.pkg.mod`` and ``pkg.mod``) is parsed once.
+    """
+    if not filename.endswith(SOURCE_SUFFIXES):
         return None
     try:
-        return ast.parse(data, filename=str(path))
+        tree = _parsed(data, filename)
     except (SyntaxError, ValueError):
         return None
+    return tuple(parse_imports(tree, name, filename.endswith("__init__.py")))
+
+
+@lru_cache(maxsize=64)
+def _parsed(data: bytes, filename: str) -> ast.Module:
+    return ast.parse(data, filename=filename)
 
 
 def local_import_closure(

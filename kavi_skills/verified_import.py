@@ -17,7 +17,6 @@ check) is refused: the import machinery's answer is checked before it is used.
 
 from __future__ import annotations
 
-import ast
 import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -134,10 +133,9 @@ class VerifiedFinder(MetaPathFinder, Loader):
             exec(source.code, module.__dict__)  # verified bytes, compiled in compile_verified
 
 
-def _compile(rel_path: str, origin: Path, data: bytes) -> tuple[CodeType, ast.Module]:
+def _compile(rel_path: str, origin: Path, data: bytes) -> CodeType:
     try:
-        tree = ast.parse(data, filename=str(origin))
-        return compile(tree, str(origin), "exec", dont_inherit=True), tree
+        return compile(data, str(origin), "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as err:
         raise TrustError(f"{rel_path}: pinned source does not compile: {err}") from None
 
@@ -188,7 +186,7 @@ def compile_verified(
     for rel_path, data in sorted(verified.items()):
         if rel_path.endswith(".py"):  # a pinned data file is verified, but it is not a module
             module_name_for(rel_path)  # refuses an unsafe or unimportable path
-            codes[rel_path] = _compile(rel_path, root / rel_path, data)[0]
+            codes[rel_path] = _compile(rel_path, root / rel_path, data)
     sources: dict[str, _VerifiedSource] = {}
     for name, rel_path in served_names(root, verified, roots).items():
         is_package = Path(rel_path).name == "__init__.py"
