@@ -33,3 +33,15 @@ class InternalError(KaviError):
     """Kavi itself failed; the run cannot be trusted."""
 
     exit_code = EXIT_INTERNAL
+
+
+ECHO_LIMIT = 200
+"""Characters of user input an error message may echo (a config value, a key, a YAML line)."""
+
+
+def shorten(text: object, limit: int = ECHO_LIMIT) -> str:
+    """``text`` (``str()`` of it) cut to ``limit`` characters, saying how much was cut."""
+    value = str(text)
+    if len(value) <= limit:
+        return value
+    return f"{value[:limit]}... ({len(value) - limit} more characters)"
