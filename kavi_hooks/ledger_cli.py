@@ -1,4 +1,5 @@
-"""The ledger's commands (`propose`, `status`, `doctor`, `reset`), registered on the kavi app.
+"""The ledger's commands (`propose`, `status`, `doctor`, `reset`, `backup`, `restore`),
+registered on the kavi app.
 
 The commands are thin: they parse options, call ``kavi_ledger`` and print. Every error a
 person can cause ends as one line ``kavi: error: ...`` on stderr and exit 2, never a
@@ -11,6 +12,7 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,6 +20,7 @@ import typer
 from kavi_gates.config import LoadedConfig, load_config
 from kavi_gates.errors import EXIT_FINDINGS, EXIT_USAGE, KaviError
 from kavi_ledger.artifacts import write_skill_spec
+from kavi_ledger.backup import backup_ledger, restore_ledger
 from kavi_ledger.db import open_ledger
 from kavi_ledger.doctor import DoctorReport, run_doctor
 from kavi_ledger.paths import KaviPaths, resolve_paths
@@ -34,6 +37,14 @@ ConfigOption = Annotated[
     str | None, typer.Option("--config", help="Config file (YAML or TOML); default: discovered.")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+WaitOption = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        min=0,
+        help="Seconds to wait for other processes to release the ledger before refusing.",
+    ),
+]
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
@@ -156,9 +167,14 @@ def reset_command(
     backup: Annotated[
         bool, typer.Option("--backup", help="Back up the ledger to <data>/backups first.")
     ] = False,
+    wait: WaitOption = 0.0,
     config: ConfigOption = None,
 ) -> None:
-    """Wipe Kavi's data, then scaffold directories, migrate a fresh ledger and run doctor."""
+    """Wipe what Kavi created, then scaffold directories, migrate a fresh ledger, run doctor.
+
+    Refuses (exit 2, nothing deleted) while another process holds the ledger, and for any
+    storage directory Kavi did not create.
+    """
     with _boundary():
         if dry_run and force:
             raise _fail("--dry-run and --force cannot be used together")
@@ -183,13 +199,41 @@ def reset_command(
             typer.echo("kavi: reset aborted; nothing was changed", err=True)
             raise typer.Exit(EXIT_FINDINGS)
     with _boundary():
-        result = reset(paths, loaded, backup=backup)
+        result = reset(paths, loaded, backup=backup, wait=wait)
     if result.backup is not None:
         typer.echo(f"backup: {result.backup}")
+    if result.log_backup is not None:
+        typer.echo(f"backup: {result.log_backup}")
     typer.echo(f"deleted {len(result.deleted)} path(s); ledger at {paths.ledger}")
     _print_report(result.report)
     if not result.report.healthy:
         raise typer.Exit(EXIT_FINDINGS)
+
+
+def backup_command(config: ConfigOption = None) -> None:
+    """Copy the ledger into <data>/backups (mode 0600, consistent even while others write)."""
+    with _boundary():
+        _, paths = _setup(config)
+        target = backup_ledger(paths)
+    typer.echo(str(target))
+
+
+def restore_command(
+    file: Annotated[str, typer.Argument(help="A Kavi ledger file, e.g. from <data>/backups.")],
+    wait: WaitOption = 0.0,
+    config: ConfigOption = None,
+) -> None:
+    """Replace the ledger with FILE after checking it is a Kavi ledger of a known schema.
+
+    The current ledger is kept as a backup first; refuses (exit 2) while another process
+    holds the ledger.
+    """
+    with _boundary():
+        _, paths = _setup(config)
+        result = restore_ledger(paths, Path(file), wait=wait)
+    if result.previous is not None:
+        typer.echo(f"backup of the replaced ledger: {result.previous}")
+    typer.echo(f"restored {result.restored} -> {paths.ledger}")
 
 
 def register(app: typer.Typer) -> None:
@@ -198,3 +242,5 @@ def register(app: typer.Typer) -> None:
     app.command("status")(status)
     app.command("doctor")(doctor)
     app.command("reset")(reset_command)
+    app.command("backup")(backup_command)
+    app.command("restore")(restore_command)

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from kavi_hooks.ledger_cli import register
 from kavi_ledger.paths import KaviPaths
 
-COMMANDS = ("propose", "status", "doctor", "reset")
+COMMANDS = ("propose", "status", "doctor", "reset", "backup", "restore")
 GOOD = ["--desc", "Writes a note", "--io-schema-json", '{"type": "object"}']
 
 
