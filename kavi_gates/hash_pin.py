@@ -253,7 +253,7 @@ class HashPinGate:
             )
         registry = load_registry(registry_path)
         current = context.loaded.policy_digest()
-        roots = ImportRoots.discover(root, {f.parent for f in context.files})
+        roots = ImportRoots.discover(root)  # the same roots promotion pinned with
         named = set(governed) if context.explicit_paths else None  # helpers named count too
         findings: list[Finding] = []
         checked: list[str] = []

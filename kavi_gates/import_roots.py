@@ -8,7 +8,9 @@ finder all resolve a local import through :class:`ImportRoots`, so they agree on
 2. the importing file's own directory (``from _sib import x`` with the skills directory on
    ``sys.path``),
 3. ``src/`` when it exists (a src layout),
-4. the directories of governed files (when the caller knows them),
+4. directories a caller adds (``governed_dirs``); pinning, the hash-pin gate and the
+   runtime add none, so that all three resolve alike: a governed file's own directory is
+   already root 2 for the imports it makes,
 5. every ``sys.path`` entry of the current environment that lies inside the project (a
    ``.pth`` line, an old ``setup.py develop``, the working directory),
 6. top-level names that a meta-path finder of the environment maps into the project (an
