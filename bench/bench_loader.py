@@ -110,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
             files = [loaded.root / rel for rel in sorted(entry.pins)]
             sha_only = partial(_sha_only, files)
             check = partial(read_pinned, entry, loaded.root)
-            load = partial(load_entry, name, entry, loaded.root)
+            load = partial(
+                load_entry, name, entry, loaded.root, allowed_signers=loaded.allowed_signers()
+            )
             try:
                 load()
             except Exception as err:  # report, keep measuring the others

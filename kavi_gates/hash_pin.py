@@ -11,6 +11,8 @@ digest of the policy it was verified under. Rules:
 - KAV805 the entry's policy digest differs from the current policy's
 - KAV806 (warning) the entry records no policy digest (a hand-written entry)
 - KAV807 a local module the skill imports is not pinned by its entry
+- KAV810-KAV815 the entry is not covered exactly by a signed promotion from an allowed
+  signer (see ``kavi_gates.attestation``)
 
 Every function reads each file exactly once, so what was hashed is what is returned.
 """
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 from kavi_gates import hookimpl
+from kavi_gates.attestation import verify_entry_attestation
 from kavi_gates.errors import EXIT_FINDINGS, KaviError
 from kavi_gates.gate import Gate, GateContext, GateOutcome
 from kavi_gates.imports import local_import_closure
@@ -227,11 +230,13 @@ class HashPinGate:
         named = set(governed) if context.explicit_paths else None  # helpers named count too
         findings: list[Finding] = []
         checked: list[str] = []
-        for entry in registry.skills.values():
+        allowed_signers = context.loaded.allowed_signers()
+        for name, entry in registry.skills.items():
             if named is not None and entry.path not in named and not named & entry.pins.keys():
                 continue
             checked.append(entry.path)
             findings.extend(verify_pins(entry, root, current))
+            findings.extend(verify_entry_attestation(name, entry, root, allowed_signers))
         pinned = {rel for entry in registry.skills.values() for rel in entry.pins}
         for rel in skills:
             if rel not in pinned:
