@@ -17,11 +17,8 @@ from importlib.machinery import ModuleSpec
 from pathlib import Path, PurePosixPath
 from types import CodeType, ModuleType
 
+from kavi_gates import KAVI_PACKAGES
 from kavi_skills.errors import TrustError
-
-RUNTIME_PACKAGES = frozenset(
-    {"kavi_gates", "kavi_skills", "kavi_ledger", "kavi_hooks", "kavi_plugin"}
-)
 
 
 def module_name_for(rel_path: str) -> tuple[str, bool]:
@@ -94,7 +91,7 @@ def compile_verified(root: Path, verified: Mapping[str, bytes]) -> VerifiedFinde
         if not rel_path.endswith(".py"):
             continue  # a pinned data file is verified, but it is not a module
         name, is_package = module_name_for(rel_path)
-        if name.split(".")[0] in RUNTIME_PACKAGES:
+        if name.split(".")[0] in KAVI_PACKAGES:
             continue  # the runtime itself is installed code, never re-executed per skill
         origin = root / rel_path
         try:

@@ -19,8 +19,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from kavi_forge.errors import ForgeError
 from kavi_gates.changes import BASELINE_SKIP, Change, directory_changes
-from kavi_skills.forge.errors import ForgeError
 
 EXCLUDED_DIRS = frozenset(
     {
