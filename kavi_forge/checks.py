@@ -205,13 +205,15 @@ def run_diff_gate(loaded: LoadedConfig, baseline: Path) -> GateResult:
     return report.results[0]
 
 
-def pending_attestation(result: GateResult, skill_path: str) -> GateResult:
-    """hash-pin without the one finding a skill under verification must have: its entry
-    has no attestation yet (promotion signs it). Every other finding stays."""
-    if result.gate != HASH_GATE:
+def pending_attestation(result: GateResult) -> GateResult:
+    """hash-pin without "no attestation" findings (KAV810): the entry under verification has
+    none until promotion signs it, and entries of a registry written before signed
+    promotions get theirs as they are promoted again (``kavi check`` still reports them).
+    Every other finding stays: a tampered attestation or entry fails verification."""
+    if result.gate != HASH_GATE or result.status is Status.ERROR:
         return result
-    kept = tuple(f for f in result.findings if not (f.rule == UNATTESTED and f.path == skill_path))
-    if len(kept) == len(result.findings) or result.status is Status.ERROR:
+    kept = tuple(f for f in result.findings if f.rule != UNATTESTED)
+    if len(kept) == len(result.findings):
         return result
     failed = any(f.severity is Severity.ERROR for f in kept)
     return result.model_copy(
@@ -246,7 +248,7 @@ def run_all_checks(
         )
         gates = [g for g in available_gates() if g != DIFF_GATE]
         report = run_gates(gated, [root / p for p in pins], gates, use_cache=False)
-    results = [pending_attestation(r, skill_path) for r in report.results]
+    results = [pending_attestation(r) for r in report.results]
     files = [skill_path, test_path]
     for tool in loaded.config.forge.checks:
         started = time.perf_counter()
