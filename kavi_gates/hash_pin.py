@@ -20,7 +20,9 @@ Every function reads each file exactly once, so what was hashed is what is retur
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal
 
@@ -197,6 +199,23 @@ def read_pinned(entry: RegistryEntry, root: Path) -> dict[str, bytes]:
     return verified
 
 
+def _attestation_findings(
+    entries: list[tuple[str, RegistryEntry]], root: Path, context: GateContext
+) -> list[Finding]:
+    """KAV810-KAV815 for every entry; one ``ssh-keygen`` process each, run side by side
+    (they wait on process start-up, not on the GIL)."""
+    signers = context.loaded.allowed_signers()
+
+    def check(item: tuple[str, RegistryEntry]) -> list[Finding]:
+        return verify_entry_attestation(item[0], item[1], root, signers)
+
+    workers = min(len(entries), context.jobs or (os.cpu_count() or 1) * 2, 16)
+    if workers <= 1:
+        return [f for item in entries for f in check(item)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return [f for found in pool.map(check, entries) for f in found]
+
+
 class HashPinGate:
     """Every registry entry matches the bytes on disk; every governed skill is pinned."""
 
@@ -230,13 +249,14 @@ class HashPinGate:
         named = set(governed) if context.explicit_paths else None  # helpers named count too
         findings: list[Finding] = []
         checked: list[str] = []
-        allowed_signers = context.loaded.allowed_signers()
+        selected: list[tuple[str, RegistryEntry]] = []
         for name, entry in registry.skills.items():
             if named is not None and entry.path not in named and not named & entry.pins.keys():
                 continue
             checked.append(entry.path)
+            selected.append((name, entry))
             findings.extend(verify_pins(entry, root, current))
-            findings.extend(verify_entry_attestation(name, entry, root, allowed_signers))
+        findings.extend(_attestation_findings(selected, root, context))
         pinned = {rel for entry in registry.skills.values() for rel in entry.pins}
         for rel in skills:
             if rel not in pinned:
