@@ -28,9 +28,9 @@ from kavi_forge.skillspec import read_declared
 from kavi_forge.verify import Verified, verify_proposal
 from kavi_gates.attestation import attestation_path, write_attestation
 from kavi_gates.hash_pin import compute_pins
+from kavi_gates.paths import relpath
 from kavi_gates.registry import Registry, RegistryEntry, load_registry, save_registry
 from kavi_gates.statement import Suppression
-from kavi_gates.targets import relpath
 from kavi_ledger.artifacts import write_note
 from kavi_ledger.models import Artifact, ArtifactKind, Promotion, Proposal, VerificationRun
 from kavi_ledger.records import approver

@@ -20,14 +20,15 @@ signers, over exactly the entry's pins and fields. Findings:
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
+from kavi_gates.codes import Code
+from kavi_gates.codes import hash_pin as codes
 from kavi_gates.dsse import Envelope, EnvelopeError, Signature, b64decode, b64encode, parse_envelope
 from kavi_gates.errors import EXIT_FINDINGS, KaviError
 from kavi_gates.models import Finding
+from kavi_gates.paths import atomic_write
 from kavi_gates.registry import RegistryEntry
 from kavi_gates.sshsig import NAMESPACE, sig_info, sign, verify
 from kavi_gates.statement import (
@@ -41,7 +42,6 @@ from kavi_gates.statement import (
     statement_for,
 )
 
-GATE = "hash-pin"
 ATTESTATIONS_DIR = "attestations"
 SUFFIX = ".intoto.json"
 
@@ -65,11 +65,20 @@ class AttestationRefused(KaviError):
 
     exit_code = EXIT_FINDINGS
 
-    def __init__(self, rule: str, path: str, message: str) -> None:
+    def __init__(self, code: Code, path: str, message: str) -> None:
         super().__init__(f"{path}: {message}")
-        self.rule = rule
+        self.code = code
         self.path = path
         self.detail = message
+
+    @property
+    def rule(self) -> str:
+        """The finding code's id (KAV810-KAV815)."""
+        return self.code.id
+
+    def finding(self) -> Finding:
+        """The refusal as a hash-pin finding."""
+        return self.code.finding(self.path, self.detail)
 
 
 def attestation_path(registry: str, name: str) -> str:
@@ -100,19 +109,8 @@ def attest_entry(
 
 
 def write_attestation(path: Path, envelope: Envelope) -> None:
-    """Write an envelope atomically (temp file in the same directory, fsync, rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(envelope.to_json())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # a committed, public file (mkstemp makes it 0600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write an envelope atomically; mode 0644: a public file meant to be committed."""
+    atomic_write(path, envelope.to_json().encode("utf-8"), mode=0o644)
 
 
 def verify_envelope(envelope: Envelope, allowed_signers: Path, where: str) -> Statement:
@@ -120,16 +118,18 @@ def verify_envelope(envelope: Envelope, allowed_signers: Path, where: str) -> St
     for the statement's approver; otherwise ``AttestationRefused`` (KAV811/KAV812)."""
     if envelope.payload_type != PAYLOAD_TYPE:
         raise AttestationRefused(
-            "KAV811", where, f"payloadType is {envelope.payload_type!r}, not {PAYLOAD_TYPE}"
+            codes.ATTESTATION_UNREADABLE,
+            where,
+            f"payloadType is {envelope.payload_type!r}, not {PAYLOAD_TYPE}",
         )
     try:
         payload = envelope.payload_bytes()
         approver = approver_hint(payload)
     except EnvelopeError as err:
-        raise AttestationRefused("KAV811", where, str(err)) from None
+        raise AttestationRefused(codes.ATTESTATION_UNREADABLE, where, str(err)) from None
     if not allowed_signers.is_file():
         raise AttestationRefused(
-            "KAV812",
+            codes.BAD_SIGNATURE,
             where,
             f"cannot verify: the allowed signers file {allowed_signers} does not exist "
             "(commit it; `attestation.allowed_signers` names it)",
@@ -147,26 +147,32 @@ def verify_envelope(envelope: Envelope, allowed_signers: Path, where: str) -> St
             try:
                 return parse_statement(payload)
             except EnvelopeError as err:
-                raise AttestationRefused("KAV811", where, str(err)) from None
+                raise AttestationRefused(codes.ATTESTATION_UNREADABLE, where, str(err)) from None
         reasons.append(verdict.reason)
-    raise AttestationRefused("KAV812", where, f"no valid signature: {'; '.join(reasons)}")
+    raise AttestationRefused(
+        codes.BAD_SIGNATURE, where, f"no valid signature: {'; '.join(reasons)}"
+    )
 
 
 def read_attestation(root: Path, rel: str) -> Envelope:
     """The envelope stored at ``rel`` (a regular file, never a symlink), or a refusal."""
     path = root / rel
     if path.is_symlink():
-        raise AttestationRefused("KAV811", rel, "attestation is a symlink; refusing to follow it")
+        raise AttestationRefused(
+            codes.ATTESTATION_UNREADABLE, rel, "attestation is a symlink; refusing to follow it"
+        )
     try:
         data = path.read_bytes()
     except (FileNotFoundError, NotADirectoryError):
-        raise AttestationRefused("KAV810", rel, "attestation file does not exist") from None
+        raise AttestationRefused(codes.UNATTESTED, rel, "attestation file does not exist") from None
     except OSError as err:
-        raise AttestationRefused("KAV811", rel, f"cannot read attestation: {err}") from None
+        raise AttestationRefused(
+            codes.ATTESTATION_UNREADABLE, rel, f"cannot read attestation: {err}"
+        ) from None
     try:
         return parse_envelope(data)
     except EnvelopeError as err:
-        raise AttestationRefused("KAV811", rel, str(err)) from None
+        raise AttestationRefused(codes.ATTESTATION_UNREADABLE, rel, str(err)) from None
 
 
 def require_entry_attestation(
@@ -178,7 +184,7 @@ def require_entry_attestation(
     """
     if entry.attestation is None:
         raise AttestationRefused(
-            "KAV810",
+            codes.UNATTESTED,
             entry.path,
             f"registry entry {name!r} has no attestation: it was not promoted by a signed "
             "`kavi promote` (hand-written or edited registry?)",
@@ -186,11 +192,15 @@ def require_entry_attestation(
     envelope = read_attestation(root, entry.attestation)
     statement = verify_envelope(envelope, allowed_signers, entry.attestation)
     differences = entry_mismatches(name, entry, statement)
-    for kind, rule in (("skill", "KAV813"), ("pins", "KAV814"), ("fields", "KAV815")):
+    for kind, code in (
+        ("skill", codes.OTHER_SKILL),
+        ("pins", codes.ATTESTED_PINS_DIFFER),
+        ("fields", codes.ATTESTED_FIELDS_DIFFER),
+    ):
         if kind in differences:
             what = "" if kind == "skill" else "registry entry differs from its attestation: "
             raise AttestationRefused(
-                rule, entry.attestation, f"{name}: {what}{'; '.join(differences[kind])}"
+                code, entry.attestation, f"{name}: {what}{'; '.join(differences[kind])}"
             )
     return statement
 
@@ -203,5 +213,5 @@ def verify_entry_attestation(
     try:
         require_entry_attestation(name, entry, root, allowed_signers)
     except AttestationRefused as err:
-        return [Finding(gate=GATE, rule=err.rule, path=err.path, message=err.detail)]
+        return [err.finding()]
     return []

@@ -28,11 +28,13 @@ DYNAMIC_EXEC is left to the policy gate. Boundary contracts: ``kavi_gates.contra
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
 from kavi_gates import hookimpl
+from kavi_gates.codes import Code
+from kavi_gates.codes import invariants as codes
 from kavi_gates.config import SIDE_EFFECT_CLASSES
 from kavi_gates.contracts import check_contracts
 from kavi_gates.errors import InternalError
@@ -148,12 +150,13 @@ def literal_strings(node: ast.expr) -> tuple[str, ...] | None:
 def _tuple_findings(
     values: dict[str, list[ast.expr]], class_name: str, finding: Callable[..., Finding]
 ) -> list[Finding]:
+    literal = codes.METADATA_NOT_LITERAL
     found: list[Finding] = []
     for attr in LITERAL_TUPLES:
         assigned = values.get(attr, [])
         where = f"{class_name}.{attr}"
         if len(assigned) > 1:
-            found.append(finding("KAV602", f"{where} is assigned more than once", assigned[1]))
+            found.append(finding(literal, f"{where} is assigned more than once", assigned[1]))
             continue
         if not assigned:
             continue
@@ -161,7 +164,7 @@ def _tuple_findings(
         if strings is None:
             found.append(
                 finding(
-                    "KAV602",
+                    literal,
                     f"{where} must be a literal tuple of string literals "
                     "(it is recorded and signed at promotion)",
                     assigned[0],
@@ -171,7 +174,7 @@ def _tuple_findings(
             for host in strings:
                 problem = _host_problem(host)
                 if problem:
-                    found.append(finding("KAV602", f"{where}: {host!r} {problem}", assigned[0]))
+                    found.append(finding(literal, f"{where}: {host!r} {problem}", assigned[0]))
     return found
 
 
@@ -180,41 +183,56 @@ def check_skill_source(
 ) -> tuple[list[Finding], str | None]:
     """Structure findings (KAV601-KAV603) for one skill module, and its declared class."""
 
-    def finding(rule: str, message: str, node: ast.AST | None = None) -> Finding:
+    def finding(code: Code, message: str, node: ast.AST | None = None) -> Finding:
         line = getattr(node, "lineno", 0)
         col = getattr(node, "col_offset", -1) + 1
-        return Finding(gate=GATE, rule=rule, path=rel_path, line=line, col=col, message=message)
+        return code.finding(rel_path, message, line=line, col=col)
 
     try:
         tree = ast.parse(source, filename=rel_path)
     except (SyntaxError, ValueError) as err:
-        return [finding("KAV601", f"skill module does not parse: {err}")], None
+        return [finding(codes.NO_SKILL_CLASS, f"skill module does not parse: {err}")], None
     classes = skill_classes(tree, base_class)
     if not classes:
-        return [finding("KAV601", f"skill module defines no subclass of {base_class}")], None
+        return [
+            finding(codes.NO_SKILL_CLASS, f"skill module defines no subclass of {base_class}")
+        ], None
     if len(classes) > 1:
         names = ", ".join(c.name for c in classes)
         message = (
             f"skill module defines {len(classes)} subclasses of {base_class} ({names}); "
             "exactly one is allowed"
         )
-        return [finding("KAV601", message, classes[1])], None
+        return [finding(codes.NO_SKILL_CLASS, message, classes[1])], None
     cls = classes[0]
+    literal = codes.METADATA_NOT_LITERAL
     values = _assignments(cls)
     findings: list[Finding] = []
     for attr in (*REQUIRED_LITERALS, *REQUIRED_CLASSES):
         assigned = values.get(attr, [])
         where = f"{cls.name}.{attr}"
         if not assigned:
-            findings.append(finding("KAV602", f"{where} is not assigned in the class body", cls))
+            findings.append(
+                finding(
+                    codes.METADATA_NOT_LITERAL, f"{where} is not assigned in the class body", cls
+                )
+            )
         elif len(assigned) > 1:
-            findings.append(finding("KAV602", f"{where} is assigned more than once", assigned[1]))
+            findings.append(
+                finding(
+                    codes.METADATA_NOT_LITERAL, f"{where} is assigned more than once", assigned[1]
+                )
+            )
         elif attr in REQUIRED_LITERALS and not (
             isinstance(assigned[0], ast.Constant) and isinstance(assigned[0].value, str)
         ):
-            findings.append(finding("KAV602", f"{where} must be a string literal", assigned[0]))
+            findings.append(
+                finding(
+                    codes.METADATA_NOT_LITERAL, f"{where} must be a string literal", assigned[0]
+                )
+            )
         elif attr in REQUIRED_CLASSES and not isinstance(assigned[0], ast.Name | ast.Attribute):
-            findings.append(finding("KAV602", f"{where} must name a class", assigned[0]))
+            findings.append(finding(literal, f"{where} must name a class", assigned[0]))
     findings.extend(_tuple_findings(values, cls.name, finding))
     for node in ast.walk(tree):  # ``Skill.attr = ...`` after the class would bypass the literals
         if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
@@ -228,7 +246,7 @@ def check_skill_source(
                 ):
                     findings.append(
                         finding(
-                            "KAV602",
+                            codes.METADATA_NOT_LITERAL,
                             f"{cls.name}.{target.attr} is reassigned outside the class body",
                             node,
                         )
@@ -241,7 +259,7 @@ def check_skill_source(
         else:
             findings.append(
                 finding(
-                    "KAV603",
+                    codes.UNKNOWN_SIDE_EFFECT_CLASS,
                     f"unknown side_effect_class {side[0].value!r} "
                     f"(expected one of {', '.join(SIDE_EFFECT_CLASSES)})",
                     side[0],
@@ -260,22 +278,16 @@ def check_effects(source: bytes, rel_path: str, declared: str) -> list[Finding]:
         observed = observed_effects(source, rel_path) & CHECKED_EFFECTS
     except UnparsableSource as err:
         return [
-            Finding(
-                gate=GATE,
-                rule="KAV604",
-                path=rel_path,
-                message=f"side effects cannot be determined: {err}",
+            codes.UNDECLARED_SIDE_EFFECT.finding(
+                rel_path, f"side effects cannot be determined: {err}"
             )
         ]
     extra = sorted(observed - ALLOWED_EFFECTS[declared])
     if not extra:
         return []
     return [
-        Finding(
-            gate=GATE,
-            rule="KAV604",
-            path=rel_path,
-            message=f"declared side_effect_class {declared} but the code shows {', '.join(extra)}",
+        codes.UNDECLARED_SIDE_EFFECT.finding(
+            rel_path, f"declared side_effect_class {declared} but the code shows {', '.join(extra)}"
         )
     ]
 
@@ -286,14 +298,7 @@ def check_test_file(rel_path: str, root: Path, tests_dir: str) -> list[Finding]:
     expected = f"{tests_dir.rstrip('/')}/test_{stem}.py"
     if (root / expected).is_file():
         return []
-    return [
-        Finding(
-            gate=GATE,
-            rule="KAV605",
-            path=rel_path,
-            message=f"skill has no test file (expected {expected})",
-        )
-    ]
+    return [codes.MISSING_TEST.finding(rel_path, f"skill has no test file (expected {expected})")]
 
 
 class InvariantsGate:
@@ -329,3 +334,9 @@ class InvariantsGate:
 def kavi_gates() -> list[Gate]:
     """The built-in invariants gate."""
     return [InvariantsGate()]
+
+
+@hookimpl
+def kavi_finding_codes() -> Sequence[Code]:
+    """The codes this gate reports."""
+    return codes.CODES

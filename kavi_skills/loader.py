@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from kavi_gates.attestation import require_entry_attestation, verify_entry_attestation
+from kavi_gates.codes.hash_pin import PIN_MISSING
 from kavi_gates.config import SIDE_EFFECT_CLASSES, LoadedConfig
 from kavi_gates.errors import KaviError
 from kavi_gates.hash_pin import Registry, RegistryEntry, load_registry, read_pinned, verify_pins
@@ -94,7 +95,7 @@ def trust_state(
     and ``kavi check`` never disagree.
     """
     errors = [f for f in verify_pins(entry, root) if f.severity == Severity.ERROR]
-    missing = [f for f in errors if f.rule == "KAV802"]
+    missing = [f for f in errors if f.rule == PIN_MISSING.id]
     if errors:
         first = (missing or errors)[0]
         return ("missing" if missing else "drifted"), f"{first.path}: {first.message}"
