@@ -191,7 +191,12 @@ def keygen(
         bool,
         typer.Option("--add", help="Add the key's line to the project's allowed signers file."),
     ] = False,
-    key: KeyOpt = None,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key", help="Where the key is (default: $XDG_CONFIG_HOME/kavi/signing_key)."
+        ),
+    ] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Create Kavi's SSH signing key (ed25519, mode 0600) and print its allowed-signers line.
