@@ -127,14 +127,10 @@ def check_changes(
 
 
 def protection_for(loaded: LoadedConfig) -> Protection:
-    """Governed paths, Kavi's config files, the registry, the allowed signers and every
-    pinned file: the paths whose changes are read from the disk."""
+    """Governed paths, Kavi's config files, the registry, the allowed signers, every signed
+    attestation and every pinned file: the paths whose changes are read from the disk."""
     config, root = loaded.config, loaded.root
-    named = {*KAVI_CONFIG_FILES, config.hash_pin.registry}
-    attestation = getattr(config, "attestation", None)  # signed promotions, when configured
-    signers = getattr(attestation, "allowed_signers", None)
-    if isinstance(signers, str):
-        named.add(signers)
+    named = {*KAVI_CONFIG_FILES, config.hash_pin.registry, config.attestation.allowed_signers}
     source = Path(loaded.source.removesuffix(" [tool.kavi]"))
     if source.is_absolute() and source.is_file():
         named.add(relpath(source, root))
@@ -142,7 +138,10 @@ def protection_for(loaded: LoadedConfig) -> Protection:
         from kavi_gates.registry import load_registry
 
         registry = load_registry(root / config.hash_pin.registry)
-        named.update(rel for entry in registry.skills.values() for rel in entry.pins)
+        for entry in registry.skills.values():
+            named.update(entry.pins)
+            if entry.attestation is not None:
+                named.add(entry.attestation)
     except KaviError:
         pass  # no or broken registry: the hash-pin gate says so; the file itself is protected
     frozen = frozenset(named)

@@ -110,18 +110,21 @@ def _base_tree(run: git.cmd.Git, commit: str | None) -> dict[str, tuple[str, str
     return tree
 
 
-def _index_flags(run: git.cmd.Git) -> dict[str, How]:
-    """Index entries with skip-worktree ('S'/'s') or assume-unchanged (a lowercase tag)."""
+def _index(run: git.cmd.Git) -> tuple[set[str], dict[str, How]]:
+    """Every tracked path, and those with skip-worktree ('S'/'s') or assume-unchanged (a
+    lowercase tag) in ``git ls-files -v``."""
+    tracked: set[str] = set()
     flags: dict[str, How] = {}
     for record in run.ls_files("-v", "-z").split("\0"):
         if len(record) < 3:
             continue
         tag, path = record[0], record[2:]
+        tracked.add(path)
         if tag in "Ss":
             flags[path] = "skip-worktree"
         elif tag.islower():
             flags[path] = "assume-unchanged"
-    return flags
+    return tracked, flags
 
 
 def _ignore_sources(repo: git.Repo, paths: list[str], tracked: set[str]) -> dict[str, str]:
@@ -167,8 +170,7 @@ def scan_hidden(
     run = repo.git
     top = Path(repo.working_tree_dir or ".")
     base = _base_tree(run, commit)
-    flags = _index_flags(run)
-    tracked = set(run.ls_files("-z").split("\0")) - {""}
+    tracked, flags = _index(run)
 
     def project_rel(path: str) -> str | None:
         return path[len(prefix) :] if path.startswith(prefix) else None

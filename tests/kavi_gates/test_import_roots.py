@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from attest_keys import Key, sign_registry
 from import_forms import FORMS, HELPER, clean_import_state, set_up, write
 
 from kavi_gates.config import KaviConfig, LoadedConfig
@@ -23,7 +24,7 @@ __all__ = ["clean_import_state"]  # a fixture, used by name
 EDITED = "def shout(text: str) -> str:\n    return 'owned'\n"
 
 
-def project(tmp_path: Path, form: str) -> tuple[Path, RegistryEntry]:
+def project(tmp_path: Path, form: str, key: Key) -> tuple[Path, RegistryEntry]:
     root = tmp_path / "proj"
     set_up(root, form, tmp_path)
     write(root, "skills/shout.py", FORMS[form][1] + "\n")
@@ -32,7 +33,8 @@ def project(tmp_path: Path, form: str) -> tuple[Path, RegistryEntry]:
         {"path": "skills/shout.py", "class": "S", "side_effect_class": "READ_ONLY", "pins": pins}
     )
     save_registry(root / "skills/registry.yaml", Registry(skills={"shout": entry}))
-    return root, entry
+    signed = sign_registry(root, key)  # as kavi promote would
+    return root, signed.skills["shout"]
 
 
 def gate_rules(root: Path) -> list[tuple[str, str]]:
@@ -43,16 +45,20 @@ def gate_rules(root: Path) -> list[tuple[str, str]]:
 
 @pytest.mark.usefixtures("clean_import_state")
 @pytest.mark.parametrize("form", sorted(FORMS))
-def test_every_import_form_pins_the_helper_at_promotion(tmp_path: Path, form: str) -> None:
-    root, entry = project(tmp_path, form)
+def test_every_import_form_pins_the_helper_at_promotion(
+    tmp_path: Path, form: str, maintainer_key: Key
+) -> None:
+    root, entry = project(tmp_path, form, maintainer_key)
     assert FORMS[form][2] in entry.pins
     assert [r for r in gate_rules(root) if r[0] != "KAV806"] == []
 
 
 @pytest.mark.usefixtures("clean_import_state")
 @pytest.mark.parametrize("form", sorted(FORMS))
-def test_every_import_form_edited_after_promotion_is_a_finding(tmp_path: Path, form: str) -> None:
-    root, entry = project(tmp_path, form)
+def test_every_import_form_edited_after_promotion_is_a_finding(
+    tmp_path: Path, form: str, maintainer_key: Key
+) -> None:
+    root, entry = project(tmp_path, form, maintainer_key)
     helper = FORMS[form][2]
     write(root, helper, EDITED)
     assert ("KAV801", helper) in gate_rules(root)
@@ -62,8 +68,10 @@ def test_every_import_form_edited_after_promotion_is_a_finding(tmp_path: Path, f
 
 @pytest.mark.usefixtures("clean_import_state")
 @pytest.mark.parametrize("form", sorted(FORMS))
-def test_every_import_form_left_unpinned_is_kav807_and_refused(tmp_path: Path, form: str) -> None:
-    root, entry = project(tmp_path, form)
+def test_every_import_form_left_unpinned_is_kav807_and_refused(
+    tmp_path: Path, form: str, maintainer_key: Key
+) -> None:
+    root, entry = project(tmp_path, form, maintainer_key)
     helper = FORMS[form][2]
     partial = entry.model_copy(
         update={"pins": {k: v for k, v in entry.pins.items() if k != helper}}

@@ -17,12 +17,13 @@ from pathlib import Path
 
 import pytest
 import typer
+from attest_keys import Key, sign_registry
 from import_forms import FORMS, IN_PROCESS_ONLY, clean_import_state, set_up, write
 from typer.testing import CliRunner
 
 from kavi_gates.config import LoadedConfig, load_config
 from kavi_gates.hash_pin import compute_pins
-from kavi_gates.registry import Registry, RegistryEntry, save_registry
+from kavi_gates.registry import Registry, RegistryEntry, load_registry, save_registry
 from kavi_hooks.skills_cli import register
 from kavi_skills.errors import TrustError
 from kavi_skills.executor import run_skill
@@ -92,8 +93,12 @@ def attack(marker: Path) -> str:
     return f"import pathlib\npathlib.Path({str(marker)!r}).write_text('pwned')\n"
 
 
+SIGNER: dict[str, Key] = {}  # the maintainer key of the running test (see the root fixture)
+
+
 def promote(root: Path, name: str, path: str, cls: str) -> RegistryEntry:
-    """What kavi promote records: the pins of the whole import closure, computed now."""
+    """What kavi promote records: the pins of the whole import closure, computed now, and a
+    signed attestation over exactly those pins."""
     loaded = load_config(root / "kavi.yaml")
     entry = RegistryEntry.model_validate(
         {
@@ -105,18 +110,16 @@ def promote(root: Path, name: str, path: str, cls: str) -> RegistryEntry:
         }
     )
     registry_path = root / "skills" / "registry.yaml"
-    skills = {}
-    if registry_path.exists():
-        from kavi_gates.registry import load_registry
-
-        skills = dict(load_registry(registry_path).skills)
+    skills = dict(load_registry(registry_path).skills) if registry_path.exists() else {}
     skills[name] = entry
     save_registry(registry_path, Registry(skills=skills))
-    return entry
+    signed = sign_registry(root, SIGNER["key"], config=loaded.config, only=(name,))
+    return signed.skills[name]
 
 
 @pytest.fixture
-def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, maintainer_key: Key) -> Path:
+    monkeypatch.setitem(SIGNER, "key", maintainer_key)
     project = tmp_path / "proj"
     (project / "skills").mkdir(parents=True)
     (project / "kavi.yaml").write_text("hash_pin:\n  registry: skills/registry.yaml\n")
@@ -183,13 +186,13 @@ def test_each_import_form_left_out_of_the_pins_is_refused(
 ) -> None:
     helper = shout_project(root, form, tmp_path)
     registry_path = root / "skills" / "registry.yaml"
-    from kavi_gates.registry import load_registry
-
     entry = load_registry(registry_path).skills["shout"]
     pins = {k: v for k, v in entry.pins.items() if k != helper}
     save_registry(
         registry_path, Registry(skills={"shout": entry.model_copy(update={"pins": pins})})
     )
+    # Signed as it is: a promotion whose closure missed the helper (an older Kavi's).
+    sign_registry(root, SIGNER["key"], config=config(root).config)
     (root / helper).write_text(attack(marker) + FORMS[form][0][helper])
     with pytest.raises(TrustError, match="not pin"):
         load_trusted_skill("shout", config(root))

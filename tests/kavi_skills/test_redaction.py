@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
+from attest_keys import Key, sign_registry
 
 from kavi_gates.config import load_config
 from kavi_gates.hash_pin import compute_pins
@@ -155,7 +156,7 @@ class LeakSkill(BaseSkill):
 
 
 @pytest.fixture
-def leaky(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def leaky(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, maintainer_key: Key) -> Path:
     root = tmp_path / "proj"
     (root / "skills").mkdir(parents=True)
     (root / "kavi.yaml").write_text("hash_pin:\n  registry: skills/registry.yaml\n")
@@ -170,6 +171,7 @@ def leaky(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         }
     )
     save_registry(root / "skills" / "registry.yaml", Registry(skills={"leak": entry}))
+    sign_registry(root, maintainer_key, config=load_config(root / "kavi.yaml").config)
     for var in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
         monkeypatch.setenv(var, str(tmp_path / "xdg" / var.lower()))
     monkeypatch.setenv("LEAKY", NASTY)
