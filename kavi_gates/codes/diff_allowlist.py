@@ -86,9 +86,9 @@ INDEX_FLAG = Code(
         A governed path or one of Kavi's own config files (kavi.yaml, pyproject.toml, the
         registry, the allowed-signers file, an attestation, .pre-commit-config.yaml, a
         pinned file) is marked skip-worktree or assume-unchanged in the git index (git
-        ls-files -v shows S/s or a lowercase tag). Git then stops reporting edits to it, so a loosened
-        config could pass unseen. The gate compares the bytes on disk instead, and the
-        flag itself is a finding.
+        ls-files -v shows S/s or a lowercase tag). Git then stops reporting edits to it,
+        so a loosened config could pass unseen. The gate compares the bytes on disk
+        instead, and the flag itself is a finding.
         """,
     fix="""
         Clear the flag: git update-index --no-skip-worktree --no-assume-unchanged PATH
