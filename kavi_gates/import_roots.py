@@ -144,6 +144,32 @@ class ImportRoots:
         other._listings = {d: frozenset(names) for d, names in listings.items()}
         return other
 
+    def as_dict(self) -> dict[str, object]:
+        """Plain data for another process (a sandboxed child must resolve as its parent did:
+        pass this with the verified bytes and rebuild with :meth:`from_dict`)."""
+        return {
+            "root": str(self.root),
+            "dirs": [str(d) for d in self.dirs[1:]],
+            "env_dirs": [str(d) for d in self.env_dirs],
+            "mapped": {name: str(path) for name, path in self.mapped().items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> ImportRoots:
+        """The roots :meth:`as_dict` described; the environment's finders are not asked again
+        (a child resolves exactly the names its parent found mapped, no others)."""
+        dirs, env_dirs, mapped = data.get("dirs"), data.get("env_dirs"), data.get("mapped")
+        if not (isinstance(dirs, list) and isinstance(env_dirs, list) and isinstance(mapped, dict)):
+            raise ValueError("not an ImportRoots description")
+        roots = cls(
+            Path(str(data["root"])),
+            [Path(str(d)) for d in dirs],
+            env_dirs=[Path(str(d)) for d in env_dirs],
+            mapped={str(k): Path(str(v)) for k, v in mapped.items()},
+            probe_finders=False,
+        )
+        return roots
+
     def _is_file(self, path: Path) -> bool:
         return path in self._files if self._files is not None else path.is_file()
 

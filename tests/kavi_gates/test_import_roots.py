@@ -147,3 +147,19 @@ def test_roots_restricted_to_the_pinned_files_never_read_the_disk(tmp_path: Path
     importer = root.resolve() / "skills"
     assert [n for n, _ in roots.resolve("_sib", importer)] == ["_sib"]
     assert roots.resolve("_unpinned", importer) == []
+
+
+@pytest.mark.usefixtures("clean_import_state")
+def test_roots_travel_to_another_process_as_plain_data(tmp_path: Path) -> None:
+    """A sandboxed child gets the parent's roots, editable mappings included."""
+    import json
+
+    root = tmp_path / "proj"
+    set_up(root, "editable-finder", tmp_path)
+    roots = ImportRoots.discover(root)
+    assert [n for n, _ in roots.resolve("edpkg.core")] == ["edpkg", "edpkg.core"]
+    described = json.loads(json.dumps(roots.as_dict()))
+    sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "MappingFinder"]
+    assert ImportRoots.discover(root).resolve("edpkg.core") == []  # the child's own view
+    child = ImportRoots.from_dict(described)
+    assert child.resolve("edpkg.core") == roots.resolve("edpkg.core")
