@@ -29,7 +29,8 @@ from kavi_gates.runner import available_gates, run_gates
 TOOLS = ("ruff", "mypy", "pytest")
 DIFF_GATE = "diff-allowlist"
 HASH_GATE = "hash-pin"
-EXCERPT = 4000
+EXCERPT = 64_000
+"""Characters of a tool's output kept (its end): the whole output of any real failure."""
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,11 @@ def tool_result(tool: str, outcome: ToolOutcome, skill_path: str, duration: floa
     """A tool's outcome as a ``GateResult`` (exit 0 pass, other codes fail, no run = error)."""
     if outcome.returncode == 0:
         return GateResult(gate=tool, status=Status.PASS, duration=duration, checked=(skill_path,))
+    if outcome.returncode is not None and f"No module named {tool}" in outcome.output:
+        # Not a verdict on the skill: the tool is missing. Say so plainly.
+        outcome = ToolOutcome(
+            None, f"{tool} is not installed for {sys.executable}: pip install {tool}"
+        )
     text = outcome.output[-EXCERPT:] or f"{tool} exited {outcome.returncode}"
     finding = Finding(gate=tool, rule=tool, path=skill_path, message=text).with_fingerprint()
     status = Status.ERROR if outcome.returncode is None else Status.FAIL

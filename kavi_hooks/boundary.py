@@ -22,7 +22,8 @@ INTERRUPTED = 130  # the shell's convention for SIGINT
 
 
 def _say(prog: str, message: str) -> None:
-    sys.stderr.write(f"{prog}: error: {message}\n")
+    kind = "" if message.startswith("internal error") else "error: "
+    sys.stderr.write(f"{prog}: {kind}{message}\n")
     sys.stderr.flush()
 
 
@@ -35,9 +36,10 @@ def _usage_message(err: Exception) -> str:
     command = getattr(ctx, "command_path", "") if ctx is not None else ""
     # A group called without a command puts its whole help text in the message.
     if type(err).__name__ == "NoArgsIsHelpError":
+        sys.stdout.write(message.rstrip("\n") + "\n")  # the help, for a person who typed `kavi`
         return f"missing command; see '{command or 'kavi'} --help'"
     hint = f"; see '{command} --help'" if command else ""
-    return one_line(f"{message}{hint}")
+    return one_line(f"{message.rstrip().rstrip('.')}{hint}")
 
 
 def run_entry_point(call: Callable[[], int | None], *, prog: str = "kavi") -> int:
@@ -64,9 +66,9 @@ def run_entry_point(call: Callable[[], int | None], *, prog: str = "kavi") -> in
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_INTERNAL
-    except SystemExit as exit_:  # argparse and library code that exits
-        code = exit_.code
-        return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
+    except SystemExit as exit_:  # library code that exits
+        status = exit_.code
+        return status if isinstance(status, int) else (0 if status is None else EXIT_USAGE)
     except Exception as err:
         failure = describe_failure(err)
         _say(prog, failure.message)
