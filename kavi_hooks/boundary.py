@@ -44,19 +44,8 @@ def _usage_message(err: Exception) -> str:
 
 def run_entry_point(call: Callable[[], int | None], *, prog: str = "kavi") -> int:
     """Run ``call`` and turn whatever happens into an exit code (the one boundary)."""
-    import typer
-
     try:
         result = call()
-    except typer.Exit as exit_:
-        return int(exit_.exit_code)
-    except typer.Abort:
-        _say(prog, "aborted")
-        return EXIT_USAGE
-    except typer.TyperException as err:  # option/argument parsing: a usage error
-        _say(prog, _usage_message(err))
-        code = int(getattr(err, "exit_code", EXIT_USAGE))
-        return EXIT_USAGE if code in (0, 1) else code
     except KeyboardInterrupt:
         _say(prog, "interrupted")
         return INTERRUPTED
@@ -70,7 +59,30 @@ def run_entry_point(call: Callable[[], int | None], *, prog: str = "kavi") -> in
         status = exit_.code
         return status if isinstance(status, int) else (0 if status is None else EXIT_USAGE)
     except Exception as err:
+        typer_code = _typer_outcome(err, prog)
+        if typer_code is not None:
+            return typer_code
         failure = describe_failure(err)
         _say(prog, failure.message)
         return failure.exit_code
     return result if isinstance(result, int) else 0
+
+
+def _typer_outcome(err: Exception, prog: str) -> int | None:
+    """The exit code for Typer's own exceptions; ``None`` for anything else.
+
+    Typer is looked up, not imported: the pre-commit entry point never loads it.
+    """
+    typer = sys.modules.get("typer")
+    if typer is None:
+        return None
+    if isinstance(err, typer.Exit):
+        return int(err.exit_code)
+    if isinstance(err, typer.Abort):
+        _say(prog, "aborted")
+        return EXIT_USAGE
+    if isinstance(err, typer.TyperException):  # option/argument parsing: a usage error
+        _say(prog, _usage_message(err))
+        code = int(getattr(err, "exit_code", EXIT_USAGE))
+        return EXIT_USAGE if code in (0, 1) else code
+    return None
