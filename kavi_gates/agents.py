@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from kavi_gates.config import AgentsConfig
+from kavi_gates.errors import UsageError
 from kavi_gates.paths import match_glob
 
 
@@ -47,6 +48,12 @@ def _git(root: Path, *args: str) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() if done.returncode == 0 else None
+
+
+def verify_ref(root: Path, base: str) -> None:
+    """A ``--base`` that names no commit is a usage error, even when the gate then skips."""
+    if _git(root, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}") is None:
+        raise UsageError(f"diff-allowlist: unknown git ref {base!r} for --base")
 
 
 def current_branch(root: Path, env: Mapping[str, str]) -> str | None:

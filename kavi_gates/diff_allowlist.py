@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from kavi_gates import hookimpl
-from kavi_gates.agents import agent_reason, describe_person
+from kavi_gates.agents import agent_reason, describe_person, verify_ref
 from kavi_gates.changes import (
     DIR_BASELINE_PREFIX,
     MODE_EXECUTABLE,
@@ -125,6 +125,8 @@ class DiffAllowlistGate:
         settings = context.config.diff_allowlist
         forge = context.base is not None and context.base.startswith(DIR_BASELINE_PREFIX)
         if settings.judge == "agents" and not forge:
+            if context.base is not None:
+                verify_ref(context.root, context.base)
             why = agent_reason(context.root, context.base, settings.agents)
             if why is None:
                 return GateOutcome(

@@ -18,7 +18,7 @@ import typer
 from kavi_forge import Forge, build_proposal, promote_path, promote_proposal
 from kavi_forge import verify_proposal as run_verify
 from kavi_gates.config import load_config
-from kavi_gates.errors import EXIT_FINDINGS
+from kavi_gates.errors import EXIT_FINDINGS, UsageError
 from kavi_hooks.confirm import confirm_or_refuse
 from kavi_ledger.db import open_ledger
 from kavi_ledger.paths import resolve_paths
@@ -141,6 +141,8 @@ def promote(
 ) -> None:
     """Pin the verified bytes in the registry and mark the skill TRUSTED."""
     confirm = None if yes else _confirm
+    if target.endswith(".py") and not Path(target).is_file():
+        raise UsageError(f"path does not exist: {target}")
     with _forge(config) as forge:
         if target.endswith(".py") or Path(target).is_file():
             promoted = promote_path(forge, Path(target), by=by, confirm=confirm)
