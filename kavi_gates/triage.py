@@ -134,7 +134,8 @@ def _suppress(
     codes: Callable[[], Mapping[str, Code]],
 ) -> list[GateResult]:
     """Apply suppression comments to the findings of every gate but the policy gate."""
-    ran = {r.gate for r in results}
+    # Only a gate that judged can tell whether a comment naming its code is used.
+    ran = {r.gate for r in results if r.status in (Status.PASS, Status.FAIL)}
     by_path: dict[str, list[Finding]] = {}
     for result in results:
         if result.gate != POLICY_GATE:
