@@ -176,11 +176,6 @@ def policy_digest(config: KaviConfig) -> str:
     return "sha256:" + hashlib.sha256(blob).hexdigest()
 
 
-def config_digest(config: KaviConfig) -> str:
-    blob = json.dumps(config.model_dump(mode="json"), sort_keys=True).encode()
-    return "sha256:" + hashlib.sha256(blob).hexdigest()
-
-
 def _format_validation_error(err: ValidationError, source: str) -> str:
     first = err.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "<root>"
