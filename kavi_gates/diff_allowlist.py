@@ -1,4 +1,10 @@
-"""The diff-allowlist gate: a change may touch only allowed paths, and must touch required ones.
+"""The diff-allowlist gate: an agent's change may touch only allowed paths, and must touch
+required ones.
+
+It judges agents' changes (``diff_allowlist.judge: agents``, the default; see
+``kavi_gates.agents`` for what marks a change as an agent's) and every forge sandbox build
+(a ``dir:`` baseline); a person's change is a ``skip`` with a note saying whose it was.
+``judge: all`` judges every change.
 
 The change set comes from ``kavi_gates.changes`` (index, ``--base REF`` or a ``dir:``
 baseline) and is the same whatever paths the command line names: narrowing it to named

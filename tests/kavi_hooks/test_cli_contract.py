@@ -8,6 +8,7 @@ never a traceback, never "internal error" for a mistake of the user's.
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -249,3 +250,28 @@ def test_an_internal_error_is_exit_3_in_one_line(
     result = run_kavi(["check"])
     assert result.exit_code == 3
     assert result.stderr == "kavi: internal error: ZeroDivisionError: a bug\n"
+
+
+@pytest.mark.parametrize("command", ["doctor", "run", "promote", "revoke"])
+def test_a_runtime_command_without_the_runtime_extra_names_what_to_install(
+    repo: Path, command: str
+) -> None:
+    # A fresh process where sqlite_utils cannot be imported, as after `pip install kavi`.
+    script = (
+        "import sys\nsys.modules['sqlite_utils'] = None\n"
+        "from kavi_hooks.cli import main\nraise SystemExit(main(sys.argv[1:]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, command, "x"],
+        cwd=repo, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == EXIT_USAGE, done.stderr
+    assert done.stderr == (
+        f"kavi: error: kavi {command} needs Kavi's runtime dependencies (module "
+        "'sqlite_utils' is not installed): pip install 'kavi[runtime]'\n"
+    )
+    check = subprocess.run(
+        [sys.executable, "-c", script, "check", "--gate", "policy"],
+        cwd=repo, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert check.returncode == EXIT_CLEAN, check.stdout + check.stderr
