@@ -200,8 +200,13 @@ class DiffAllowlistGate:
                 verify_ref(context.root, context.base)
             why = agent_reason(context.root, context.base, settings.agents)
             if why is None:
+                # A person's change is not judged, but Kavi's config hidden from git is a
+                # finding whoever hid it (an agent may run commands in a person's shell).
+                hidden = collect_changes(
+                    context.root, context.base, protection_for(context.loaded)
+                ).concealments
                 return GateOutcome(
-                    findings=[],
+                    findings=_concealment_findings(hidden),
                     skipped=(
                         "not an agent's change ("
                         f"{describe_person(context.root, context.base)}); "

@@ -64,8 +64,9 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-def check(root: Path, base: str | None = None) -> GateOutcome:
-    config = KaviConfig(diff_allowlist=DiffAllowlistConfig(allow=ALLOW))
+def check(root: Path, base: str | None = None, judge: str = "all") -> GateOutcome:
+    # judge="all": these tests are about what the gate sees, not whose change it judges.
+    config = KaviConfig(diff_allowlist=DiffAllowlistConfig(allow=ALLOW, judge=judge))
     loaded = LoadedConfig(config=config, root=root, source=str(root / "kavi.yaml"))
     return DiffAllowlistGate().check(GateContext(loaded=loaded, files=(), base=base))
 
@@ -215,7 +216,20 @@ def test_a_project_in_a_subdirectory_is_protected_too(tmp_path: Path) -> None:
 def test_kavi_check_exits_1_on_a_hidden_config_edit(repo: Path) -> None:
     git(repo, "update-index", "--skip-worktree", "kavi.yaml")
     write(repo, "kavi.yaml", LOOSE)
-    loaded = LoadedConfig(config=KaviConfig(), root=repo, source=str(repo / "kavi.yaml"))
+    config = KaviConfig(diff_allowlist=DiffAllowlistConfig(judge="all"))
+    loaded = LoadedConfig(config=config, root=repo, source=str(repo / "kavi.yaml"))
     report = run_gates(loaded, only=["diff-allowlist"])
     assert report.exit_code == 1
     assert {f.rule for f in report.findings} == {"KAV701", "KAV707"}
+
+
+def test_a_persons_change_is_not_judged_but_a_hidden_config_still_is_a_finding(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable in ("KAVI_AGENT", "CLAUDECODE", "GITHUB_HEAD_REF"):
+        monkeypatch.delenv(variable, raising=False)
+    write(repo, "README.md", "a person's edit\n")
+    assert rules(check(repo, judge="agents")) == []  # not an agent's change: not judged
+    git(repo, "update-index", "--skip-worktree", "kavi.yaml")
+    write(repo, "kavi.yaml", LOOSE)
+    assert rules(check(repo, judge="agents")) == [("KAV707", "kavi.yaml")]
