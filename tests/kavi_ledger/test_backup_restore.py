@@ -10,10 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import typer
-from typer.testing import CliRunner
+from kavi_cli import run_kavi
 
-from kavi_hooks.ledger_cli import register
 from kavi_ledger.backup import inspect_ledger_file, restore_ledger
 from kavi_ledger.db import open_ledger
 from kavi_ledger.errors import LedgerError
@@ -22,9 +20,8 @@ from kavi_ledger.states import create_proposal
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
-    app = typer.Typer()
-    register(app)
-    result = CliRunner().invoke(app, list(args))
+    """``kavi ARGS`` in this process, through the real entry point and its error boundary."""
+    result = run_kavi(args)
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -16,15 +16,13 @@ import sys
 from pathlib import Path
 
 import pytest
-import typer
 from attest_keys import Key, sign_registry
 from import_forms import FORMS, IN_PROCESS_ONLY, clean_import_state, set_up, write
-from typer.testing import CliRunner
+from kavi_cli import run_kavi
 
 from kavi_gates.config import LoadedConfig, load_config
 from kavi_gates.hash_pin import compute_pins
 from kavi_gates.registry import Registry, RegistryEntry, load_registry, save_registry
-from kavi_hooks.skills_cli import register
 from kavi_skills.errors import TrustError
 from kavi_skills.executor import run_skill
 from kavi_skills.loader import load_trusted_skill
@@ -150,10 +148,9 @@ def config(root: Path) -> LoadedConfig:
 
 
 def cli_run(*args: str) -> tuple[int, str]:
-    app = typer.Typer()
-    register(app)
-    result = CliRunner().invoke(app, ["run", *args])
-    return result.exit_code, result.stdout + result.stderr
+    """``kavi run ARGS`` in this process, through the real entry point."""
+    result = run_kavi(["run", *args])
+    return result.exit_code, result.output
 
 
 @pytest.mark.usefixtures("clean_import_state")
