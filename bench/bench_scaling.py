@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import libcst as cst  # noqa: E402
+import libcst as cst
 
-from kavi_gates.config import PolicyConfig  # noqa: E402
-from kavi_gates.policy.check import check_module  # noqa: E402
-from kavi_gates.policy.rules import BUILTIN_RULES  # noqa: E402
+from kavi_gates.config import PolicyConfig
+from kavi_gates.policy.check import check_module
+from kavi_gates.policy.rules import BUILTIN_RULES
 
 
 def _lines(template: str, n: int) -> str:
@@ -53,9 +53,11 @@ SHAPES: dict[str, tuple[str, Callable[[int], str]]] = {
     ),
     "alias cycle in a loop": (
         "line",
-        lambda n: "import os\na0 = os\nwhile True:\n"
-        + _lines("    a{i} = a{j}\n", n)
-        + f"    a0 = a{n}\na{n}.system('id')\n",
+        lambda n: (
+            "import os\na0 = os\nwhile True:\n"
+            + _lines("    a{i} = a{j}\n", n)
+            + f"    a0 = a{n}\na{n}.system('id')\n"
+        ),
     ),
     "os.path.join terms in one expression": (
         "term",
@@ -71,24 +73,32 @@ SHAPES: dict[str, tuple[str, Callable[[int], str]]] = {
     ),
     "many scopes": (
         "function",
-        lambda n: "import os\n\n"
-        + _lines("def f{i}(a):\n    def g():\n        return os.path.join(a, 'x')\n    return g\n", n),
+        lambda n: (
+            "import os\n\n"
+            + _lines(
+                "def f{i}(a):\n    def g():\n        return os.path.join(a, 'x')\n    return g\n", n
+            )
+        ),
     ),
     "nested scopes (50 deep, repeated)": (
         "line",
-        lambda n: "import os\n"
-        + "".join(
-            "".join("    " * d + f"def f{k}_{d}():\n" for d in range(50))
-            + "    " * 50
-            + "return os.getcwd()\n"
-            for k in range(max(1, n // 51))
+        lambda n: (
+            "import os\n"
+            + "".join(
+                "".join("    " * d + f"def f{k}_{d}():\n" for d in range(50))
+                + "    " * 50
+                + "return os.getcwd()\n"
+                for k in range(max(1, n // 51))
+            )
         ),
     ),
     "long if/elif chain": (
         "branch",
-        lambda n: "import os\n\ndef f(x):\n    if x == 0:\n        y = os.sep\n"
-        + _lines("    elif x == {i}:\n        y = os.path.join('a', '{i}')\n", n)
-        + "    return y\n",
+        lambda n: (
+            "import os\n\ndef f(x):\n    if x == 0:\n        y = os.sep\n"
+            + _lines("    elif x == {i}:\n        y = os.path.join('a', '{i}')\n", n)
+            + "    return y\n"
+        ),
     ),
     "suppressed findings": (
         "line",
@@ -104,7 +114,9 @@ SHAPES: dict[str, tuple[str, Callable[[int], str]]] = {
     ),
     "calls on calls (builders)": (
         "line",
-        lambda n: "import os\nq = os.scandir('.')\n" + _lines("q = q.filter(a{i}).order(b{i})\n", n),
+        lambda n: (
+            "import os\nq = os.scandir('.')\n" + _lines("q = q.filter(a{i}).order(b{i})\n", n)
+        ),
     ),
 }
 

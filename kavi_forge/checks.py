@@ -19,17 +19,19 @@ from pathlib import Path
 from typing import Protocol
 
 from kavi_gates import KAVI_PACKAGES
+from kavi_gates.codes.hash_pin import UNATTESTED
 from kavi_gates.config import DiffAllowlistConfig, HashPinConfig, LoadedConfig
 from kavi_gates.errors import ConfigError
 from kavi_gates.hash_pin import compute_pins
-from kavi_gates.models import Finding, GateResult, Status
+from kavi_gates.models import Finding, GateResult, Severity, Status
 from kavi_gates.registry import Registry, RegistryEntry, load_registry, save_registry
 from kavi_gates.runner import available_gates, run_gates
 
 TOOLS = ("ruff", "mypy", "pytest")
 DIFF_GATE = "diff-allowlist"
 HASH_GATE = "hash-pin"
-EXCERPT = 4000
+EXCERPT = 64_000
+"""Characters of a tool's output kept (its end): the whole output of any real failure."""
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,11 @@ def tool_result(tool: str, outcome: ToolOutcome, skill_path: str, duration: floa
     """A tool's outcome as a ``GateResult`` (exit 0 pass, other codes fail, no run = error)."""
     if outcome.returncode == 0:
         return GateResult(gate=tool, status=Status.PASS, duration=duration, checked=(skill_path,))
+    if outcome.returncode is not None and f"No module named {tool}" in outcome.output:
+        # Not a verdict on the skill: the tool is missing. Say so plainly.
+        outcome = ToolOutcome(
+            None, f"{tool} is not installed for {sys.executable}: pip install {tool}"
+        )
     text = outcome.output[-EXCERPT:] or f"{tool} exited {outcome.returncode}"
     finding = Finding(gate=tool, rule=tool, path=skill_path, message=text).with_fingerprint()
     status = Status.ERROR if outcome.returncode is None else Status.FAIL
@@ -204,6 +211,22 @@ def run_diff_gate(loaded: LoadedConfig, baseline: Path) -> GateResult:
     return report.results[0]
 
 
+def pending_attestation(result: GateResult) -> GateResult:
+    """hash-pin without "no attestation" findings (KAV810): the entry under verification has
+    none until promotion signs it, and entries of a registry written before signed
+    promotions get theirs as they are promoted again (``kavi check`` still reports them).
+    Every other finding stays: a tampered attestation or entry fails verification."""
+    if result.gate != HASH_GATE or result.status is Status.ERROR:
+        return result
+    kept = tuple(f for f in result.findings if f.rule != UNATTESTED.id)
+    if len(kept) == len(result.findings):
+        return result
+    failed = any(f.severity is Severity.ERROR for f in kept)
+    return result.model_copy(
+        update={"findings": kept, "status": Status.FAIL if failed else Status.PASS}
+    )
+
+
 def run_all_checks(
     loaded: LoadedConfig,
     *,
@@ -231,7 +254,7 @@ def run_all_checks(
         )
         gates = [g for g in available_gates() if g != DIFF_GATE]
         report = run_gates(gated, [root / p for p in pins], gates, use_cache=False)
-    results = list(report.results)
+    results = [pending_attestation(r) for r in report.results]
     files = [skill_path, test_path]
     for tool in loaded.config.forge.checks:
         started = time.perf_counter()

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from kavi_gates.errors import ConfigError
+from kavi_gates.errors import ConfigError, shorten
 from kavi_gates.paths import match_glob
+from kavi_gates.safe_yaml import YamlError, load_yaml
 
 SIDE_EFFECT_CLASSES = ("READ_ONLY", "FILE_WRITE", "NETWORK", "SECRET_READ", "MONEY", "MESSAGING")
 
@@ -45,13 +48,41 @@ class PolicyOverride(_Strict):
         return value
 
 
+class AgentsConfig(_Strict):
+    """How a change is recognised as an agent's (the diff-allowlist judges only those)."""
+
+    branches: tuple[str, ...] = ("agent/**", "agents/**", "claude/**", "codex/**", "copilot/**")
+    """Globs on the branch name (``GITHUB_HEAD_REF`` in CI, else the checked-out branch)."""
+    authors: tuple[str, ...] = ("*[bot]*", "*noreply@anthropic.com*")
+    """Globs on ``Name <email>`` of the commit author (the index: who is committing; a
+    ``--base`` range: any commit in it)."""
+    env: tuple[str, ...] = ("KAVI_AGENT", "CLAUDECODE")
+    """Environment variables that, when set and non-empty, mark the change as an agent's
+    (agent harnesses set them in the shells they run, so their commits are judged)."""
+
+
 class DiffAllowlistConfig(_Strict):
     allow: tuple[str, ...] = ("skills/*.py", "tests/skills/test_*.py")
     require: tuple[str, ...] = ()
+    judge: Literal["agents", "all"] = "agents"
+    """``agents``: judge only changes recognised as an agent's (``agents``), and every
+    sandbox build of the forge; ``all``: judge every change, a person's too."""
+    agents: AgentsConfig = AgentsConfig()
 
 
 class HashPinConfig(_Strict):
     registry: str = "skills/registry.yaml"
+
+
+class AttestationConfig(_Strict):
+    """Signed promotions: who may promote, and (optionally) which key this user signs with."""
+
+    allowed_signers: str = ".kavi/allowed_signers"
+    """git's allowed-signers format, relative to the project root; commit it."""
+    signing_key: str | None = None
+    """An SSH private key (or a public key whose private half is in ssh-agent) for
+    ``kavi promote``; unset: git's ``user.signingkey`` when ``gpg.format=ssh``, else the
+    key ``kavi keygen`` made."""
 
 
 class Contract(_Strict):
@@ -93,16 +124,48 @@ class ForgeConfig(_Strict):
     """Changed lines in one build above which LARGE_DIFF is raised."""
 
 
+CODE_SELECTOR = re.compile(r"[A-Z][A-Z0-9]*\Z")
+"""A finding code or a prefix of codes: ``KAV401``, ``KAV4``, ``KAV``."""
+
+
+def _selectors(value: tuple[str, ...]) -> tuple[str, ...]:
+    for item in value:
+        if not CODE_SELECTOR.match(item):
+            raise ValueError(f"{item!r} is not a finding code or code prefix (e.g. KAV401, KAV4)")
+    return value
+
+
 class KaviConfig(_Strict):
     include: tuple[str, ...] = ("skills/**/*.py",)
     exclude: tuple[str, ...] = ()
+    select: tuple[str, ...] = ()
+    """Codes or prefixes to report (empty: every code); ``kavi check --select`` replaces it."""
+    ignore: tuple[str, ...] = ()
+    """Codes or prefixes never reported; ``kavi check --ignore`` adds to it."""
+    per_path_ignores: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Glob -> codes or prefixes ignored in the files it matches."""
+    baseline: str | None = None
+    """A baseline file (``kavi check --write-baseline``): its findings are accepted."""
     policy: PolicyConfig = PolicyConfig()
     overrides: tuple[PolicyOverride, ...] = ()
     diff_allowlist: DiffAllowlistConfig = DiffAllowlistConfig()
     hash_pin: HashPinConfig = HashPinConfig()
+    attestation: AttestationConfig = AttestationConfig()
     invariants: InvariantsConfig = InvariantsConfig()
     storage: StorageConfig = StorageConfig()
     forge: ForgeConfig = ForgeConfig()
+
+    @field_validator("select", "ignore")
+    @classmethod
+    def _code_selectors(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _selectors(value)
+
+    @field_validator("per_path_ignores")
+    @classmethod
+    def _per_path(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for codes in value.values():
+            _selectors(codes)
+        return value
 
 
 class LoadedConfig(BaseModel):
@@ -116,6 +179,10 @@ class LoadedConfig(BaseModel):
 
     def policy_digest(self) -> str:
         return policy_digest(self.config)
+
+    def allowed_signers(self) -> Path:
+        """The project's allowed-signers file (``attestation.allowed_signers``), absolute."""
+        return self.root / Path(self.config.attestation.allowed_signers).expanduser()
 
 
 # Settings that say how long to try, not what is allowed: they change no verdict on code
@@ -137,12 +204,20 @@ def policy_digest(config: KaviConfig) -> str:
     return "sha256:" + hashlib.sha256(blob).hexdigest()
 
 
-def _format_validation_error(err: ValidationError, source: str) -> str:
-    first = err.errors()[0]
+def validation_summary(err: ValidationError) -> tuple[str, str]:
+    """``(where, problem)`` of a validation error's first entry, each bounded: both can
+    echo input (a key of any length, a validator's message quoting the value)."""
+    first = err.errors(include_url=False, include_input=False)[0]
     where = ".".join(str(p) for p in first["loc"]) or "<root>"
-    if first["type"] == "extra_forbidden":
+    problem = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+    return shorten(where), shorten(problem)
+
+
+def _format_validation_error(err: ValidationError, source: str) -> str:
+    where, problem = validation_summary(err)
+    if problem == "unknown key":
         return f"{source}: unknown config key '{where}'"
-    return f"{source}: invalid value for '{where}': {first['msg']}"
+    return f"{source}: invalid value for '{where}': {problem}"
 
 
 def validate_config(data: Any, source: str) -> KaviConfig:
@@ -170,29 +245,18 @@ def read_text_or_config_error(path: Path, what: str) -> str:
 
 def _read_config_file(path: Path) -> Any:
     text = read_text_or_config_error(path, "config file")
-    # Each parser loads only for a file of its kind: start-up time is what a pre-commit
-    # hook's user waits for.
-    if path.suffix == ".toml":
-        import tomllib
-
-        try:
-            data: Any = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise _not_valid(path, err) from None
-        if path.name == "pyproject.toml":
-            data = data.get("tool", {}).get("kavi")
-        return data
-    import yaml
-
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise _not_valid(path, err) from None
-
-
-def _not_valid(path: Path, err: Exception) -> ConfigError:
-    detail = str(err).splitlines()[0] if str(err) else type(err).__name__
-    return ConfigError(f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {detail}")
+        if path.suffix == ".toml":
+            data: Any = tomllib.loads(text)
+            if path.name == "pyproject.toml":
+                data = data.get("tool", {}).get("kavi")
+            return data
+        return load_yaml(text)
+    except (tomllib.TOMLDecodeError, YamlError) as err:
+        detail = shorten(str(err).splitlines()[0] if str(err) else type(err).__name__)
+        raise ConfigError(
+            f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {detail}"
+        ) from None
 
 
 def find_project_root(start: Path) -> Path:

@@ -11,7 +11,11 @@ from kavi_gates import hookspecs
 from kavi_gates.errors import ConfigError, InternalError
 
 # Built-in plugins, registered in this order (the order gates run in).
-BUILTIN_PLUGINS = ("kavi_gates.policy.plugin", "kavi_gates.builtin")
+BUILTIN_PLUGINS = (
+    "kavi_gates.policy.plugin",
+    "kavi_gates.builtin",  # invariants, diff-allowlist, hash-pin: loaded when they run
+    "kavi_gates.targets",  # the runner's own codes (no gate)
+)
 
 
 def get_plugin_manager(load_entrypoints: bool = True) -> pluggy.PluginManager:

@@ -1,15 +1,14 @@
 """The forge's commands (`build`, `verify`, `promote`), registered on the kavi app.
 
 Thin: open the project's config and ledger, call ``kavi_forge``, print. A failed
-build or verification prints why and exits 1; every error is one ``kavi: error:`` line.
+build or verification prints why and exits 1; errors go to the entry point's one boundary
+(``kavi_hooks.boundary``): one ``kavi: error:`` line and an exit code.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
-import sqlite3
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -18,11 +17,18 @@ import typer
 
 from kavi_forge import Forge, build_proposal, promote_path, promote_proposal
 from kavi_forge import verify_proposal as run_verify
+from kavi_forge.signing import keygen as make_key
 from kavi_gates.config import load_config
-from kavi_gates.errors import EXIT_FINDINGS, EXIT_USAGE, KaviError
+from kavi_gates.errors import EXIT_FINDINGS, UsageError
+from kavi_hooks.confirm import confirm_or_refuse
 from kavi_ledger.db import open_ledger
 from kavi_ledger.paths import resolve_paths
+from kavi_ledger.records import approver
 
+KeyOpt = Annotated[
+    Path | None,
+    typer.Option("--key", help="SSH key to sign with (private, or public with ssh-agent)."),
+]
 ConfigOpt = Annotated[
     str | None, typer.Option("--config", help="Config file (YAML or TOML); default: discovered.")
 ]
@@ -37,23 +43,14 @@ def _fail(message: str, code: int) -> typer.Exit:
 def _forge(
     config: str | None, *, keep_sandbox: bool = False, timeout: float | None = None
 ) -> Iterator[Forge]:
-    """The project's forge with an open ledger; expected failures become one stderr line."""
+    """The project's forge with an open ledger."""
+    loaded = load_config(config)
+    paths = resolve_paths(loaded.config.storage, loaded.root)
+    db = open_ledger(paths.ledger)
     try:
-        loaded = load_config(config)
-        paths = resolve_paths(loaded.config.storage, loaded.root)
-        db = open_ledger(paths.ledger)
-        try:
-            yield Forge(
-                loaded=loaded, paths=paths, db=db, keep_sandbox=keep_sandbox, timeout=timeout
-            )
-        finally:
-            db.close()
-    except KaviError as err:
-        raise _fail(str(err), err.exit_code) from None
-    except sqlite3.Error as err:
-        raise _fail(f"ledger: {err}; run `kavi doctor`", EXIT_USAGE) from None
-    except OSError as err:
-        raise _fail(f"{err.strerror or err}: {err.filename or ''}", EXIT_USAGE) from None
+        yield Forge(loaded=loaded, paths=paths, db=db, keep_sandbox=keep_sandbox, timeout=timeout)
+    finally:
+        db.close()
 
 
 _TELLING = re.compile(r"error|FAILED|assert|^[A-Z]+[0-9]+ ", re.IGNORECASE)
@@ -66,11 +63,7 @@ def _headline(message: str) -> str:
 
 
 def _confirm(question: str) -> bool:
-    if not sys.stdin.isatty():
-        raise _fail(
-            "promotion needs confirmation: pass --yes (stdin is not a terminal)", EXIT_USAGE
-        )
-    return typer.confirm(question)
+    return confirm_or_refuse(question, action="promotion")
 
 
 def build(
@@ -126,13 +119,14 @@ def verify(
     """Run every gate plus ruff, mypy and pytest on the skill; record one row per check."""
     with _forge(config) as forge:
         verified = run_verify(forge, proposal_id)
+        vault = forge.paths.vault_dir
     for row in verified.run.results:
         typer.echo(f"{row.gate:<16} {row.status.value}")
     if not verified.run.passed:
         note = verified.research.path if verified.research else "-"
         raise _fail(
             f"verification {verified.run.run_id} failed; report "
-            f"{verified.report.path}; research note {note}",
+            f"{(vault / verified.report.path).resolve()}; research note {note}",
             EXIT_FINDINGS,
         )
     typer.echo(f"verification {verified.run.run_id} passed")
@@ -149,19 +143,72 @@ def promote(
     by: Annotated[
         str | None, typer.Option("--by", help="Approver (default: git user.email).")
     ] = None,
+    key: KeyOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Pin the verified bytes in the registry and mark the skill TRUSTED."""
+    """Pin the verified bytes in the registry, sign the promotion, mark the skill TRUSTED.
+
+    The signing key is --key, else attestation.signing_key, else git's user.signingkey (when
+    gpg.format=ssh), else the key `kavi keygen` made; the project's allowed signers must list
+    it for the approver.
+    """
     confirm = None if yes else _confirm
+    if target.endswith(".py") and not Path(target).is_file():
+        raise UsageError(f"path does not exist: {target}")
     with _forge(config) as forge:
         if target.endswith(".py") or Path(target).is_file():
-            promoted = promote_path(forge, Path(target), by=by, confirm=confirm)
+            promoted = promote_path(forge, Path(target), by=by, confirm=confirm, key=key)
         else:
-            promoted = promote_proposal(forge, target, by=by, confirm=confirm)
+            promoted = promote_proposal(forge, target, by=by, confirm=confirm, key=key)
+    entry = promoted.entry
     typer.echo(
-        f"promoted {promoted.name} ({promoted.entry.path}) by {promoted.entry.promoted_by}; "
-        f"{len(promoted.entry.pins)} pin(s) written"
+        f"promoted {promoted.name} ({entry.path}) by {entry.promoted_by}; "
+        f"{len(entry.pins)} pin(s) written; attestation {entry.attestation}"
     )
+    typer.echo(f"  network hosts: {', '.join(entry.allowed_hosts) or 'none'}")
+    for sup in promoted.suppressions:
+        typer.echo(
+            f"  suppression {sup.path}:{sup.line} allow[{', '.join(sup.rules)}] {sup.reason}"
+        )
+
+
+def keygen(
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="The principal the key signs as (default: git user.email)."),
+    ] = None,
+    add: Annotated[
+        bool,
+        typer.Option("--add", help="Add the key's line to the project's allowed signers file."),
+    ] = False,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key", help="Where the key is (default: $XDG_CONFIG_HOME/kavi/signing_key)."
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Create Kavi's SSH signing key (ed25519, mode 0600) and print its allowed-signers line.
+
+    The key lives under $XDG_CONFIG_HOME/kavi/ (never in the project); an existing key is
+    reused. With --add the line goes into the project's allowed signers file: commit it.
+    """
+    try:
+        loaded = load_config(config)
+        result = make_key(
+            approver(by),
+            allowed_signers=loaded.allowed_signers() if add else None,
+            key=key,
+        )
+    except OSError as err:
+        raise UsageError(
+            f"cannot write the key: {err.strerror or err}: {err.filename or ''}"
+        ) from None
+    typer.echo(f"{'created' if result.created else 'existing'} key: {result.key}", err=True)
+    if result.added_to is not None:
+        typer.echo(f"allowed signer listed in {result.added_to} (commit it):", err=True)
+    typer.echo(result.line)
 
 
 def register(app: typer.Typer) -> None:
@@ -169,3 +216,4 @@ def register(app: typer.Typer) -> None:
     app.command("build")(build)
     app.command("verify")(verify)
     app.command("promote")(promote)
+    app.command("keygen")(keygen)

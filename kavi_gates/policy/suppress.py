@@ -8,6 +8,7 @@ import tokenize
 from dataclasses import dataclass, field
 
 from kavi_gates.codes import policy as codes
+from kavi_gates.codes.builtin import NON_POLICY_CODES
 from kavi_gates.models import Finding
 
 _PATTERN = re.compile(r"#\s*kavi:\s*allow\[([^\]]*)\]\s*(.*)$")
@@ -101,8 +102,8 @@ def apply_suppressions(
             )
             continue
         for rule_id in sup.rules:
-            if rule_id in sup.used:
-                continue
+            if rule_id in sup.used or rule_id in NON_POLICY_CODES:
+                continue  # another gate's code: judged after the run (kavi_gates.triage)
             if not _ID.match(rule_id) or rule_id not in rule_ids:
                 why = f"unknown rule id '{rule_id}'"
             elif rule_id in locked:
