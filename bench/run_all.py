@@ -1,0 +1,104 @@
+"""Every benchmark, one command: ``python bench/run_all.py`` rewrites bench/RESULTS.md.
+
+Makes a bench virtual environment (``--venv``, default ``~/.cache/kavi-bench/venv``) with
+Kavi installed from this checkout as users get it (not editable) and the peers from PyPI
+(bandit, semgrep, Fixit; libcst comes with Kavi), then runs, each in that environment:
+the policy gate against its peers on the CPython standard library and on Django's sources
+(``bench_policy.py``), the scaling of the analysis with file size and shape
+(``bench_scaling.py``), the waiting times of the pre-commit hook (``bench_startup.py``), and
+the other benchmarks of bench/ that print markdown (loader, sandbox). Nothing here runs at
+test time. Usage: ``python bench/run_all.py [--repeat N] [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+PEERS = ("bandit==1.9.4", "semgrep==1.185.0", "fixit==2.2.1")
+
+
+def run(cmd: list[str], **kwargs: object) -> str:
+    print("$", " ".join(cmd), file=sys.stderr)
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, **kwargs)  # type: ignore[call-overload]
+    if done.returncode != 0:
+        return f"(failed: exit {done.returncode})\n\n```\n{done.stderr[-1500:]}\n```\n"
+    return str(done.stdout)
+
+
+def make_venv(venv: Path) -> Path:
+    python = venv / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", str(REPO), *PEERS], check=True)
+    return python
+
+
+def versions(python: Path) -> str:
+    code = (
+        "import importlib.metadata as m, sys; "
+        "print(sys.version.split()[0], *(f'{d} {m.version(d)}' for d in "
+        "('libcst', 'bandit', 'semgrep', 'fixit')), sep=', ')"
+    )
+    return subprocess.run([str(python), "-c", code], capture_output=True, text=True).stdout.strip()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--venv", type=Path, default=Path.home() / ".cache/kavi-bench/venv")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, no Fixit on stdlib")
+    args = parser.parse_args(argv)
+    python = make_venv(args.venv)
+    repeat = str(args.repeat)
+    sections = []
+    for corpus in ("stdlib", "django"):
+        skip = "Fixit" if corpus == "stdlib" or args.quick else ""
+        out = run(
+            [
+                *(str(python), str(HERE / "bench_policy.py"), "--venv", str(args.venv)),
+                *("--corpus", corpus, "--repeat", repeat, "--skip", skip),
+            ]
+        )
+        sections.append((f"Policy gate and its peers: {corpus}", "bench_policy.py", out))
+    sizes = "250,500,1000" if args.quick else "500,1000,2000,4000"
+    out = run([str(python), str(HERE / "bench_scaling.py"), "--sizes", sizes], cwd=REPO)
+    sections.append(("Linear analysis: time per unit as files grow", "bench_scaling.py", out))
+    out = run([str(python), str(HERE / "bench_startup.py"), "--repeat", str(args.repeat * 4)])
+    sections.append(("Where users wait: the pre-commit hook", "bench_startup.py", out))
+    for script in ("bench_loader.py", "bench_sandbox.py"):
+        if (HERE / script).exists():
+            out = run([str(python), str(HERE / script)], cwd=REPO)
+            sections.append((script.removesuffix(".py").replace("_", " "), script, out))
+    cpu = os.cpu_count()
+    with open("/proc/loadavg") as handle:
+        load = handle.read().split()[:3]
+    header = [
+        "# Benchmark results",
+        "",
+        f"Produced by `python bench/run_all.py --repeat {args.repeat}` on "
+        f"{datetime.date.today().isoformat()}: {platform.machine()}, {cpu} cores, "
+        f"{platform.system()} {platform.release()}; {versions(python)}. "
+        f"Load average when it ended: {' '.join(load)} (a shared machine: other jobs ran "
+        "beside these; every ratio compares tools measured in alternating runs).",
+        "",
+    ]
+    body = [
+        f"## {title}\n\n`python bench/{script}`\n\n{out.strip()}\n"
+        for title, script, out in sections
+    ]
+    (HERE / "RESULTS.md").write_text("\n".join(header + body))
+    print((HERE / "RESULTS.md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
