@@ -1,7 +1,8 @@
 """The policy gate against its peers on real corpora: wall time and peak memory.
 
-Tools, each a fresh process on the same files, in a bench virtual environment (``--venv``,
-made by ``bench/run_all.py``: Kavi installed as users get it, plus bandit, semgrep, Fixit):
+Tools, each a fresh process on the same files, from the bench virtual environments under
+``--venvs`` (made by ``bench/run_all.py``: ``kavi`` with Kavi as users get it and bandit,
+``semgrep``, ``fixit``):
 
 - libcst parse-only: ``libcst.parse_module`` on every file, in as many processes as Kavi
   uses (the floor Kavi's own work is measured against);
@@ -14,7 +15,7 @@ Runs alternate between tools, ``--repeat`` times; the table holds medians. Peak 
 the largest sum, over time, of the resident memory of the tool's process and all its
 children (sampled every 20 ms from /proc).
 
-Usage: ``python bench/bench_policy.py --venv DIR --corpus stdlib|django [--markdown]``.
+Usage: ``python bench/bench_policy.py --venvs DIR --corpus stdlib|django``.
 """
 
 from __future__ import annotations
@@ -139,16 +140,15 @@ def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, int, i
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--venv", type=Path, required=True)
+    parser.add_argument("--venvs", type=Path, required=True)
     parser.add_argument("--corpus", choices=("stdlib", "django"), default="stdlib")
     parser.add_argument("--django-version", default="5.2.19")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip", default="", help="comma-separated tools to leave out")
-    parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args(argv)
 
-    bin_dir = args.venv / "bin"
+    bin_dir = args.venvs / "kavi" / "bin"
     python = bin_dir / "python"
     work = Path(tempfile.mkdtemp(prefix="kavi-bench-"))
     files = (
@@ -188,11 +188,11 @@ def main(argv: list[str] | None = None) -> int:
             *("-o", str(work / "bandit.json")),
         ],
         f"semgrep ({jobs} jobs)": [
-            *(str(bin_dir / "semgrep"), "scan", "--config", str(SEMGREP_RULES)),
+            *(str(args.venvs / "semgrep/bin/semgrep"), "scan", "--config", str(SEMGREP_RULES)),
             *("--metrics", "off", "--quiet", "--jobs", jobs, "--disable-version-check"),
             *("--json", "--output", str(work / "semgrep.json"), "lib"),
         ],
-        "Fixit": [str(bin_dir / "fixit"), "lint", "lib"],
+        "Fixit": [str(args.venvs / "fixit/bin/fixit"), "lint", "lib"],
     }
     skipped = {s.strip() for s in args.skip.split(",") if s.strip()}
     tools = {k: v for k, v in tools.items() if not any(k.startswith(s) for s in skipped)}

@@ -1,8 +1,8 @@
 """Every benchmark, one command: ``python bench/run_all.py`` rewrites bench/RESULTS.md.
 
-Makes a bench virtual environment (``--venv``, default ``~/.cache/kavi-bench/venv``) with
-Kavi installed from this checkout as users get it (not editable) and the peers from PyPI
-(bandit, semgrep, Fixit; libcst comes with Kavi), then runs, each in that environment:
+Makes bench virtual environments under ``--venvs`` (default ``~/.cache/kavi-bench``): one
+with Kavi installed from this checkout as users get it (not editable) and bandit, and one
+each for semgrep and Fixit (their pins conflict), all from PyPI; then runs, with Kavi's:
 the policy gate against its peers on the CPython standard library and on Django's sources
 (``bench_policy.py``), the scaling of the analysis with file size and shape
 (``bench_scaling.py``), the waiting times of the pre-commit hook (``bench_startup.py``), and
@@ -22,7 +22,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-PEERS = ("bandit==1.9.4", "semgrep==1.185.0", "fixit==2.2.1")
+# Each peer in a virtual environment of its own (semgrep's and Fixit's pins conflict).
+PEERS = {"kavi": (str(REPO), "bandit==1.9.4"), "semgrep": ("semgrep==1.185.0",)}
+PEERS["fixit"] = ("fixit==2.2.1",)
 
 
 def run(cmd: list[str], **kwargs: object) -> str:
@@ -33,38 +35,49 @@ def run(cmd: list[str], **kwargs: object) -> str:
     return str(done.stdout)
 
 
-def make_venv(venv: Path) -> Path:
-    python = venv / "bin" / "python"
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", str(REPO), *PEERS], check=True)
-    return python
+def make_venvs(base: Path) -> Path:
+    """One environment per peer under ``base``; the interpreter of Kavi's."""
+    for name, requirements in PEERS.items():
+        python = base / name / "bin" / "python"
+        if not python.exists():
+            subprocess.run([sys.executable, "-m", "venv", str(base / name)], check=True)
+        pip = [str(python), "-m", "pip", "install", "-q"]
+        subprocess.run([*pip, "--upgrade", "pip"], check=True)
+        subprocess.run([*pip, *requirements], check=True)
+    return base / "kavi" / "bin" / "python"
 
 
-def versions(python: Path) -> str:
+def versions(base: Path) -> str:
+    found = []
+    for venv, dists in (("kavi", ("libcst", "bandit")), ("semgrep", ("semgrep",))):
+        found.append(_versions(base / venv / "bin" / "python", dists))
+    found.append(_versions(base / "fixit" / "bin" / "python", ("fixit",)))
+    return ", ".join(found)
+
+
+def _versions(python: Path, dists: tuple[str, ...]) -> str:
     code = (
         "import importlib.metadata as m, sys; "
-        "print(sys.version.split()[0], *(f'{d} {m.version(d)}' for d in "
-        "('libcst', 'bandit', 'semgrep', 'fixit')), sep=', ')"
+        f"print(*(f'{{d}} {{m.version(d)}}' for d in {dists!r}), sep=', ')"
     )
-    return subprocess.run([str(python), "-c", code], capture_output=True, text=True).stdout.strip()
+    done = subprocess.run([str(python), "-c", code], capture_output=True, text=True)
+    return done.stdout.strip()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--venv", type=Path, default=Path.home() / ".cache/kavi-bench/venv")
+    parser.add_argument("--venvs", type=Path, default=Path.home() / ".cache/kavi-bench")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, no Fixit on stdlib")
     args = parser.parse_args(argv)
-    python = make_venv(args.venv)
+    python = make_venvs(args.venvs)
     repeat = str(args.repeat)
     sections = []
     for corpus in ("stdlib", "django"):
         skip = "Fixit" if corpus == "stdlib" or args.quick else ""
         out = run(
             [
-                *(str(python), str(HERE / "bench_policy.py"), "--venv", str(args.venv)),
+                *(str(python), str(HERE / "bench_policy.py"), "--venvs", str(args.venvs)),
                 *("--corpus", corpus, "--repeat", repeat, "--skip", skip),
             ]
         )
@@ -86,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Produced by `python bench/run_all.py --repeat {args.repeat}` on "
         f"{datetime.date.today().isoformat()}: {platform.machine()}, {cpu} cores, "
-        f"{platform.system()} {platform.release()}; {versions(python)}. "
+        f"{platform.system()} {platform.release()}; CPython {platform.python_version()}, "
+        f"{versions(args.venvs)}. "
         f"Load average when it ended: {' '.join(load)} (a shared machine: other jobs ran "
         "beside these; every ratio compares tools measured in alternating runs).",
         "",
