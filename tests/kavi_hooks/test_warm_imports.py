@@ -64,7 +64,8 @@ def run(module: str, root: Path, env: dict[str, str], *args: str) -> tuple[int, 
 def repo(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     root = tmp_path / "repo"
     (root / "skills").mkdir(parents=True)
-    (root / "kavi.yaml").write_text('include: ["skills/**/*.py"]\n')
+    # judge: all, so that the diff-allowlist judges this (human) change too.
+    (root / "kavi.yaml").write_text('include: ["skills/**/*.py"]\ndiff_allowlist: {judge: all}\n')
     (root / "skills" / "echo.py").write_text(SKILL)
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
