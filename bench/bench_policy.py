@@ -71,7 +71,7 @@ def django_files(python: Path, work: Path, version: str) -> list[Path]:
         ],
         check=True,
     )
-    (wheel,) = wheels.glob("Django-*.whl") or wheels.glob("django-*.whl")
+    (wheel,) = [w for w in wheels.glob("*.whl") if w.name.lower().startswith("django-")]
     target = work / "django-src"
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(target)

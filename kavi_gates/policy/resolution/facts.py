@@ -71,6 +71,7 @@ class ModuleFacts:
     assigned_attributes: list[Site] = field(default_factory=list)
     """``x.y = ...`` targets (monkeypatching a module is a finding)."""
     star_modules: list[str] = field(default_factory=list)
+    star_set: set[str] = field(default_factory=set)
     tracked_values: set[int] = field(default_factory=set)
     """ids of values the scope model follows (``m = os``): using them is not an escape."""
     memo: dict[str, object] = field(default_factory=dict)

@@ -214,7 +214,8 @@ def _import_from(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) ->
     module = dotted_name(node.module) or ""
     if isinstance(node.names, cst.ImportStar):
         facts.imports.append(ImportSite(node, (module,), star=True))
-        if module not in facts.star_modules:
+        if module not in facts.star_set:  # a set: thousands of star imports stay linear
+            facts.star_set.add(module)
             facts.star_modules.append(module)
         return
     for alias in node.names:
