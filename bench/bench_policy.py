@@ -12,8 +12,8 @@ Tools, each a fresh process on the same files, from the bench virtual environmen
   default rules (its own process pool).
 
 Runs alternate between tools, ``--repeat`` times; the table holds medians. Peak memory is
-the largest sum, over time, of the resident memory of the tool's process and all its
-children (sampled every 20 ms from /proc).
+the largest sum, over time, of the proportional set size (PSS) of the tool's process and
+all its children (sampled every 20 ms from /proc).
 
 Usage: ``python bench/bench_policy.py --venvs DIR --corpus stdlib|django``.
 """
@@ -79,7 +79,11 @@ def django_files(python: Path, work: Path, version: str) -> list[Path]:
 
 
 class PeakMemory:
-    """The largest total RSS of a process tree while it runs (sampled from /proc)."""
+    """The largest total PSS of a process tree while it runs (sampled from /proc).
+
+    PSS (proportional set size) counts a page shared by n processes as 1/n in each, so a
+    forked worker does not count its parent's memory again (RSS would, for every tool
+    that forks: parse-only's pool as much as Kavi's workers)."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
@@ -90,18 +94,15 @@ class PeakMemory:
 
     def _tree_rss(self) -> int:
         parents: dict[int, int] = {}
-        rss: dict[int, int] = {}
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
                 continue
             try:
                 stat = Path(f"/proc/{entry}/stat").read_text()
-                statm = Path(f"/proc/{entry}/statm").read_text().split()
             except OSError:
                 continue
             fields = stat[stat.rfind(")") + 2 :].split()
             parents[int(entry)] = int(fields[1])
-            rss[int(entry)] = int(statm[1]) * os.sysconf("SC_PAGE_SIZE")
         tree = {self.pid}
         changed = True
         while changed:
@@ -110,7 +111,17 @@ class PeakMemory:
                 if parent in tree and pid not in tree:
                     tree.add(pid)
                     changed = True
-        return sum(rss.get(pid, 0) for pid in tree)
+        total = 0
+        for pid in tree:
+            try:
+                rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            except OSError:
+                continue
+            for line in rollup.splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) * 1024
+                    break
+        return total
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -220,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         f"({sum(f.stat().st_size for f in files) / 1e6:.1f} MB); Kavi reported "
         f"{len(report['findings'])} findings. Medians of {args.repeat} alternating runs.",
         "",
-        "| tool | wall | kavi cold / tool | peak memory (tree) | kavi / tool |",
+        "| tool | wall | kavi cold / tool | peak memory (PSS, tree) | kavi / tool |",
         "|---|---|---|---|---|",
     ]
     for name in tools:
