@@ -3,7 +3,9 @@
 Order matters for failing safe: every refusal happens before anything is written; the
 ledger records the promotion (which re-checks the hashes in its transaction) before the
 registry is replaced atomically, so a crash in between leaves a TRUSTED row without pins
-(nothing runs) rather than pins nobody approved.
+(nothing runs) rather than pins nobody approved. The approver is shown every suppression
+(``# kavi: allow[...]``) in the pinned code, and whether the verification ran unconfined;
+the PROMOTION note records both.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from pathlib import Path
 
 from kavi_forge.context import Forge, entry_for, skill_path
 from kavi_forge.errors import ForgeError, PromotionRefused
+from kavi_forge.isolation import was_sandboxed
 from kavi_forge.skillspec import read_declared
 from kavi_forge.verify import Verified, verify_proposal
 from kavi_gates.hash_pin import compute_pins
 from kavi_gates.paths import relpath
 from kavi_gates.registry import Registry, RegistryEntry, load_registry, save_registry
-from kavi_ledger.artifacts import write_note
+from kavi_gates.suppressions import FileSuppression, suppressions_in
 from kavi_ledger.models import Artifact, ArtifactKind, Promotion, Proposal
 from kavi_ledger.records import approver
 from kavi_ledger.states import (
@@ -46,6 +49,10 @@ class Promoted:
     entry: RegistryEntry
     artifact: Artifact
     verified: Verified | None = None
+    suppressions: tuple[FileSuppression, ...] = ()
+    """Every suppression in the pinned code, as the approver was shown it."""
+    sandboxed: bool | None = True
+    """Whether the verification ran in the sandbox (None: recorded before this was known)."""
 
 
 def _changed_files(verified: dict[str, str], current: dict[str, str]) -> list[str]:
@@ -58,7 +65,7 @@ def check_promotable(forge: Forge, proposal: Proposal, rel: str) -> tuple[str, d
     if run is None:
         raise PromotionRefused(f"proposal {proposal.id} was never verified; run `kavi verify`")
     if not run.passed:
-        failing = ", ".join(r.gate for r in run.results if r.status.value != "pass")
+        failing = ", ".join(r.gate for r in run.results if r.status.value in ("fail", "error"))
         raise PromotionRefused(f"the latest verification of {proposal.id} failed ({failing})")
     if not (forge.root / rel).is_file():
         raise PromotionRefused(f"{rel} does not exist")
@@ -94,7 +101,10 @@ def promote_proposal(
     clash = registry.entry_for(rel)
     if clash is not None and clash[0] != proposal.name:
         raise PromotionRefused(f"{rel} is already pinned as skill {clash[0]!r}")
-    question = f"Trust {proposal.name} ({rel}, {proposal.side_effect_class}), {len(pins)} pin(s)?"
+    suppressions = suppressions_in(forge.root, pins)
+    run = latest_verification(forge.db, proposal.id)
+    sandboxed = was_sandboxed(run.results) if run is not None else None
+    question = promotion_question(proposal, rel, pins, suppressions, sandboxed)
     if confirm is not None and not confirm(question):
         raise ForgeError("promotion not confirmed; nothing was changed")
     who = approver(by)
@@ -113,18 +123,39 @@ def promote_proposal(
     save_registry(registry_file, Registry(skills={**registry.skills, proposal.name: entry}))
     body = (
         f"- proposal: `{proposal.id}`\n- skill: `{proposal.name}` ({rel})\n"
-        f"- verification: `{run_id}`\n- approved by: {who}\n- at: {entry.promoted_at}\n\n"
-        "## Pins\n\n```json\n" + json.dumps(pins, indent=2, sort_keys=True) + "\n```\n"
+        f"- verification: `{run_id}` ({_verified_where(sandboxed)})\n- approved by: {who}\n"
+        f"- at: {entry.promoted_at}\n\n"
+        "## Pins\n\n```json\n" + json.dumps(pins, indent=2, sort_keys=True) + "\n```\n\n"
+        "## Suppressions in the pinned code\n\n"
+        + ("".join(f"- `{s.describe()}` covers `{s.covers}`\n" for s in suppressions) or "none\n")
     )
-    artifact = write_note(
-        forge.db,
-        forge.paths.vault_dir,
-        kind=ArtifactKind.PROMOTION,
-        title=f"Promotion {proposal.name}",
-        body=body,
-        related_id=proposal.id,
-    )
-    return Promoted(proposal.name, promotion, entry, artifact, verified)
+    artifact = forge.note(ArtifactKind.PROMOTION, f"Promotion {proposal.name}", body, proposal.id)
+    return Promoted(proposal.name, promotion, entry, artifact, verified, suppressions, sandboxed)
+
+
+def _verified_where(sandboxed: bool | None) -> str:
+    if sandboxed is None:
+        return "sandbox not recorded"
+    return "checked in the sandbox" if sandboxed else "checked WITHOUT a sandbox (opted out)"
+
+
+def promotion_question(
+    proposal: Proposal,
+    rel: str,
+    pins: dict[str, str],
+    suppressions: tuple[FileSuppression, ...],
+    sandboxed: bool | None,
+) -> str:
+    """What the approver is asked: the skill, its class, its pins, its suppressions."""
+    lines = [f"Trust {proposal.name} ({rel}, {proposal.side_effect_class}), {len(pins)} pin(s)?"]
+    if suppressions:
+        lines.append(f"It carries {len(suppressions)} suppression(s), each switching a rule off:")
+        lines += [f"  {s.describe()}" for s in suppressions]
+    else:
+        lines.append("It carries no suppression.")
+    if sandboxed is False:
+        lines.append("Its checks ran WITHOUT a sandbox (explicit opt-out).")
+    return "\n".join(lines)
 
 
 def adopt_path(forge: Forge, path: Path) -> Proposal:
@@ -171,7 +202,9 @@ def promote_path(
     proposal = adopt_path(forge, path)
     verified = verify_proposal(forge, proposal.id)
     if not verified.run.passed:
-        failing = ", ".join(r.gate for r in verified.run.results if r.status.value != "pass")
+        failing = ", ".join(
+            r.gate for r in verified.run.results if r.status.value in ("fail", "error")
+        )
         raise ForgeError(
             f"{skill_path(forge, proposal)} failed verification ({failing}); "
             f"see {verified.report.path}; not promoted"

@@ -33,9 +33,22 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+NoSandboxOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-sandbox",
+        help="Run the agent and its code WITHOUT the OS sandbox (recorded in the ledger).",
+    ),
+]
+
+
 @contextlib.contextmanager
 def _forge(
-    config: str | None, *, keep_sandbox: bool = False, timeout: float | None = None
+    config: str | None,
+    *,
+    keep_sandbox: bool = False,
+    timeout: float | None = None,
+    no_sandbox: bool = False,
 ) -> Iterator[Forge]:
     """The project's forge with an open ledger; expected failures become one stderr line."""
     try:
@@ -44,7 +57,12 @@ def _forge(
         db = open_ledger(paths.ledger)
         try:
             yield Forge(
-                loaded=loaded, paths=paths, db=db, keep_sandbox=keep_sandbox, timeout=timeout
+                loaded=loaded,
+                paths=paths,
+                db=db,
+                keep_sandbox=keep_sandbox,
+                timeout=timeout,
+                no_sandbox=no_sandbox,
             )
         finally:
             db.close()
@@ -91,11 +109,14 @@ def build(
             "--yes", "-y", help="Retry although the previous failure raised an escalation trigger."
         ),
     ] = False,
+    no_sandbox: NoSandboxOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """Build a proposal in a sandbox with the coding agent; copy back only a green result."""
-    with _forge(config, keep_sandbox=keep_sandbox, timeout=timeout) as forge:
+    with _forge(config, keep_sandbox=keep_sandbox, timeout=timeout, no_sandbox=no_sandbox) as forge:
         outcome = build_proposal(forge, proposal_id, agent=agent, yes=yes)
+    if outcome.isolation is not None and not outcome.isolation.sandboxed:
+        typer.echo(f"kavi: warning: {outcome.isolation.describe()}", err=True)
     if outcome.sandbox:
         typer.echo(f"sandbox kept: {outcome.sandbox}", err=True)
     if not outcome.succeeded:
@@ -121,13 +142,17 @@ def build(
 
 def verify(
     proposal_id: Annotated[str, typer.Argument(help="The proposal to verify.")],
+    no_sandbox: NoSandboxOpt = False,
     config: ConfigOpt = None,
 ) -> None:
-    """Run every gate plus ruff, mypy and pytest on the skill; record one row per check."""
-    with _forge(config) as forge:
+    """Run every gate, then ruff, mypy and pytest on the skill; record one row per check."""
+    with _forge(config, no_sandbox=no_sandbox) as forge:
         verified = run_verify(forge, proposal_id)
+        isolation = forge.isolation()
+    if not isolation.sandboxed:
+        typer.echo(f"kavi: warning: {isolation.describe()}", err=True)
     for row in verified.run.results:
-        typer.echo(f"{row.gate:<16} {row.status.value}")
+        typer.echo(f"{row.gate:<18} {row.status.value}")
     if not verified.run.passed:
         note = verified.research.path if verified.research else "-"
         raise _fail(
@@ -149,15 +174,20 @@ def promote(
     by: Annotated[
         str | None, typer.Option("--by", help="Approver (default: git user.email).")
     ] = None,
+    no_sandbox: NoSandboxOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """Pin the verified bytes in the registry and mark the skill TRUSTED."""
     confirm = None if yes else _confirm
-    with _forge(config) as forge:
+    with _forge(config, no_sandbox=no_sandbox) as forge:
         if target.endswith(".py") or Path(target).is_file():
             promoted = promote_path(forge, Path(target), by=by, confirm=confirm)
         else:
             promoted = promote_proposal(forge, target, by=by, confirm=confirm)
+    if promoted.sandboxed is False:
+        typer.echo("kavi: warning: its checks ran WITHOUT a sandbox (explicit opt-out)", err=True)
+    for suppression in promoted.suppressions:
+        typer.echo(f"suppression: {suppression.describe()}")
     typer.echo(
         f"promoted {promoted.name} ({promoted.entry.path}) by {promoted.entry.promoted_by}; "
         f"{len(promoted.entry.pins)} pin(s) written"
