@@ -77,6 +77,11 @@ def _log_body(
 ) -> str:
     parts = [f"Outcome: {reason or 'succeeded'}\n", f"- {isolation.describe()}"]
     parts.append(f"- agent environment: {', '.join(sorted(setup.env)) or 'empty'}")
+    parts.append(
+        "- agent's own paths (besides the copy and the system): read-only "
+        f"{', '.join(map(str, setup.view.read_only)) or 'none'}; read-write "
+        f"{', '.join(map(str, setup.view.writable)) or 'none'}"
+    )
     if setup.withheld:
         parts.append(
             f"- withheld from the agent (declared skill secrets): {', '.join(setup.withheld)}"
@@ -166,8 +171,11 @@ def _attempt(
     run = _run_agent(forge, sandbox, setup, packet)
     if run.timed_out:
         return run, FailureKind.TIMEOUT, "the agent timed out", [], []
+    if run.stopped == "start":
+        return run, FailureKind.BUILD_ERROR, run.stderr, [], []
     if run.returncode is None:
-        return run, FailureKind.BUILD_ERROR, f"the agent was stopped ({run.stopped})", [], []
+        what = "wrote more output than allowed" if run.stopped == "output" else run.stopped
+        return run, FailureKind.BUILD_ERROR, f"the agent was stopped: {what}", [], []
     if run.returncode != 0:
         return run, FailureKind.BUILD_ERROR, f"the agent exited {run.returncode}", [], []
     unsafe = unsafe_entries(sandbox)

@@ -34,6 +34,7 @@ from kavi_sandbox import (
     Limits,
     SandboxPolicy,
     SandboxUnavailable,
+    package_dir,
     python_read_only_paths,
     select_backend,
 )
@@ -130,14 +131,8 @@ def was_sandboxed(rows: Iterable[_Row]) -> bool | None:
 @cache
 def tool_read_only() -> tuple[Path, ...]:
     """The interpreter, its site-packages and Kavi's packages (skills import kavi_skills)."""
-    present = [name for name in KAVI_PACKAGES if _importable(name)]
+    present = [name for name in KAVI_PACKAGES if package_dir(name) is not None]
     return python_read_only_paths(present)
-
-
-def _importable(name: str) -> bool:
-    from kavi_sandbox import package_dir
-
-    return package_dir(name) is not None
 
 
 def tool_env() -> dict[str, str]:

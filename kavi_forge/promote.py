@@ -199,6 +199,7 @@ def promote_path(
     forge: Forge, path: Path, *, by: str | None = None, confirm: Callable[[str], bool] | None = None
 ) -> Promoted:
     """Adopt a hand-written skill: propose, verify it, then promote it on those bytes."""
+    forge.isolation()  # no sandbox and no opt-out: refused before anything is recorded
     proposal = adopt_path(forge, path)
     verified = verify_proposal(forge, proposal.id)
     if not verified.run.passed:

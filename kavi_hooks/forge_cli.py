@@ -152,7 +152,7 @@ def verify(
     if not isolation.sandboxed:
         typer.echo(f"kavi: warning: {isolation.describe()}", err=True)
     for row in verified.run.results:
-        typer.echo(f"{row.gate:<18} {row.status.value}")
+        typer.echo(f"{row.gate:<16} {row.status.value}")
     if not verified.run.passed:
         note = verified.research.path if verified.research else "-"
         raise _fail(

@@ -153,6 +153,13 @@ if mode == "fifo":  # a reader on the host would block on it forever
 else:
     pathlib.Path("skills/shout.py").write_text(skill)
 pathlib.Path("tests/skills/test_shout.py").write_text(test)
+if mode == "pyc":  # bytecode of the passing skill, valid for a same-size failing source
+    import importlib.util, py_compile
+    source = pathlib.Path("skills/shout.py")
+    py_compile.compile(str(source), cfile=importlib.util.cache_from_source(str(source)))
+    stamp = source.stat().st_mtime_ns
+    source.write_text(skill.replace('"!"', '"?"'))
+    os.utime(source, ns=(stamp, stamp))
 """
 )
 

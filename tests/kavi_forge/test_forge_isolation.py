@@ -310,3 +310,13 @@ def test_a_special_file_from_the_agent_fails_the_build_without_blocking_it(
     assert code == 1 and "(GATE_VIOLATION)" in err and "special file" in err
     assert time.monotonic() - started < 120
     assert not (target.repo.root / "skills" / "shout.py").exists()
+
+
+@pytest.mark.slow
+def test_planted_bytecode_never_stands_in_for_the_checked_source(target: Target) -> None:
+    """The agent leaves a valid .pyc of a passing skill beside a failing source of the same
+    size and mtime: the tests must run the source the gates checked, and fail."""
+    with loopback() as (url, _):
+        code, _, err = target.repo.kavi("build", target.pid, "--agent", target.command("pyc", url))
+    assert code == 1 and "(VERIFY_TEST)" in err
+    assert not (target.repo.root / "skills" / "shout.py").exists()
