@@ -22,6 +22,7 @@ from functools import partial
 from pathlib import Path
 
 import yaml
+from bench_attestation import make_key, sign_project
 
 from kavi_gates.config import load_config
 from kavi_gates.hash_pin import read_pinned, sha256_bytes
@@ -69,6 +70,7 @@ def synthetic_project(base: Path) -> Path:
     entry = {"path": "skills/bench.py", "class": "BenchSkill", "side_effect_class": "READ_ONLY"}
     registry = {"version": 1, "skills": {"bench": {**entry, "pins": pins}}}
     (base / "skills" / "registry.yaml").write_text(yaml.safe_dump(registry))
+    sign_project(base, make_key(base / "keys"))  # the loader also checks the signed promotion
     return base
 
 
@@ -110,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
             files = [loaded.root / rel for rel in sorted(entry.pins)]
             sha_only = partial(_sha_only, files)
             check = partial(read_pinned, entry, loaded.root)
-            load = partial(load_entry, name, entry, loaded.root)
+            load = partial(
+                load_entry, name, entry, loaded.root, allowed_signers=loaded.allowed_signers()
+            )
             try:
                 load()
             except Exception as err:  # report, keep measuring the others

@@ -24,7 +24,7 @@ from kavi_gates import KAVI_PACKAGES
 from kavi_gates.config import DiffAllowlistConfig, HashPinConfig, LoadedConfig
 from kavi_gates.errors import ConfigError
 from kavi_gates.hash_pin import compute_pins
-from kavi_gates.models import Finding, GateResult, Status
+from kavi_gates.models import Finding, GateResult, Severity, Status
 from kavi_gates.registry import Registry, RegistryEntry, load_registry, save_registry
 from kavi_gates.runner import available_gates, run_gates
 from kavi_sandbox import Backend, SandboxError, run, select_backend
@@ -32,6 +32,7 @@ from kavi_sandbox import Backend, SandboxError, run, select_backend
 TOOLS = ("ruff", "mypy", "pytest")
 DIFF_GATE = "diff-allowlist"
 HASH_GATE = "hash-pin"
+UNATTESTED = "KAV810"
 EXCERPT = 4000
 NOT_RUN = "not run: a gate failed, and no agent-written code runs before every gate passes"
 
@@ -225,6 +226,22 @@ def run_diff_gate(loaded: LoadedConfig, baseline: Path) -> GateResult:
     return report.results[0]
 
 
+def pending_attestation(result: GateResult) -> GateResult:
+    """hash-pin without "no attestation" findings (KAV810): the entry under verification has
+    none until promotion signs it, and entries of a registry written before signed
+    promotions get theirs as they are promoted again (``kavi check`` still reports them).
+    Every other finding stays: a tampered attestation or entry fails verification."""
+    if result.gate != HASH_GATE or result.status is Status.ERROR:
+        return result
+    kept = tuple(f for f in result.findings if f.rule != UNATTESTED)
+    if len(kept) == len(result.findings):
+        return result
+    failed = any(f.severity is Severity.ERROR for f in kept)
+    return result.model_copy(
+        update={"findings": kept, "status": Status.FAIL if failed else Status.PASS}
+    )
+
+
 def run_static_gates(
     loaded: LoadedConfig, *, skill_path: str, entry: RegistryEntry, name: str
 ) -> list[GateResult]:
@@ -245,7 +262,7 @@ def run_static_gates(
         )
         gates = [g for g in available_gates() if g != DIFF_GATE]
         report = run_gates(gated, [root / p for p in pins], gates, use_cache=False)
-    return list(report.results)
+    return [pending_attestation(r) for r in report.results]
 
 
 def skipped_tools(loaded: LoadedConfig, skill_path: str) -> list[GateResult]:

@@ -18,6 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from kavi_gates.attestation import require_entry_attestation, verify_entry_attestation
 from kavi_gates.codes.hash_pin import PIN_MISSING
 from kavi_gates.config import SIDE_EFFECT_CLASSES, LoadedConfig
 from kavi_gates.errors import KaviError
@@ -33,7 +34,7 @@ from kavi_skills.verified_import import (
     module_name_for,
 )
 
-TrustState = Literal["ok", "drifted", "missing"]
+TrustState = Literal["ok", "drifted", "missing", "unattested"]
 
 
 @dataclass(frozen=True)
@@ -83,18 +84,25 @@ def entry_for(registry: Registry, name: str) -> RegistryEntry:
     return entry
 
 
-def trust_state(entry: RegistryEntry, root: Path) -> tuple[TrustState, str]:
-    """``ok``, ``missing`` (a pinned file is gone) or ``drifted`` (anything else the hash-pin
-    gate finds: changed bytes, an unpinned local import...), with the first finding's message.
+def trust_state(
+    entry: RegistryEntry, root: Path, name: str, allowed_signers: Path
+) -> tuple[TrustState, str]:
+    """``ok``, ``missing`` (a pinned file is gone), ``drifted`` (anything else about the pins:
+    changed bytes, an unpinned local import...) or ``unattested`` (no signed promotion by an
+    allowed signer covers the entry exactly), with the first finding's message.
 
-    The gate's own ``verify_pins`` decides, so ``kavi skills`` and ``kavi check`` never disagree.
+    The gate's own ``verify_pins`` and ``verify_entry_attestation`` decide, so ``kavi skills``
+    and ``kavi check`` never disagree.
     """
     errors = [f for f in verify_pins(entry, root) if f.severity == Severity.ERROR]
-    if not errors:
-        return "ok", ""
     missing = [f for f in errors if f.rule == PIN_MISSING.id]
-    first = (missing or errors)[0]
-    return ("missing" if missing else "drifted"), f"{first.path}: {first.message}"
+    if errors:
+        first = (missing or errors)[0]
+        return ("missing" if missing else "drifted"), f"{first.path}: {first.message}"
+    unattested = verify_entry_attestation(name, entry, root, allowed_signers)
+    if unattested:
+        return "unattested", f"{unattested[0].path}: {unattested[0].message}"
+    return "ok", ""
 
 
 def _check_entry(name: str, entry: RegistryEntry) -> tuple[str, str]:
@@ -130,11 +138,15 @@ def _check_class(name: str, entry: RegistryEntry, candidate: object) -> type[Bas
     return candidate
 
 
-def load_entry(name: str, entry: RegistryEntry, root: Path) -> LoadedSkill:
-    """Verify every pin of ``entry``, then build the skill class from the verified bytes."""
+def load_entry(
+    name: str, entry: RegistryEntry, root: Path, *, allowed_signers: Path
+) -> LoadedSkill:
+    """Verify every pin of ``entry`` and its signed promotion (against ``allowed_signers``),
+    then build the skill class from the verified bytes."""
     module_name, class_name = _check_entry(name, entry)
     try:
         verified = read_pinned(entry, root)  # raises PinMismatch before anything executes
+        require_entry_attestation(name, entry, root, allowed_signers)
     except TrustError:
         raise
     except KaviError as err:
@@ -152,4 +164,5 @@ def load_entry(name: str, entry: RegistryEntry, root: Path) -> LoadedSkill:
 
 def load_trusted_skill(name: str, loaded: LoadedConfig) -> LoadedSkill:
     """Load the trusted skill ``name`` of the project ``loaded`` (the forge and CLI call this)."""
-    return load_entry(name, entry_for(load_trusted_registry(loaded), name), loaded.root)
+    entry = entry_for(load_trusted_registry(loaded), name)
+    return load_entry(name, entry, loaded.root, allowed_signers=loaded.allowed_signers())

@@ -14,6 +14,7 @@ from attacks import CLEAN_TEST, agent_command, write_agent
 from forge_project import Repo
 
 from kavi_forge import Forge, promote_path
+from kavi_forge.promote import describe
 from kavi_gates import KAVI_PACKAGES
 from kavi_gates.config import load_config
 from kavi_ledger.db import open_ledger
@@ -201,10 +202,10 @@ def test_a_humans_suppression_is_promoted_and_shown_to_the_approver(repo: Repo) 
         db.close()
     (question,) = questions
     line = "skills/shout.py:3 allow[KAV301] the greeting names this host"
-    assert "1 suppression(s)" in question and line in question
-    assert [s.describe() for s in promoted.suppressions] == [line]
+    assert "suppressions in the pinned code (1)" in question and line in question
+    assert [describe(s) for s in promoted.suppressions] == [line]
     (promotion,) = repo.notes(ArtifactKind.PROMOTION)
-    assert line in promotion and "covers `import socket" in promotion
+    assert f"- `{line}`" in promotion.split("## Suppressions in the pinned code")[1]
     entry = yaml.safe_load((repo.root / "skills/registry.yaml").read_text())["skills"]["shout"]
     assert entry["side_effect_class"] == "NETWORK"
 
@@ -216,4 +217,4 @@ def test_the_promote_command_prints_the_suppressions_it_pins(repo: Repo) -> None
     (repo.root / "tests" / "skills" / "test_shout.py").write_text(CLEAN_TEST)
     code, out, err = repo.kavi("promote", "skills/shout.py", "--yes")
     assert code == 0, err
-    assert "suppression: skills/shout.py:3 allow[KAV301] the greeting names this host" in out
+    assert "suppression skills/shout.py:3 allow[KAV301] the greeting names this host" in out

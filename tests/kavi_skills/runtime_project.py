@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from attest_keys import Key, sign_registry
 
 from kavi_gates.config import LoadedConfig, load_config
 
@@ -178,6 +179,7 @@ class Project:
     root: Path
     data_dir: Path
     config_dir: Path
+    key: Key
 
     @property
     def log_path(self) -> Path:
@@ -187,7 +189,7 @@ class Project:
         return load_config(self.root / "kavi.yaml")
 
     def pin(self) -> None:
-        """(Re)write the registry with the current sha256 of every pinned file."""
+        """(Re)write the registry with the current sha256 of every pinned file, signed."""
         skills = {}
         for name, (path, cls, side, secrets, pins) in ENTRIES.items():
             skills[name] = {
@@ -199,6 +201,7 @@ class Project:
             }
         text = yaml.safe_dump({"version": 1, "skills": skills}, sort_keys=True)
         (self.root / "skills" / "registry.yaml").write_text(text)
+        sign_registry(self.root, self.key, config=self.config().config)
 
     def append(self, rel: str, code: str) -> None:
         with (self.root / rel).open("a") as handle:
@@ -206,7 +209,7 @@ class Project:
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, maintainer_key: Key) -> Project:
     root = tmp_path / "proj"
     (root / "skills").mkdir(parents=True)
     (root / "tests" / "skills").mkdir(parents=True)
@@ -227,7 +230,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     monkeypatch.setenv("KAVI_LLM_BASE_URL", "http://127.0.0.1:9/v1")
     monkeypatch.delenv("DEMO_TOKEN", raising=False)
     monkeypatch.chdir(root)
-    proj = Project(root, xdg / "data" / "kavi", xdg / "config" / "kavi")
+    proj = Project(root, xdg / "data" / "kavi", xdg / "config" / "kavi", maintainer_key)
     proj.pin()
     return proj
 
