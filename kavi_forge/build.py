@@ -250,7 +250,7 @@ def build_proposal(
             kind, reason, results, copied = FailureKind.BUILD_ERROR, str(err), [], []
         except OSError as err:
             kind, reason, results, copied = FailureKind.BUILD_ERROR, f"{err}", [], []
-        reason = forge.redact(reason)
+        reason, results = forge.redact(reason), forge.redact_results(results)
         forge.note(
             ArtifactKind.BUILD_LOG,
             f"Build log {proposal.name} attempt {build.attempt_number}",

@@ -218,3 +218,27 @@ def test_the_promote_command_prints_the_suppressions_it_pins(repo: Repo) -> None
     code, out, err = repo.kavi("promote", "skills/shout.py", "--yes")
     assert code == 0, err
     assert "suppression skills/shout.py:3 allow[KAV301] the greeting names this host" in out
+
+
+def test_an_unreadable_secrets_file_refuses_the_build_before_anything_runs(
+    repo: Repo, tmp_path: Path
+) -> None:
+    """Its values could not be kept out of the notes, so nothing is recorded at all."""
+    secrets_file = tmp_path / "xdg-config" / "kavi" / "secrets.env"
+    secrets_file.parent.mkdir(parents=True, exist_ok=True)
+    secrets_file.write_text("WEATHER_ID=value\n")
+    secrets_file.chmod(0o644)
+    pid = repo.propose()
+    code, _, err = repo.kavi("build", pid, "--agent", repo.agent("good"))
+    assert code == 2 and "chmod 600" in err
+    db = open_ledger(repo.data / "kavi" / "ledger.db")
+    try:
+        assert list_builds(db, pid) == ()
+    finally:
+        db.close()
+
+
+def test_kav901_is_documented_like_every_other_code(repo: Repo) -> None:
+    code, out, _ = repo.kavi("rules", "KAV901")
+    assert code == 0
+    assert "the coding agent added a suppression" in out and "How to fix" in out
