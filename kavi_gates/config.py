@@ -45,9 +45,26 @@ class PolicyOverride(_Strict):
         return value
 
 
+class AgentsConfig(_Strict):
+    """How a change is recognised as an agent's (the diff-allowlist judges only those)."""
+
+    branches: tuple[str, ...] = ("agent/**", "agents/**", "claude/**", "codex/**", "copilot/**")
+    """Globs on the branch name (``GITHUB_HEAD_REF`` in CI, else the checked-out branch)."""
+    authors: tuple[str, ...] = ("*[bot]*", "*noreply@anthropic.com*")
+    """Globs on ``Name <email>`` of the commit author (the index: who is committing; a
+    ``--base`` range: any commit in it)."""
+    env: tuple[str, ...] = ("KAVI_AGENT", "CLAUDECODE")
+    """Environment variables that, when set and non-empty, mark the change as an agent's
+    (agent harnesses set them in the shells they run, so their commits are judged)."""
+
+
 class DiffAllowlistConfig(_Strict):
     allow: tuple[str, ...] = ("skills/*.py", "tests/skills/test_*.py")
     require: tuple[str, ...] = ()
+    judge: Literal["agents", "all"] = "agents"
+    """``agents``: judge only changes recognised as an agent's (``agents``), and every
+    sandbox build of the forge; ``all``: judge every change, a person's too."""
+    agents: AgentsConfig = AgentsConfig()
 
 
 class HashPinConfig(_Strict):
@@ -164,9 +181,28 @@ class SandboxConfig(_Strict):
     """False runs untrusted code unconfined: an explicit opt-out, recorded and reported."""
 
 
+CODE_SELECTOR = re.compile(r"[A-Z][A-Z0-9]*\Z")
+"""A finding code or a prefix of codes: ``KAV401``, ``KAV4``, ``KAV``."""
+
+
+def _selectors(value: tuple[str, ...]) -> tuple[str, ...]:
+    for item in value:
+        if not CODE_SELECTOR.match(item):
+            raise ValueError(f"{item!r} is not a finding code or code prefix (e.g. KAV401, KAV4)")
+    return value
+
+
 class KaviConfig(_Strict):
     include: tuple[str, ...] = ("skills/**/*.py",)
     exclude: tuple[str, ...] = ()
+    select: tuple[str, ...] = ()
+    """Codes or prefixes to report (empty: every code); ``kavi check --select`` replaces it."""
+    ignore: tuple[str, ...] = ()
+    """Codes or prefixes never reported; ``kavi check --ignore`` adds to it."""
+    per_path_ignores: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Glob -> codes or prefixes ignored in the files it matches."""
+    baseline: str | None = None
+    """A baseline file (``kavi check --write-baseline``): its findings are accepted."""
     policy: PolicyConfig = PolicyConfig()
     overrides: tuple[PolicyOverride, ...] = ()
     diff_allowlist: DiffAllowlistConfig = DiffAllowlistConfig()
@@ -176,6 +212,18 @@ class KaviConfig(_Strict):
     storage: StorageConfig = StorageConfig()
     forge: ForgeConfig = ForgeConfig()
     sandbox: SandboxConfig = SandboxConfig()
+
+    @field_validator("select", "ignore")
+    @classmethod
+    def _code_selectors(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _selectors(value)
+
+    @field_validator("per_path_ignores")
+    @classmethod
+    def _per_path(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for codes in value.values():
+            _selectors(codes)
+        return value
 
 
 class LoadedConfig(BaseModel):

@@ -1,4 +1,10 @@
-"""The diff-allowlist gate: a change may touch only allowed paths, and must touch required ones.
+"""The diff-allowlist gate: an agent's change may touch only allowed paths, and must touch
+required ones.
+
+It judges agents' changes (``diff_allowlist.judge: agents``, the default; see
+``kavi_gates.agents`` for what marks a change as an agent's) and every forge sandbox build
+(a ``dir:`` baseline); a person's change is a ``skip`` with a note saying whose it was.
+``judge: all`` judges every change.
 
 The change set comes from ``kavi_gates.changes`` (index, ``--base REF`` or a ``dir:``
 baseline) and is the same whatever paths the command line names: narrowing it to named
@@ -21,7 +27,9 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from kavi_gates import hookimpl
+from kavi_gates.agents import agent_reason, describe_person, verify_ref
 from kavi_gates.changes import (
+    DIR_BASELINE_PREFIX,
     MODE_EXECUTABLE,
     MODE_SUBMODULE,
     MODE_SYMLINK,
@@ -120,13 +128,31 @@ class DiffAllowlistGate:
     scope: Literal["files", "repo"] = "repo"
 
     def check(self, context: GateContext) -> GateOutcome:
+        settings = context.config.diff_allowlist
+        forge = context.base is not None and context.base.startswith(DIR_BASELINE_PREFIX)
+        if settings.judge == "agents" and not forge:
+            if context.base is not None:
+                verify_ref(context.root, context.base)
+            why = agent_reason(context.root, context.base, settings.agents)
+            if why is None:
+                return GateOutcome(
+                    findings=[],
+                    skipped=(
+                        "not an agent's change ("
+                        f"{describe_person(context.root, context.base)}); "
+                        "diff_allowlist.judge is 'agents' (see diff_allowlist.agents)"
+                    ),
+                )
+            note = f"judged as an agent's change: {why}"
+        else:
+            note = "judged: " + ("forge sandbox" if forge else "diff_allowlist.judge is 'all'")
         changes = collect_changes(context.root, context.base)
         findings, notes = check_changes(changes, context.config.diff_allowlist, context.root)
         summary = f"{len(changes)} changed path(s) against {context.base or 'HEAD (index)'}"
         return GateOutcome(
             findings=findings,
             checked=[p for c in changes for p in c.paths()],
-            notes=[summary, *notes],
+            notes=[note, summary, *notes],
         )
 
 

@@ -1,22 +1,20 @@
-"""The ledger's commands (`propose`, `status`, `doctor`, `reset`), registered on the kavi app.
+"""The ledger's commands (`propose`, `status`, `doctor`, `reset`, `reject`), on the kavi app.
 
-The commands are thin: they parse options, call ``kavi_ledger`` and print. Every error a
-person can cause ends as one line ``kavi: error: ...`` on stderr and exit 2, never a
-traceback.
+The commands are thin: they parse options, call ``kavi_ledger`` and print. Errors go to
+the entry point's one boundary (``kavi_hooks.boundary``): one ``kavi: error: ...`` line and
+an exit code, never a traceback.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import sqlite3
-from collections.abc import Iterator
 from typing import Annotated
 
 import typer
 
 from kavi_gates.config import LoadedConfig, load_config
-from kavi_gates.errors import EXIT_FINDINGS, EXIT_USAGE, KaviError
+from kavi_gates.errors import EXIT_FINDINGS, UsageError
+from kavi_hooks.confirm import confirm_or_refuse
 from kavi_ledger.artifacts import write_skill_spec
 from kavi_ledger.db import open_ledger
 from kavi_ledger.doctor import DoctorReport, run_doctor
@@ -34,24 +32,6 @@ ConfigOption = Annotated[
     str | None, typer.Option("--config", help="Config file (YAML or TOML); default: discovered.")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
-
-def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    typer.echo(f"kavi: error: {' '.join(message.split())}", err=True)
-    return typer.Exit(code)
-
-
-@contextlib.contextmanager
-def _boundary() -> Iterator[None]:
-    """Turn every expected failure into one stderr line and an exit code."""
-    try:
-        yield
-    except KaviError as err:
-        raise _fail(str(err), err.exit_code) from None
-    except sqlite3.Error as err:
-        raise _fail(f"ledger: {err}; run `kavi doctor`") from None
-    except OSError as err:
-        raise _fail(f"{err.strerror or err}: {err.filename or ''}") from None
 
 
 def _setup(config: str | None) -> tuple[LoadedConfig, KaviPaths]:
@@ -79,38 +59,36 @@ def propose(
     config: ConfigOption = None,
 ) -> None:
     """Record a new skill proposal and its SKILL_SPEC note; print only its id."""
-    with _boundary():
-        # Validate every field before touching the ledger: bad input leaves no trace.
-        validate_skill_name(name)
-        validate_side_effect(side_effect)
-        schema = parse_io_schema(io_schema_json)
-        secrets = parse_required_secrets(required_secrets)
-        _, paths = _setup(config)
-        db = open_ledger(paths.ledger)
-        try:
-            proposal = create_proposal(
-                db,
-                name=name,
-                description=desc,
-                io_schema=schema,
-                side_effect_class=side_effect,
-                required_secrets=secrets,
-            )
-            write_skill_spec(db, paths.vault_dir, proposal)
-        finally:
-            db.close()
+    # Validate every field before touching the ledger: bad input leaves no trace.
+    validate_skill_name(name)
+    validate_side_effect(side_effect)
+    schema = parse_io_schema(io_schema_json)
+    secrets = parse_required_secrets(required_secrets)
+    _, paths = _setup(config)
+    db = open_ledger(paths.ledger)
+    try:
+        proposal = create_proposal(
+            db,
+            name=name,
+            description=desc,
+            io_schema=schema,
+            side_effect_class=side_effect,
+            required_secrets=secrets,
+        )
+        write_skill_spec(db, paths.vault_dir, proposal)
+    finally:
+        db.close()
     typer.echo(proposal.id)
 
 
 def status(json_output: JsonOption = False, config: ConfigOption = None) -> None:
     """List skill proposals with their state (PROPOSED, BUILT, VERIFIED, TRUSTED, REJECTED)."""
-    with _boundary():
-        _, paths = _setup(config)
-        db = open_ledger(paths.ledger)
-        try:
-            proposals = list_proposals(db)
-        finally:
-            db.close()
+    _, paths = _setup(config)
+    db = open_ledger(paths.ledger)
+    try:
+        proposals = list_proposals(db)
+    finally:
+        db.close()
     if json_output:
         rows = [p.model_dump(mode="json") for p in proposals]
         typer.echo(json.dumps({"proposals": rows}, indent=2))
@@ -137,8 +115,7 @@ def doctor(
     config: ConfigOption = None,
 ) -> None:
     """Check storage, ledger, registry pins, executions log and toolchain (exit 1 on fail)."""
-    with _boundary():
-        loaded, paths = _setup(config)
+    loaded, paths = _setup(config)
     report = run_doctor(paths, loaded, fix=fix)
     if json_output:
         typer.echo(report.to_json())
@@ -152,19 +129,23 @@ def reset_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List what would be deleted; change nothing.")
     ] = False,
-    force: Annotated[bool, typer.Option("--force", help="Do not ask for confirmation.")] = False,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes", "-y", "--force", help="Do not ask for confirmation (needed without a tty)."
+        ),
+    ] = False,
     backup: Annotated[
         bool, typer.Option("--backup", help="Back up the ledger to <data>/backups first.")
     ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Wipe Kavi's data, then scaffold directories, migrate a fresh ledger and run doctor."""
-    with _boundary():
-        if dry_run and force:
-            raise _fail("--dry-run and --force cannot be used together")
-        loaded, paths = _setup(config)
-        refuse_unsafe(paths, loaded)
-        plan = plan_reset(paths)
+    if dry_run and yes:
+        raise UsageError("--dry-run and --yes/--force cannot be used together")
+    loaded, paths = _setup(config)
+    refuse_unsafe(paths, loaded)
+    plan = plan_reset(paths)
     if dry_run:
         for target in plan.targets:
             typer.echo(f"would delete: {target}")
@@ -172,18 +153,12 @@ def reset_command(
             typer.echo(f"would back up: {paths.ledger} -> {paths.backups_dir}")
         typer.echo(f"dry run: {len(plan.targets)} path(s) would be deleted; nothing changed")
         return
-    if not force:
-        try:
-            confirmed = typer.confirm(
-                f"Delete {len(plan.targets)} path(s) under {paths.data_dir} and start over?"
-            )
-        except typer.Abort:  # no stdin (EOF) or Ctrl-C
-            confirmed = False
-        if not confirmed:
-            typer.echo("kavi: reset aborted; nothing was changed", err=True)
-            raise typer.Exit(EXIT_FINDINGS)
-    with _boundary():
-        result = reset(paths, loaded, backup=backup)
+    if not yes:
+        confirm_or_refuse(
+            f"Delete {len(plan.targets)} path(s) under {paths.data_dir} and start over?",
+            action="kavi reset",
+        )
+    result = reset(paths, loaded, backup=backup)
     if result.backup is not None:
         typer.echo(f"backup: {result.backup}")
     typer.echo(f"deleted {len(result.deleted)} path(s); ledger at {paths.ledger}")

@@ -236,7 +236,7 @@ def test_kavi_promote_path_runs_the_repository_copy_of_the_tests_confined(
         test.write_text(attack_test(target.targets(url)))
         before = tree(target.repo.root)
         code, _, err = target.repo.kavi("promote", "skills/shout.py", "--yes")
-    assert code == 1 and "failed verification (pytest)" in err
+    assert code == 1 and "failed verification (pytest: " in err
     db = open_ledger(target.repo.data / "kavi" / "ledger.db")
     run = latest_verification(db, target.pid)  # the adoption reuses the pending proposal
     assert run is not None
