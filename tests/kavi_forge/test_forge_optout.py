@@ -107,7 +107,9 @@ def test_no_sandbox_is_recorded_in_the_build_the_verification_the_notes_and_show
 @pytest.mark.slow
 def test_the_config_switch_is_an_opt_out_recorded_as_such(repo: Repo, tmp_path: Path) -> None:
     config = repo.root / "kavi.yaml"
-    config.write_text(config.read_text() + "\nsandbox:\n  enabled: false\n")
+    data = yaml.safe_load(config.read_text())
+    data["sandbox"] = {"enabled": False}
+    config.write_text(yaml.safe_dump(data))
     pid = repo.propose()
     code, _, err = repo.kavi("build", pid, "--agent", repo.agent("crash"))
     assert code == 1
