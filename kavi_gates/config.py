@@ -9,11 +9,11 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from kavi_gates.errors import ConfigError
+from kavi_gates.errors import ConfigError, shorten
 from kavi_gates.paths import match_glob
+from kavi_gates.safe_yaml import YamlError, load_yaml
 
 SIDE_EFFECT_CLASSES = ("READ_ONLY", "FILE_WRITE", "NETWORK", "SECRET_READ", "MONEY", "MESSAGING")
 
@@ -253,13 +253,20 @@ def policy_digest(config: KaviConfig) -> str:
     return "sha256:" + hashlib.sha256(blob).hexdigest()
 
 
-def _format_validation_error(err: ValidationError, source: str) -> str:
-    first = err.errors()[0]
+def validation_summary(err: ValidationError) -> tuple[str, str]:
+    """``(where, problem)`` of a validation error's first entry, each bounded: both can
+    echo input (a key of any length, a validator's message quoting the value)."""
+    first = err.errors(include_url=False, include_input=False)[0]
     where = ".".join(str(p) for p in first["loc"]) or "<root>"
-    if first["type"] == "extra_forbidden":
+    problem = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+    return shorten(where), shorten(problem)
+
+
+def _format_validation_error(err: ValidationError, source: str) -> str:
+    where, problem = validation_summary(err)
+    if problem == "unknown key":
         return f"{source}: unknown config key '{where}'"
-    message = str(first["msg"]).removeprefix("Value error, ")
-    return f"{source}: invalid value for '{where}': {message}"
+    return f"{source}: invalid value for '{where}': {problem.removeprefix('Value error, ')}"
 
 
 def validate_config(data: Any, source: str) -> KaviConfig:
@@ -293,9 +300,9 @@ def _read_config_file(path: Path) -> Any:
             if path.name == "pyproject.toml":
                 data = data.get("tool", {}).get("kavi")
             return data
-        return yaml.safe_load(text)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as err:
-        detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+        return load_yaml(text)
+    except (tomllib.TOMLDecodeError, YamlError) as err:
+        detail = shorten(str(err).splitlines()[0] if str(err) else type(err).__name__)
         raise ConfigError(
             f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {detail}"
         ) from None

@@ -67,3 +67,15 @@ def describe_failure(err: BaseException) -> Failure:
     if isinstance(err, RecursionError):
         return Failure(EXIT_INTERNAL, "internal error: RecursionError (input nested too deeply)")
     return Failure(EXIT_INTERNAL, one_line(f"internal error: {type(err).__name__}: {err}"))
+
+
+ECHO_LIMIT = 200
+"""Characters of user input an error message may echo (a config value, a key, a YAML line)."""
+
+
+def shorten(text: object, limit: int = ECHO_LIMIT) -> str:
+    """``text`` (``str()`` of it) cut to ``limit`` characters, saying how much was cut."""
+    value = str(text)
+    if len(value) <= limit:
+        return value
+    return f"{value[:limit]}... ({len(value) - limit} more characters)"

@@ -64,7 +64,7 @@ app.command("rules")(check_cli.rules)
 # sqlite-vec, jsonschema): registered only when a command needs them.
 OPTIONAL_COMMANDS: dict[str, tuple[str, ...]] = {
     "kavi_hooks.init_cli": ("init",),
-    "kavi_hooks.ledger_cli": ("propose", "status", "doctor", "reset"),
+    "kavi_hooks.ledger_cli": ("propose", "status", "doctor", "reset", "backup", "restore"),
     "kavi_hooks.skills_cli": ("skills", "run", "chain", "log", "replay", "session"),
     "kavi_hooks.forge_cli": ("build", "verify", "promote"),
     "kavi_hooks.trust_cli": ("reject", "revoke"),

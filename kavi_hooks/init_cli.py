@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 
 from kavi_gates import __version__
 from kavi_gates.errors import UsageError
+from kavi_gates.safe_yaml import YamlError, load_yaml
 
 HOOK_IDS = ("kavi-policy", "kavi-invariants", "kavi-diff-allowlist", "kavi-hash-pin")
 EMPTY_REGISTRY = "version: 1\nskills: {}\n"
@@ -117,11 +117,10 @@ def _precommit_config(path: Path, force: bool, source: Source) -> Planned | None
         return Planned(path, "repos:\n" + entry)
     text = path.read_text(encoding="utf-8")
     try:
-        current = yaml.safe_load(text)
-    except yaml.YAMLError as err:
+        current = load_yaml(text)
+    except YamlError as err:
         raise UsageError(
-            f"{path} is not valid YAML ({err.__class__.__name__}); "
-            "fix it or add Kavi's hooks by hand"
+            f"{path} is not valid YAML ({err}); fix it or add Kavi's hooks by hand"
         ) from None
     if _has_kavi_hooks(current):
         if force:
@@ -130,8 +129,8 @@ def _precommit_config(path: Path, force: bool, source: Source) -> Planned | None
     combined = text if text.endswith("\n") else text + "\n"
     combined += _reindent(entry, _item_indent(text))
     try:
-        merged = yaml.safe_load(combined)
-    except yaml.YAMLError:
+        merged = load_yaml(combined)
+    except YamlError:
         merged = None
     # Appending is only safe when `repos:` is the last top-level key; prove it by re-parsing.
     if not (

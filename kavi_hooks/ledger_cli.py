@@ -1,4 +1,5 @@
-"""The ledger's commands (`propose`, `status`, `doctor`, `reset`, `reject`), on the kavi app.
+"""The ledger's commands (`propose`, `status`, `doctor`, `reset`, `backup`, `restore`), on
+the kavi app.
 
 The commands are thin: they parse options, call ``kavi_ledger`` and print. Errors go to
 the entry point's one boundary (``kavi_hooks.boundary``): one ``kavi: error: ...`` line and
@@ -8,6 +9,7 @@ an exit code, never a traceback.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,6 +18,7 @@ from kavi_gates.config import LoadedConfig, load_config
 from kavi_gates.errors import EXIT_FINDINGS, UsageError
 from kavi_hooks.confirm import confirm_or_refuse
 from kavi_ledger.artifacts import write_skill_spec
+from kavi_ledger.backup import backup_ledger, restore_ledger
 from kavi_ledger.db import open_ledger
 from kavi_ledger.doctor import DoctorReport, run_doctor
 from kavi_ledger.paths import KaviPaths, resolve_paths
@@ -32,6 +35,14 @@ ConfigOption = Annotated[
     str | None, typer.Option("--config", help="Config file (YAML or TOML); default: discovered.")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+WaitOption = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        min=0,
+        help="Seconds to wait for other processes to release the ledger before refusing.",
+    ),
+]
 
 
 def _setup(config: str | None) -> tuple[LoadedConfig, KaviPaths]:
@@ -138,9 +149,14 @@ def reset_command(
     backup: Annotated[
         bool, typer.Option("--backup", help="Back up the ledger to <data>/backups first.")
     ] = False,
+    wait: WaitOption = 0.0,
     config: ConfigOption = None,
 ) -> None:
-    """Wipe Kavi's data, then scaffold directories, migrate a fresh ledger and run doctor."""
+    """Wipe what Kavi created, then scaffold directories, migrate a fresh ledger, run doctor.
+
+    Refuses (exit 2, nothing deleted) while another process holds the ledger, and for any
+    storage directory Kavi did not create.
+    """
     if dry_run and yes:
         raise UsageError("--dry-run and --yes/--force cannot be used together")
     loaded, paths = _setup(config)
@@ -158,13 +174,38 @@ def reset_command(
             f"Delete {len(plan.targets)} path(s) under {paths.data_dir} and start over?",
             action="kavi reset",
         )
-    result = reset(paths, loaded, backup=backup)
+    result = reset(paths, loaded, backup=backup, wait=wait)
     if result.backup is not None:
         typer.echo(f"backup: {result.backup}")
+    if result.log_backup is not None:
+        typer.echo(f"backup: {result.log_backup}")
     typer.echo(f"deleted {len(result.deleted)} path(s); ledger at {paths.ledger}")
     _print_report(result.report)
     if not result.report.healthy:
         raise typer.Exit(EXIT_FINDINGS)
+
+
+def backup_command(config: ConfigOption = None) -> None:
+    """Copy the ledger into <data>/backups (mode 0600, consistent even while others write)."""
+    _, paths = _setup(config)
+    typer.echo(str(backup_ledger(paths)))
+
+
+def restore_command(
+    file: Annotated[str, typer.Argument(help="A Kavi ledger file, e.g. from <data>/backups.")],
+    wait: WaitOption = 0.0,
+    config: ConfigOption = None,
+) -> None:
+    """Replace the ledger with FILE after checking it is a Kavi ledger of a known schema.
+
+    The current ledger is kept as a backup first; refuses (exit 2) while another process
+    holds the ledger.
+    """
+    _, paths = _setup(config)
+    result = restore_ledger(paths, Path(file), wait=wait)
+    if result.previous is not None:
+        typer.echo(f"backup of the replaced ledger: {result.previous}")
+    typer.echo(f"restored {result.restored} -> {paths.ledger}")
 
 
 def register(app: typer.Typer) -> None:
@@ -173,3 +214,5 @@ def register(app: typer.Typer) -> None:
     app.command("status")(status)
     app.command("doctor")(doctor)
     app.command("reset")(reset_command)
+    app.command("backup")(backup_command)
+    app.command("restore")(restore_command)

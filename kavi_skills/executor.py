@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from kavi_gates.config import LoadedConfig
+from kavi_gates.errors import shorten
 from kavi_skills.capabilities import (
     Confirm,
     Prepared,
@@ -46,9 +47,9 @@ class Execution:
 def describe_validation(err: ValidationError, limit: int = 5) -> str:
     """``field: message`` pairs from a pydantic error, without echoing the input values."""
     parts = []
-    for item in err.errors()[:limit]:
-        where = ".".join(str(p) for p in item["loc"]) or "<root>"
-        parts.append(f"{where}: {item['msg']}")
+    for item in err.errors(include_url=False, include_input=False)[:limit]:
+        where = ".".join(str(p) for p in item["loc"]) or "<root>"  # keys come from the input
+        parts.append(f"{shorten(where)}: {shorten(item['msg'])}")
     more = err.error_count() - limit
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
 

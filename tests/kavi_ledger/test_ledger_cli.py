@@ -12,7 +12,7 @@ from ledger_helpers import CLI_SCRIPT, PYTHON, corrupt_middle
 from kavi_hooks.ledger_cli import register
 from kavi_ledger.paths import KaviPaths
 
-COMMANDS = ("propose", "status", "doctor", "reset")
+COMMANDS = ("propose", "status", "doctor", "reset", "backup", "restore")
 GOOD = ["--desc", "Writes a note", "--io-schema-json", '{"type": "object"}']
 
 
