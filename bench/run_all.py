@@ -1,13 +1,14 @@
-"""Every benchmark, one command: ``python bench/run_all.py`` rewrites bench/RESULTS.md.
+"""The policy gate's benchmarks, one command: ``python bench/run_all.py`` rewrites their
+part of bench/RESULTS.md (between the ``policy:begin``/``policy:end`` markers; the other
+sections belong to other benchmarks and are kept as they are).
 
 Makes bench virtual environments under ``--venvs`` (default ``~/.cache/kavi-bench``): one
 with Kavi installed from this checkout as users get it (not editable) and bandit, and one
 each for semgrep and Fixit (their pins conflict), all from PyPI; then runs, with Kavi's:
 the policy gate against its peers on the CPython standard library and on Django's sources
 (``bench_policy.py``), the scaling of the analysis with file size and shape
-(``bench_scaling.py``), the waiting times of the pre-commit hook (``bench_startup.py``), and
-the other benchmarks of bench/ that print markdown (loader, sandbox). Nothing here runs at
-test time. Usage: ``python bench/run_all.py [--repeat N] [--quick]``.
+(``bench_scaling.py``), the waiting times of the pre-commit hook (``bench_startup.py``).
+Nothing here runs at test time. Usage: ``python bench/run_all.py [--repeat N] [--quick]``.
 """
 
 from __future__ import annotations
@@ -87,15 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     sections.append(("Linear analysis: time per unit as files grow", "bench_scaling.py", out))
     out = run([str(python), str(HERE / "bench_startup.py"), "--repeat", str(args.repeat * 4)])
     sections.append(("Where users wait: the pre-commit hook", "bench_startup.py", out))
-    for script in ("bench_loader.py", "bench_sandbox.py"):
-        if (HERE / script).exists():
-            out = run([str(python), str(HERE / script)], cwd=REPO)
-            sections.append((script.removesuffix(".py").replace("_", " "), script, out))
     cpu = os.cpu_count()
     with open("/proc/loadavg") as handle:
         load = handle.read().split()[:3]
     header = [
-        "# Benchmark results",
+        "## Policy gate",
         "",
         f"Produced by `python bench/run_all.py --repeat {args.repeat}` on "
         f"{datetime.date.today().isoformat()}: {platform.machine()}, {cpu} cores, "
@@ -106,12 +103,26 @@ def main(argv: list[str] | None = None) -> int:
         "",
     ]
     body = [
-        f"## {title}\n\n`python bench/{script}`\n\n{out.strip()}\n"
+        f"### {title}\n\n`python bench/{script}`\n\n{out.strip()}\n"
         for title, script, out in sections
     ]
-    (HERE / "RESULTS.md").write_text("\n".join(header + body))
-    print((HERE / "RESULTS.md").read_text())
+    write_block("\n".join(header + body))
     return 0
+
+
+def write_block(block: str) -> None:
+    """Put ``block`` between the policy markers of RESULTS.md (at the top if it has none)."""
+    results = HERE / "RESULTS.md"
+    text = results.read_text() if results.exists() else "# Benchmark results\n"
+    begin, end = "<!-- policy:begin -->", "<!-- policy:end -->"
+    marked = f"{begin}\n{block.strip()}\n{end}"
+    if begin in text and end in text:
+        text = text[: text.index(begin)] + marked + text[text.index(end) + len(end) :]
+    else:
+        title, _, rest = text.partition("\n")
+        text = f"{title}\n\n{marked}\n{rest}"
+    results.write_text(text)
+    print(block)
 
 
 if __name__ == "__main__":
