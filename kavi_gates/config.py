@@ -91,6 +91,18 @@ class ForgeConfig(_Strict):
     """Changed lines in one build above which LARGE_DIFF is raised."""
 
 
+class SandboxConfig(_Strict):
+    """How skills run: each in its own sandboxed child process."""
+
+    enabled: bool = True
+    """False opts out of the OS sandbox (``--no-sandbox`` does the same for one command):
+    skills still run in a child process, without isolation; every record says so."""
+    timeout: float = Field(default=300.0, gt=0)
+    """Seconds a skill's process may run before everything in its sandbox is killed."""
+    memory_mb: int = Field(default=2048, gt=0)
+    """Address-space limit of a skill's process, in MiB."""
+
+
 class KaviConfig(_Strict):
     include: tuple[str, ...] = ("skills/**/*.py",)
     exclude: tuple[str, ...] = ()
@@ -101,6 +113,7 @@ class KaviConfig(_Strict):
     invariants: InvariantsConfig = InvariantsConfig()
     storage: StorageConfig = StorageConfig()
     forge: ForgeConfig = ForgeConfig()
+    sandbox: SandboxConfig = SandboxConfig()
 
 
 class LoadedConfig(BaseModel):

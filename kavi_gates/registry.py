@@ -42,6 +42,10 @@ class RegistryEntry(BaseModel):
     verification: str | int | None = None
     promoted_by: str | None = None
     promoted_at: str | None = None
+    allowed_hosts: tuple[str, ...] | None = None
+    """NETWORK-type skills: the only hosts the runtime's broker reaches for it. Absent on
+    entries promoted before it was recorded: the runtime then reads the literal
+    ``allowed_hosts`` of the pinned (verified) source, statically."""
 
     @field_validator("path")
     @classmethod

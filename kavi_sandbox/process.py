@@ -120,6 +120,7 @@ class SandboxedProcess:
         self._on_close = on_close
         self._started = time.monotonic()
         self.timed_out = False
+        self._closed = False
         self._readers = [
             _BoundedReader(stream, limits.output_bytes, self.kill)
             for stream in (popen.stdout, popen.stderr)
@@ -212,7 +213,10 @@ class SandboxedProcess:
         return ""
 
     def close(self) -> None:
-        """Kill whatever is still running and release the descriptors."""
+        """Kill whatever is still running and release the descriptors (once)."""
+        if self._closed:
+            return
+        self._closed = True
         if self._popen.poll() is None:
             self.kill()
             self._popen.wait()

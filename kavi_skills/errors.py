@@ -45,3 +45,9 @@ class ReplayRefused(KaviError):
     """A recorded execution cannot be replayed (its skill's code changed since)."""
 
     exit_code = EXIT_FINDINGS
+
+
+class SandboxRefused(KaviError):
+    """No sandbox can start for a skill here (the message names the fix and the opt-out)."""
+
+    exit_code = EXIT_USAGE

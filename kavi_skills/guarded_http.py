@@ -35,6 +35,18 @@ def _host_port(url: str) -> tuple[str, int | None]:
     return parts.hostname.lower(), port
 
 
+def check_url(url: str, allowed_hosts: Iterable[str]) -> None:
+    """Refuse ``url`` unless it is http(s), carries no credentials and names an allowed host."""
+    host, port = _host_port(url)
+    hosts = tuple(allowed_hosts)
+    for allowed in hosts:
+        name, sep, allowed_port = allowed.lower().partition(":")
+        if name == host and (not sep or (port is not None and str(port) == allowed_port)):
+            return
+    declared = ", ".join(hosts) or "none"
+    raise SideEffectRefused(f"refused {url!r}: host {host!r} is not declared (allowed: {declared})")
+
+
 class _AllowlistRedirects(urllib.request.HTTPRedirectHandler):
     """Follow a redirect only when its target passes the same host check."""
 
@@ -72,15 +84,7 @@ class GuardedHTTP:
 
     def check_url(self, url: str) -> None:
         """Refuse ``url`` unless its scheme and host are allowed."""
-        host, port = _host_port(url)
-        for allowed in self.allowed_hosts:
-            name, sep, allowed_port = allowed.partition(":")
-            if name == host and (not sep or (port is not None and str(port) == allowed_port)):
-                return
-        declared = ", ".join(self.allowed_hosts) or "none"
-        raise SideEffectRefused(
-            f"refused {url!r}: host {host!r} is not declared (allowed: {declared})"
-        )
+        check_url(url, self.allowed_hosts)
 
     def get_json(self, url: str, headers: Mapping[str, str] | None = None) -> Any:
         """GET ``url`` and parse its JSON body (at most ``max_bytes``)."""
