@@ -48,10 +48,12 @@ class CapabilityDenied(PermissionError):
     """A skill tried something its side-effect class does not grant."""
 
 
-def _describe(args: tuple[Any, ...]) -> str:
-    first = args[0] if args else ""
-    text = repr(first)
-    return text if len(text) <= 120 else text[:117] + "..."
+def _describe(event: str, args: tuple[Any, ...]) -> str:
+    """``event 'first argument'``, cut to a readable length."""
+    if not args:
+        return event
+    text = repr(args[0])
+    return f"{event} {text if len(text) <= 120 else text[:117] + '...'}"
 
 
 def install_audit_hook(skill: str, side_effect_class: str) -> None:
@@ -61,12 +63,12 @@ def install_audit_hook(skill: str, side_effect_class: str) -> None:
     def hook(event: str, args: tuple[Any, ...]) -> None:
         if event in _PROCESS_EVENTS:
             raise CapabilityDenied(
-                f"{who} tried to start a process ({_PROCESS_EVENTS[event]} {_describe(args)}): "
+                f"{who} tried to start a process ({_describe(_PROCESS_EVENTS[event], args)}): "
                 "no skill may start processes"
             )
         if event in _SOCKET_EVENTS:
             raise CapabilityDenied(
-                f"{who} tried to open a socket ({event} {_describe(args)}): skills reach the "
+                f"{who} tried to open a socket ({_describe(event, args)}): skills reach the "
                 "network only through self.context.http, which NETWORK skills get"
             )
         if event == "open" and len(args) >= 3:
@@ -74,16 +76,16 @@ def install_audit_hook(skill: str, side_effect_class: str) -> None:
             mode = args[1] if isinstance(args[1], str) else ""
             if flags & _WRITE_FLAGS or any(c in mode for c in "wax+"):
                 raise CapabilityDenied(
-                    f"{who} tried to write a file ({_describe(args)}): skills write only "
+                    f"{who} tried to write a file ({_describe('open', args)}): skills write only "
                     "through self.context.files, which FILE_WRITE skills get"
                 )
         if event in _FS_EVENTS:
             raise CapabilityDenied(
-                f"{who} tried to change the file system ({event} {_describe(args)}): skills "
+                f"{who} tried to change the file system ({_describe(event, args)}): skills "
                 "write only through self.context.files, which FILE_WRITE skills get"
             )
         if event in ("os.kill", "os.killpg", "signal.pthread_kill"):
-            raise CapabilityDenied(f"{who} tried to send a signal ({event} {_describe(args)})")
+            raise CapabilityDenied(f"{who} tried to send a signal ({_describe(event, args)})")
 
     sys.addaudithook(hook)
 

@@ -47,6 +47,13 @@ def sandbox_enabled(loaded: LoadedConfig, sandbox: bool | None) -> bool:
     return loaded.config.sandbox.enabled if sandbox is None else sandbox
 
 
+def _home() -> Path | None:
+    try:
+        return Path.home()
+    except (RuntimeError, KeyError):  # no HOME and no passwd entry: nothing to hide there
+        return None
+
+
 def child_policy(loaded: LoadedConfig, paths: KaviPaths, broker_fd: int) -> SandboxPolicy:
     """What a skill's child may see and do (see the module docstring)."""
     read_only = list(python_read_only_paths(CHILD_PACKAGES))
@@ -54,7 +61,10 @@ def child_policy(loaded: LoadedConfig, paths: KaviPaths, broker_fd: int) -> Sand
     if vault.is_dir():
         read_only.append(vault)
     visible = [Path(p) for p in read_only]
-    sensitive = [loaded.root, paths.data_dir, paths.config_dir, paths.cache_dir, Path.home()]
+    sensitive = [loaded.root, paths.data_dir, paths.config_dir, paths.cache_dir]
+    home = _home()
+    if home is not None:
+        sensitive.append(home)
     # Hide what lies *inside* something visible (a vault holding the config directory, a
     # virtual environment's prefix holding the repository...); what is outside is unseen.
     masked = [
@@ -134,7 +144,7 @@ class SkillProcess:
         return read_frame(self.fd, MAX_CHILD_FRAME, self.deadline())
 
     def failure_detail(self) -> str:
-        """Why the child ended without an answer: timeout, output, exit code, stderr tail."""
+        """Why the child ended without an answer (completes "the skill's process ...")."""
         code = self.process.wait(timeout=2.0)
         if self.process.timed_out:
             return "timed out (the sandbox's wall-time limit); its processes were killed"
@@ -142,7 +152,7 @@ class SkillProcess:
             return f"printed more than {OUTPUT_LIMIT} bytes; its process was stopped"
         stderr = " ".join(self.process.stderr_text().split())
         tail = f": {stderr[-400:]}" if stderr else ""
-        return f"its process ended without a result (exit code {code}){tail}"
+        return f"ended without a result (exit code {code}){tail}"
 
     def close(self) -> None:
         """Kill whatever is left of the child and close the pipe."""

@@ -55,6 +55,7 @@ def run_request(request_data: object, fd: int) -> object:
     from kavi_skills.validation import describe_validation
 
     request = RunRequest.model_validate(request_data)
+    os.environ.pop("PWD", None)  # bubblewrap always sets it; the environment is ours to build
     os.environ.update(request.secrets)  # the declared secrets, and nothing else, are added
     guard_environment(request.skill_name, tuple(sorted(request.secrets)))
     install_audit_hook(request.skill_name, request.side_effect_class)

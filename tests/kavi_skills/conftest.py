@@ -15,7 +15,7 @@ if str(_REPO) not in sys.path:
 if str(_TESTS) not in sys.path:
     sys.path.append(str(_TESTS))
 
-pytest.register_assert_rewrite("llm_server")
+pytest.register_assert_rewrite("llm_server", "attackers")
 from llm_server import (  # noqa: E402
     down_client,
     llm_client,

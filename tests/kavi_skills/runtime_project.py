@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -178,6 +178,31 @@ class Project:
     root: Path
     data_dir: Path
     config_dir: Path
+    extra: dict[str, tuple[str, str, str, list[str], list[str]]] = field(default_factory=dict)
+    """Skills a test added (same shape as ``ENTRIES``), pinned by :meth:`pin` too."""
+
+    @property
+    def vault(self) -> Path:
+        return self.data_dir / "vault"
+
+    def add_skill(
+        self,
+        name: str,
+        code: str,
+        cls: str,
+        side_effect: str = "READ_ONLY",
+        secrets: tuple[str, ...] = (),
+        helpers: dict[str, str] | None = None,
+    ) -> None:
+        """Write ``skills/<name>.py`` (and helper modules) and pin it like any trusted skill."""
+        path = f"skills/{name}.py"
+        (self.root / path).write_text(textwrap.dedent(code))
+        pins = [path]
+        for rel, text in (helpers or {}).items():
+            (self.root / rel).write_text(textwrap.dedent(text))
+            pins.append(rel)
+        self.extra[name] = (path, cls, side_effect, list(secrets), pins)
+        self.pin()
 
     @property
     def log_path(self) -> Path:
@@ -189,7 +214,7 @@ class Project:
     def pin(self) -> None:
         """(Re)write the registry with the current sha256 of every pinned file."""
         skills = {}
-        for name, (path, cls, side, secrets, pins) in ENTRIES.items():
+        for name, (path, cls, side, secrets, pins) in {**ENTRIES, **self.extra}.items():
             skills[name] = {
                 "path": path,
                 "class": cls,
