@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from kavi_gates.errors import ConfigError, KaviError
 from kavi_skills.errors import SecretsError, SideEffectRefused
-from kavi_skills.guarded_http import check_url
+from kavi_skills.hosts import check_url
 from kavi_skills.llm import LLMError, LLMUnavailable, validate_chat_answer
 from kavi_skills.protocol import CapabilityCall, CapabilityReply, read_frame, write_frame
 

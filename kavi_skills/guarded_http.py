@@ -12,39 +12,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from kavi_skills.errors import SideEffectRefused
+from kavi_skills.hosts import check_url
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_BYTES = 1_000_000
-
-
-def _host_port(url: str) -> tuple[str, int | None]:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise SideEffectRefused(f"refused {url!r}: only http and https are allowed")
-    if parts.username is not None or parts.password is not None:
-        raise SideEffectRefused(f"refused {url!r}: credentials in URLs are not allowed")
-    try:
-        port = parts.port
-    except ValueError:
-        raise SideEffectRefused(f"refused {url!r}: invalid port") from None
-    if not parts.hostname:
-        raise SideEffectRefused(f"refused {url!r}: no host")
-    return parts.hostname.lower(), port
-
-
-def check_url(url: str, allowed_hosts: Iterable[str]) -> None:
-    """Refuse ``url`` unless it is http(s), carries no credentials and names an allowed host."""
-    host, port = _host_port(url)
-    hosts = tuple(allowed_hosts)
-    for allowed in hosts:
-        name, sep, allowed_port = allowed.lower().partition(":")
-        if name == host and (not sep or (port is not None and str(port) == allowed_port)):
-            return
-    declared = ", ".join(hosts) or "none"
-    raise SideEffectRefused(f"refused {url!r}: host {host!r} is not declared (allowed: {declared})")
 
 
 class _AllowlistRedirects(urllib.request.HTTPRedirectHandler):
