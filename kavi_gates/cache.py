@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from kavi_gates import __version__
+from kavi_gates.paths import atomic_write, storage_dir
 
 
 def default_cache_dir(root: Path, configured: str | None) -> Path:
-    if configured:
-        path = Path(configured).expanduser()
-        return path if path.is_absolute() else root / path
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "kavi"
+    """The result cache's directory (``storage.cache_dir``, else ``$XDG_CACHE_HOME/kavi``)."""
+    return storage_dir(configured, root, "XDG_CACHE_HOME")
 
 
 class ResultCache:
@@ -43,11 +40,8 @@ class ResultCache:
 
     def put(self, key: str, value: Any) -> None:
         path = self._path(key)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            with os.fdopen(fd, "w") as handle:
-                json.dump(value, handle, separators=(",", ":"))
-            os.replace(tmp, path)
-        except OSError:
-            pass  # a read-only or full cache must never fail a check
+        data = json.dumps(value, separators=(",", ":")).encode()
+        # A read-only or full cache must never fail a check; an entry is rebuildable, so it
+        # is written atomically but not fsynced.
+        with contextlib.suppress(OSError):
+            atomic_write(path, data, durable=False)

@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kavi_gates.errors import ConfigError
+from kavi_gates.paths import match_glob
 
 SIDE_EFFECT_CLASSES = ("READ_ONLY", "FILE_WRITE", "NETWORK", "SECRET_READ", "MONEY", "MESSAGING")
 
@@ -139,11 +140,6 @@ def policy_digest(config: KaviConfig) -> str:
     return "sha256:" + hashlib.sha256(blob).hexdigest()
 
 
-def config_digest(config: KaviConfig) -> str:
-    blob = json.dumps(config.model_dump(mode="json"), sort_keys=True).encode()
-    return "sha256:" + hashlib.sha256(blob).hexdigest()
-
-
 def _format_validation_error(err: ValidationError, source: str) -> str:
     first = err.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "<root>"
@@ -241,8 +237,6 @@ def load_config(config_file: str | Path | None = None, start: Path | None = None
 
 def effective_policy(config: KaviConfig, rel_path: str) -> PolicyConfig:
     """The policy for one file: the base policy with every matching override applied in order."""
-    from kavi_gates.targets import match_glob
-
     policy = config.policy
     for override in config.overrides:
         if any(match_glob(rel_path, pattern) for pattern in override.paths):

@@ -16,14 +16,12 @@ from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 
+from kavi_gates.codes.invariants import CONTRACT_VIOLATED
 from kavi_gates.config import Contract
 from kavi_gates.errors import ConfigError
 from kavi_gates.imports import ImportRef, module_name, parse_imports, resolve_module
 from kavi_gates.models import Finding
-from kavi_gates.targets import SKIP_DIRS, relpath
-
-GATE = "invariants"
-RULE = "KAV610"
+from kavi_gates.paths import SKIP_DIRS, relpath
 
 
 def _within(module: str, package: str) -> bool:
@@ -157,23 +155,19 @@ def check_contracts(contracts: Sequence[Contract], root: Path) -> list[Finding]:
                     continue
                 how = "imports" if len(chain) == 1 else "reaches"
                 findings.append(
-                    Finding(
-                        gate=GATE,
-                        rule=RULE,
-                        path=rel,
+                    CONTRACT_VIOLATED.finding(
+                        rel,
+                        f"contract '{label}' broken: {module} {how} {chain[-1]} "
+                        f"(chain: {' -> '.join([module, *chain])})",
                         line=ref.line,
                         col=ref.col,
-                        message=f"contract '{label}' broken: {module} {how} {chain[-1]} "
-                        f"(chain: {' -> '.join([module, *chain])})",
                     ).with_fingerprint(f"{label}\0{module}\0{' '.join(chain)}")
                 )
             if module in graph.unparsable:
                 findings.append(
-                    Finding(
-                        gate=GATE,
-                        rule=RULE,
-                        path=rel,
-                        message=f"contract '{label}' cannot be checked: {module} does not parse "
+                    CONTRACT_VIOLATED.finding(
+                        rel,
+                        f"contract '{label}' cannot be checked: {module} does not parse "
                         f"({graph.unparsable[module]})",
                     )
                 )

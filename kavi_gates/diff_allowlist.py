@@ -28,28 +28,18 @@ from kavi_gates.changes import (
     Change,
     collect_changes,
 )
+from kavi_gates.codes import Code
+from kavi_gates.codes import diff_allowlist as codes
 from kavi_gates.config import DiffAllowlistConfig
 from kavi_gates.gate import Gate, GateContext, GateOutcome
 from kavi_gates.models import Finding
-from kavi_gates.targets import match_glob
+from kavi_gates.paths import is_safe_relative, match_glob
 
 GATE = "diff-allowlist"
 
 
-def _finding(rule: str, path: str, message: str) -> Finding:
-    return Finding(gate=GATE, rule=rule, path=path, message=message)
-
-
 def _unsafe_path(path: str) -> bool:
-    pure = PurePosixPath(path)
-    return (
-        path.startswith(("/", "\\"))
-        or pure.is_absolute()
-        or ".." in pure.parts
-        or (
-            len(path) > 1 and path[1] == ":"  # a Windows drive letter
-        )
-    )
+    return not is_safe_relative(path)
 
 
 def _symlinked(path: str, root: Path) -> bool:
@@ -78,14 +68,15 @@ def check_changes(
         what = _describe(change)
         for path in change.paths():
             if _unsafe_path(path):
-                findings.append(_finding("KAV704", path, f"unsafe path ({what}): absolute or '..'"))
+                findings.append(
+                    codes.UNSAFE_PATH.finding(path, f"unsafe path ({what}): absolute or '..'")
+                )
                 continue
             matched = [g for g in settings.allow if match_glob(path, g)]
             used.update(matched)
             if not matched:
                 findings.append(
-                    _finding(
-                        "KAV701",
+                    codes.OUTSIDE_ALLOWLIST.finding(
                         path,
                         f"changed path outside the allowlist ({what}); allowed: "
                         f"{', '.join(settings.allow) or 'nothing'}",
@@ -98,15 +89,16 @@ def check_changes(
             or change.old_mode == MODE_SYMLINK
             or (change.kind != "deleted" and _symlinked(change.path, root))
         ):
-            findings.append(_finding("KAV703", change.path, f"symlinks are refused ({what})"))
+            findings.append(codes.SYMLINK.finding(change.path, f"symlinks are refused ({what})"))
         if MODE_SUBMODULE in (change.old_mode, change.new_mode):
             findings.append(
-                _finding("KAV705", change.path, f"submodule or nested repository changed ({what})")
+                codes.SUBMODULE.finding(
+                    change.path, f"submodule or nested repository changed ({what})"
+                )
             )
         if change.new_mode == MODE_EXECUTABLE and change.old_mode != MODE_EXECUTABLE:
             findings.append(
-                _finding(
-                    "KAV706",
+                codes.NEW_EXECUTABLE.finding(
                     change.path,
                     f"file turned executable ({what}, mode {change.old_mode} -> {change.new_mode})",
                 )
@@ -115,7 +107,7 @@ def check_changes(
     for glob in settings.require:
         if not any(match_glob(p, glob) for p in touched):
             message = f"required glob {glob!r} matched no changed path"
-            findings.append(_finding("KAV702", glob, message))
+            findings.append(codes.REQUIRED_UNTOUCHED.finding(glob, message))
     notes = [f"allow glob {g!r} matched no changed path" for g in settings.allow if g not in used]
     return findings, notes
 
@@ -142,3 +134,9 @@ class DiffAllowlistGate:
 def kavi_gates() -> list[Gate]:
     """The built-in diff-allowlist gate."""
     return [DiffAllowlistGate()]
+
+
+@hookimpl
+def kavi_finding_codes() -> Sequence[Code]:
+    """The codes this gate reports."""
+    return codes.CODES

@@ -10,6 +10,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 from kavi_gates.config import KaviConfig, LoadedConfig
 from kavi_gates.models import Finding
+from kavi_gates.paths import relpath
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,6 @@ class GateContext:
         return self.loaded.root
 
     def rel(self, path: Path) -> str:
-        from kavi_gates.targets import relpath
-
         return relpath(path, self.root)
 
 

@@ -18,18 +18,20 @@ Every function reads each file exactly once, so what was hashed is what is retur
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
 from kavi_gates import hookimpl
+from kavi_gates.codes import Code
+from kavi_gates.codes import hash_pin as codes
 from kavi_gates.errors import EXIT_FINDINGS, KaviError
 from kavi_gates.gate import Gate, GateContext, GateOutcome
 from kavi_gates.imports import local_import_closure
 from kavi_gates.invariants import is_skill_module
-from kavi_gates.models import Finding, Severity
+from kavi_gates.models import Finding
+from kavi_gates.paths import relpath
 from kavi_gates.registry import Registry, RegistryEntry, load_registry, save_registry
-from kavi_gates.targets import relpath
 
 GATE = "hash-pin"
 
@@ -64,10 +66,6 @@ def compute_pins(path: Path, root: Path) -> dict[str, str]:
     path = path if path.is_absolute() else root / path
     closure = local_import_closure(path, root)
     return {relpath(p, root): sha256_bytes(data) for p, data in sorted(closure.items())}
-
-
-def _finding(rule: str, path: str, message: str, severity: Severity = Severity.ERROR) -> Finding:
-    return Finding(gate=GATE, rule=rule, path=path, message=message, severity=severity)
 
 
 def _read(root: Path, rel: str) -> bytes | None:
@@ -105,8 +103,7 @@ def verify_pins(
     findings: list[Finding] = []
     if not entry.pins:
         findings.append(
-            _finding(
-                "KAV804",
+            codes.NO_PINS.finding(
                 entry.path,
                 f"registry entry for {entry.class_} has no pins; an unpinned skill is not trusted",
             )
@@ -116,8 +113,7 @@ def verify_pins(
         data = _read(root, rel)
         if data is None:
             findings.append(
-                _finding(
-                    "KAV802",
+                codes.PIN_MISSING.finding(
                     rel,
                     "pinned path does not exist as a regular file "
                     f"(pinned by the entry for {entry.path})",
@@ -127,17 +123,18 @@ def verify_pins(
         actual = sha256_bytes(data)
         if actual != expected:
             findings.append(
-                _finding(
-                    "KAV801", rel, f"pinned file drifted: expected {expected}, actual {actual}"
+                codes.DRIFTED.finding(
+                    rel, f"pinned file drifted: expected {expected}, actual {actual}"
                 )
             )
         pinned[(root / rel).resolve()] = data
     if entry.pins and entry.path not in entry.pins:
-        findings.append(_finding("KAV803", entry.path, "skill file is not pinned by its own entry"))
+        findings.append(
+            codes.UNPINNED_SKILL.finding(entry.path, "skill file is not pinned by its own entry")
+        )
     for rel in _unpinned_imports(entry, root, pinned, Path.read_bytes):
         findings.append(
-            _finding(
-                "KAV807",
+            codes.UNPINNED_IMPORT.finding(
                 rel,
                 f"{entry.path} imports local module {rel}, which its entry does not pin",
             )
@@ -145,17 +142,14 @@ def verify_pins(
     if policy_digest is not None:
         if entry.policy_digest is None:
             findings.append(
-                _finding(
-                    "KAV806",
+                codes.POLICY_UNRECORDED.finding(
                     entry.path,
                     "pinned under an unrecorded policy (entry has no policy_digest)",
-                    Severity.WARNING,
                 )
             )
         elif entry.policy_digest != policy_digest:
             findings.append(
-                _finding(
-                    "KAV805",
+                codes.POLICY_CHANGED.finding(
                     entry.path,
                     "pins predate the current policy: "
                     f"pinned under {entry.policy_digest}, policy is now "
@@ -212,8 +206,7 @@ class HashPinGate:
             where = context.config.hash_pin.registry
             return GateOutcome(
                 findings=[
-                    _finding(
-                        "KAV803",
+                    codes.UNPINNED_SKILL.finding(
                         rel,
                         f"governed skill file is not pinned: the "
                         f"registry {where} does not exist (kavi promote writes it)",
@@ -236,8 +229,7 @@ class HashPinGate:
         for rel in skills:
             if rel not in pinned:
                 findings.append(
-                    _finding(
-                        "KAV803",
+                    codes.UNPINNED_SKILL.finding(
                         rel,
                         "governed skill file is not pinned by "
                         f"any entry of {context.config.hash_pin.registry}",
@@ -250,3 +242,9 @@ class HashPinGate:
 def kavi_gates() -> list[Gate]:
     """The built-in hash-pin gate."""
     return [HashPinGate()]
+
+
+@hookimpl
+def kavi_finding_codes() -> Sequence[Code]:
+    """The codes this gate reports."""
+    return codes.CODES

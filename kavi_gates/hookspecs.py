@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from kavi_gates.codes import Code
     from kavi_gates.gate import Gate, GateContext
     from kavi_gates.models import GateResult
     from kavi_gates.policy.rule import Rule
@@ -18,6 +19,16 @@ hookspec = pluggy.HookspecMarker("kavi")
 @hookspec
 def kavi_gates() -> Sequence[Gate]:
     """Contribute gates (objects following the ``kavi_gates.gate.Gate`` protocol)."""
+    raise NotImplementedError
+
+
+@hookspec
+def kavi_finding_codes() -> Sequence[Code]:
+    """Declare the finding codes a plugin's gates or rules report (``kavi_gates.codes``).
+
+    A finding whose code nobody declares is still reported, but ``kavi rules`` and SARIF
+    can only describe declared codes; built-in gates declare every code they use.
+    """
     raise NotImplementedError
 
 

@@ -14,9 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-# Kavi's own packages are the trusted runtime, not skill code: they are never "local
-# modules a skill imports" for pinning (a runtime upgrade must not invalidate every pin).
-KAVI_PACKAGES = frozenset({"kavi_gates", "kavi_skills", "kavi_ledger", "kavi_hooks", "kavi_plugin"})
+from kavi_gates import KAVI_PACKAGES
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,13 @@ DYNAMIC_EXEC is left to the policy gate. Boundary contracts: ``kavi_gates.contra
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
 from kavi_gates import hookimpl
+from kavi_gates.codes import Code
+from kavi_gates.codes import invariants as codes
 from kavi_gates.config import SIDE_EFFECT_CLASSES
 from kavi_gates.contracts import check_contracts
 from kavi_gates.errors import InternalError
@@ -126,41 +129,56 @@ def check_skill_source(
 ) -> tuple[list[Finding], str | None]:
     """Structure findings (KAV601-KAV603) for one skill module, and its declared class."""
 
-    def finding(rule: str, message: str, node: ast.AST | None = None) -> Finding:
+    def finding(code: Code, message: str, node: ast.AST | None = None) -> Finding:
         line = getattr(node, "lineno", 0)
         col = getattr(node, "col_offset", -1) + 1
-        return Finding(gate=GATE, rule=rule, path=rel_path, line=line, col=col, message=message)
+        return code.finding(rel_path, message, line=line, col=col)
 
     try:
         tree = ast.parse(source, filename=rel_path)
     except (SyntaxError, ValueError) as err:
-        return [finding("KAV601", f"skill module does not parse: {err}")], None
+        return [finding(codes.NO_SKILL_CLASS, f"skill module does not parse: {err}")], None
     classes = skill_classes(tree, base_class)
     if not classes:
-        return [finding("KAV601", f"skill module defines no subclass of {base_class}")], None
+        return [
+            finding(codes.NO_SKILL_CLASS, f"skill module defines no subclass of {base_class}")
+        ], None
     if len(classes) > 1:
         names = ", ".join(c.name for c in classes)
         message = (
             f"skill module defines {len(classes)} subclasses of {base_class} ({names}); "
             "exactly one is allowed"
         )
-        return [finding("KAV601", message, classes[1])], None
+        return [finding(codes.NO_SKILL_CLASS, message, classes[1])], None
     cls = classes[0]
+    literal = codes.METADATA_NOT_LITERAL
     values = _assignments(cls)
     findings: list[Finding] = []
     for attr in (*REQUIRED_LITERALS, *REQUIRED_CLASSES):
         assigned = values.get(attr, [])
         where = f"{cls.name}.{attr}"
         if not assigned:
-            findings.append(finding("KAV602", f"{where} is not assigned in the class body", cls))
+            findings.append(
+                finding(
+                    codes.METADATA_NOT_LITERAL, f"{where} is not assigned in the class body", cls
+                )
+            )
         elif len(assigned) > 1:
-            findings.append(finding("KAV602", f"{where} is assigned more than once", assigned[1]))
+            findings.append(
+                finding(
+                    codes.METADATA_NOT_LITERAL, f"{where} is assigned more than once", assigned[1]
+                )
+            )
         elif attr in REQUIRED_LITERALS and not (
             isinstance(assigned[0], ast.Constant) and isinstance(assigned[0].value, str)
         ):
-            findings.append(finding("KAV602", f"{where} must be a string literal", assigned[0]))
+            findings.append(
+                finding(
+                    codes.METADATA_NOT_LITERAL, f"{where} must be a string literal", assigned[0]
+                )
+            )
         elif attr in REQUIRED_CLASSES and not isinstance(assigned[0], ast.Name | ast.Attribute):
-            findings.append(finding("KAV602", f"{where} must name a class", assigned[0]))
+            findings.append(finding(literal, f"{where} must name a class", assigned[0]))
     for node in ast.walk(tree):  # ``Skill.attr = ...`` after the class would bypass the literals
         if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -173,7 +191,7 @@ def check_skill_source(
                 ):
                     findings.append(
                         finding(
-                            "KAV602",
+                            codes.METADATA_NOT_LITERAL,
                             f"{cls.name}.{target.attr} is reassigned outside the class body",
                             node,
                         )
@@ -186,7 +204,7 @@ def check_skill_source(
         else:
             findings.append(
                 finding(
-                    "KAV603",
+                    codes.UNKNOWN_SIDE_EFFECT_CLASS,
                     f"unknown side_effect_class {side[0].value!r} "
                     f"(expected one of {', '.join(SIDE_EFFECT_CLASSES)})",
                     side[0],
@@ -205,22 +223,16 @@ def check_effects(source: bytes, rel_path: str, declared: str) -> list[Finding]:
         observed = observed_effects(source, rel_path) & CHECKED_EFFECTS
     except UnparsableSource as err:
         return [
-            Finding(
-                gate=GATE,
-                rule="KAV604",
-                path=rel_path,
-                message=f"side effects cannot be determined: {err}",
+            codes.UNDECLARED_SIDE_EFFECT.finding(
+                rel_path, f"side effects cannot be determined: {err}"
             )
         ]
     extra = sorted(observed - ALLOWED_EFFECTS[declared])
     if not extra:
         return []
     return [
-        Finding(
-            gate=GATE,
-            rule="KAV604",
-            path=rel_path,
-            message=f"declared side_effect_class {declared} but the code shows {', '.join(extra)}",
+        codes.UNDECLARED_SIDE_EFFECT.finding(
+            rel_path, f"declared side_effect_class {declared} but the code shows {', '.join(extra)}"
         )
     ]
 
@@ -231,14 +243,7 @@ def check_test_file(rel_path: str, root: Path, tests_dir: str) -> list[Finding]:
     expected = f"{tests_dir.rstrip('/')}/test_{stem}.py"
     if (root / expected).is_file():
         return []
-    return [
-        Finding(
-            gate=GATE,
-            rule="KAV605",
-            path=rel_path,
-            message=f"skill has no test file (expected {expected})",
-        )
-    ]
+    return [codes.MISSING_TEST.finding(rel_path, f"skill has no test file (expected {expected})")]
 
 
 class InvariantsGate:
@@ -274,3 +279,9 @@ class InvariantsGate:
 def kavi_gates() -> list[Gate]:
     """The built-in invariants gate."""
     return [InvariantsGate()]
+
+
+@hookimpl
+def kavi_finding_codes() -> Sequence[Code]:
+    """The codes this gate reports."""
+    return codes.CODES

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
+import re
 from enum import Enum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kavi_gates.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERNAL
 
@@ -47,6 +49,72 @@ class Finding(BaseModel):
         return (self.path, self.line, self.col, self.gate, self.rule)
 
 
+ID_PATTERN = re.compile(r"[A-Z][A-Z0-9]{1,9}[0-9]{3}\Z")
+"""``KAV801``; third-party codes use their own prefix (``ACME101``)."""
+
+
+class Code(BaseModel):
+    """One finding code: what it means, why it matters, how to fix it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    gate: str
+    title: str
+    """One line: the summary in ``kavi rules``, SARIF's ``shortDescription``."""
+    doc: str
+    """What the code finds and why it matters (plain text, paragraphs)."""
+    fix: str
+    """How to make the finding go away properly."""
+    severity: Severity = Severity.ERROR
+    suppressible: bool = True
+    """False where a suppression would defeat the gate (a drifted pin, unparsable input)."""
+    category: str = ""
+    valid: tuple[str | bytes, ...] = Field(default=(), repr=False)
+    """Code that must not draw this finding (policy rules; run by the test suite)."""
+    invalid: tuple[str | bytes, ...] = Field(default=(), repr=False)
+    """Code that must draw this finding."""
+    triggers: tuple[str, ...] | None = Field(default=None, repr=False)
+    """Words one of which a file must contain for the rule to have anything to find (the
+    policy pre-filter); ``None`` means the rule always runs."""
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not ID_PATTERN.match(value):
+            raise ValueError(f"code id {value!r} must look like KAV123 (letters, then 3 digits)")
+        return value
+
+    @field_validator("doc", "fix")
+    @classmethod
+    def _clean(cls, value: str) -> str:
+        return inspect.cleandoc(value)
+
+    def finding(
+        self,
+        path: str,
+        message: str,
+        *,
+        line: int = 0,
+        col: int = 0,
+        severity: Severity | None = None,
+    ) -> Finding:
+        """A finding of this code at ``path`` (line/col 1-based; 0 = the whole file)."""
+        return Finding(
+            gate=self.gate,
+            rule=self.id,
+            severity=severity or self.severity,
+            path=path,
+            line=line,
+            col=col,
+            message=message,
+        )
+
+    def help_text(self) -> str:
+        """The documentation a user reads: what and why, then how to fix."""
+        return f"{self.doc}\n\nHow to fix: {self.fix}" if self.fix else self.doc
+
+
 class GateResult(BaseModel):
     """What one gate concluded. A gate that crashed is ``error``, never ``pass``."""
 
@@ -66,13 +134,19 @@ class GateResult(BaseModel):
 
 
 class RunReport(BaseModel):
-    """Everything one run of the gates produced."""
+    """Everything one run of the gates produced.
+
+    ``codes`` documents every finding code the findings use (from the gates' declarations,
+    ``kavi_gates.codes``), so reporters describe rules without calling back into plugins.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     version: Literal[1] = 1
     root: str
     results: tuple[GateResult, ...]
+    config_source: str = ""
+    codes: dict[str, Code] = Field(default_factory=dict)
 
     @property
     def findings(self) -> tuple[Finding, ...]:

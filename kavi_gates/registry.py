@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Literal
 
 import yaml
@@ -13,14 +11,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from kavi_gates.config import SIDE_EFFECT_CLASSES, read_text_or_config_error
 from kavi_gates.errors import ConfigError
+from kavi_gates.paths import UnsafePath, atomic_write, check_relative
 
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
 
 
 def _safe_rel(path: str) -> str:
-    pure = PurePosixPath(path)
-    if not path or pure.is_absolute() or ".." in pure.parts or "\\" in path:
-        raise ValueError(f"{path!r} must be a relative '/'-separated path without '..'")
+    try:
+        check_relative(path)
+    except UnsafePath as err:
+        raise ValueError(f"must be a relative '/'-separated path without '..': {err}") from None
     return path
 
 
@@ -110,22 +110,4 @@ def save_registry(path: Path, registry: Registry) -> None:
     """Write the registry atomically: temp file in the same directory, fsync, ``os.replace``."""
     data = registry.model_dump(mode="json", by_alias=True, exclude_none=True)
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    try:  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    atomic_write(path, text.encode("utf-8"))

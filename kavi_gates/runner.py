@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 
 import pluggy
 
+from kavi_gates.codes import index_codes
 from kavi_gates.config import LoadedConfig
-from kavi_gates.errors import KaviError, UsageError
+from kavi_gates.errors import ConfigError, KaviError, UsageError
 from kavi_gates.gate import Gate, GateContext
-from kavi_gates.models import Finding, GateResult, RunReport, Severity, Status
+from kavi_gates.models import Code, Finding, GateResult, RunReport, Severity, Status
 from kavi_gates.plugins import default_plugin_manager
 from kavi_gates.targets import collect_targets
 
@@ -42,6 +43,23 @@ def policy_rules(pm: pluggy.PluginManager | None = None) -> tuple[type[Rule], ..
     for contributed in reversed(pm.hook.kavi_policy_rules()):
         rules.extend(contributed)
     return tuple(rules)
+
+
+def finding_codes(pm: pluggy.PluginManager | None = None) -> dict[str, Code]:
+    """Every finding code the plugins declare, by id; a malformed declaration fails closed."""
+    pm = pm or default_plugin_manager()
+    try:
+        return index_codes(code for declared in pm.hook.kavi_finding_codes() for code in declared)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"invalid finding code declaration: {err}") from None
+
+
+def _codes_used(results: Sequence[GateResult], pm: pluggy.PluginManager) -> dict[str, Code]:
+    used = {f.rule for r in results for f in r.findings}
+    if not used:
+        return {}  # a clean run never loads the declarations
+    known = finding_codes(pm)
+    return {rule: known[rule] for rule in sorted(used) if rule in known}
 
 
 def rule_sources(pm: pluggy.PluginManager) -> tuple[str, ...]:
@@ -133,4 +151,9 @@ def run_gates(
         rule_sources=rule_sources(pm),
     )
     results = tuple(_run_one(gates[g], context, pm) for g in selected)
-    return RunReport(root=str(loaded.root), results=results)
+    return RunReport(
+        root=str(loaded.root),
+        results=results,
+        config_source=loaded.source,
+        codes=_codes_used(results, pm),
+    )

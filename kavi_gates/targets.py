@@ -3,88 +3,12 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from pathlib import Path
 
 from kavi_gates.config import KaviConfig
 from kavi_gates.errors import UsageError
-
-# Never descend into these while walking a directory (still checked when named explicitly).
-SKIP_DIRS = frozenset(
-    {
-        ".git",
-        ".hg",
-        ".svn",
-        ".venv",
-        "venv",
-        "__pycache__",
-        ".tox",
-        ".nox",
-        ".mypy_cache",
-        ".ruff_cache",
-        ".pytest_cache",
-        "node_modules",
-        ".eggs",
-    }
-)
-
-
-@lru_cache(maxsize=512)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """Translate a gitignore-like glob: ``**`` crosses directories, ``*`` and ``?`` do not."""
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        char = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-            continue
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        if char == "*":
-            out.append("[^/]*")
-        elif char == "?":
-            out.append("[^/]")
-        elif char == "[":
-            end = pattern.find("]", i + 1)
-            if end == -1:
-                out.append(re.escape(char))
-            else:
-                body = pattern[i + 1 : end].replace("\\", "\\\\")
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append(f"[{body}]")
-                i = end
-        else:
-            out.append(re.escape(char))
-        i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
-def match_glob(rel_path: str, pattern: str) -> bool:
-    """Does a '/'-separated relative path match the glob? A trailing '/' matches a directory."""
-    if pattern.endswith("/"):
-        return rel_path.startswith(pattern) or rel_path == pattern[:-1]
-    return _glob_regex(pattern).match(rel_path) is not None
-
-
-def relpath(path: Path, root: Path) -> str:
-    """The '/'-separated path relative to root, or the absolute path if outside it.
-
-    Symlinks are not followed: a link at ``skills/x.py`` is governed as ``skills/x.py``.
-    """
-    absolute = Path(os.path.abspath(path))
-    for base in (Path(os.path.abspath(root)), root.resolve()):
-        try:
-            return absolute.relative_to(base).as_posix()
-        except ValueError:
-            continue
-    return absolute.as_posix()
+from kavi_gates.paths import SKIP_DIRS, match_glob, relpath
 
 
 def is_governed(rel_path: str, config: KaviConfig) -> bool:

@@ -6,9 +6,7 @@ Exit codes: 0 clean, 1 findings, 2 usage or configuration error, 3 internal erro
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
@@ -18,9 +16,10 @@ import typer
 
 from kavi_gates.config import LoadedConfig, load_config
 from kavi_gates.errors import EXIT_INTERNAL, EXIT_USAGE, KaviError, UsageError
+from kavi_gates.paths import atomic_write
 from kavi_gates.report import FORMATS
 from kavi_gates.report.text import render_text
-from kavi_gates.runner import available_gates, policy_rules, run_gates
+from kavi_gates.runner import available_gates, finding_codes, run_gates
 
 app = typer.Typer(
     name="kavi",
@@ -38,11 +37,12 @@ def _write_output(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, output)
+    if output.is_dir():
+        raise UsageError(f"--output {output} is a directory; name a file")
+    try:
+        atomic_write(output, text.encode("utf-8"), mode=0o644)
+    except OSError as err:
+        raise UsageError(f"cannot write --output {output}: {err.strerror or err}") from None
 
 
 @app.command()
@@ -129,34 +129,56 @@ def check(
 
 @app.command()
 def rules(
+    code_id: Annotated[
+        str | None,
+        typer.Argument(help="A finding code (e.g. KAV801): show its whole documentation."),
+    ] = None,
     output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
 ) -> None:
-    """List every policy rule with its id, category and documentation."""
-    found = sorted(policy_rules(), key=lambda r: r.id)
+    """Document every finding code of every gate: what it finds, why, and how to fix it."""
+    if output_format not in ("text", "json"):
+        raise UsageError(f"unknown --format {output_format!r} (choose: text, json)")
+    known = finding_codes()
+    if code_id is not None:
+        code = known.get(code_id.upper())
+        if code is None:
+            raise UsageError(f"unknown finding code {code_id!r} (kavi rules lists them all)")
+        selected = [code]
+    else:
+        selected = list(known.values())
     if output_format == "json":
         payload = [
             {
-                "id": r.id,
-                "category": r.category,
-                "summary": r.MESSAGE,
-                "unsuppressible": bool(r.UNSUPPRESSIBLE),
-                "doc": r.doc(),
+                "id": c.id,
+                "gate": c.gate,
+                "category": c.category,
+                "severity": c.severity.value,
+                "title": c.title,
+                "suppressible": c.suppressible,
+                "doc": c.doc,
+                "fix": c.fix,
             }
-            for r in found
+            for c in selected
         ]
-        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        sys.stdout.write(json.dumps(payload if code_id is None else payload[0], indent=2) + "\n")
         return
-    if output_format != "text":
-        raise UsageError(f"unknown --format {output_format!r} (choose: text, json)")
+    if code_id is not None:
+        code = selected[0]
+        suppress = "" if code.suppressible else "\nThis finding cannot be suppressed."
+        sys.stdout.write(
+            f"{code.id} ({code.gate}, {code.severity.value}): {code.title}\n\n"
+            f"{code.help_text()}\n{suppress}\n"
+        )
+        return
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="Kavi policy rules", show_lines=False)
-    for column in ("id", "category", "summary", "documentation"):
+    table = Table(title="Kavi finding codes (kavi rules ID for one in full)", show_lines=False)
+    for column in ("id", "gate", "category", "title"):
         table.add_column(column, overflow="fold")
-    for r in found:
-        table.add_row(r.id, r.category, r.MESSAGE, r.doc().split("\n\n")[0].replace("\n", " "))
-    Console(width=max(120, Console().width)).print(table)
+    for c in selected:
+        table.add_row(c.id, c.gate, c.category, c.title)
+    Console(width=max(100, Console().width)).print(table)
     gates = ", ".join(available_gates())
     sys.stdout.write(f"gates: {gates}\n")
 

@@ -1,6 +1,6 @@
 """The forge's commands (`build`, `verify`, `promote`), registered on the kavi app.
 
-Thin: open the project's config and ledger, call ``kavi_skills.forge``, print. A failed
+Thin: open the project's config and ledger, call ``kavi_forge``, print. A failed
 build or verification prints why and exits 1; every error is one ``kavi: error:`` line.
 """
 
@@ -16,12 +16,12 @@ from typing import Annotated
 
 import typer
 
+from kavi_forge import Forge, build_proposal, promote_path, promote_proposal
+from kavi_forge import verify_proposal as run_verify
 from kavi_gates.config import load_config
 from kavi_gates.errors import EXIT_FINDINGS, EXIT_USAGE, KaviError
 from kavi_ledger.db import open_ledger
 from kavi_ledger.paths import resolve_paths
-from kavi_skills.forge import Forge, build_proposal, promote_path, promote_proposal
-from kavi_skills.forge import verify_proposal as run_verify
 
 ConfigOpt = Annotated[
     str | None, typer.Option("--config", help="Config file (YAML or TOML); default: discovered.")

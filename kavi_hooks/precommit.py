@@ -18,9 +18,10 @@ from pathlib import Path
 from kavi_gates.config import LoadedConfig, load_config
 from kavi_gates.errors import EXIT_INTERNAL, KaviError
 from kavi_gates.models import RunReport
+from kavi_gates.paths import relpath
 from kavi_gates.report import FORMATS
 from kavi_gates.runner import run_gates
-from kavi_gates.targets import is_governed, relpath
+from kavi_gates.targets import is_governed
 
 
 def governed_files(filenames: Sequence[str], loaded: LoadedConfig) -> list[Path]:

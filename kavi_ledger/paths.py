@@ -9,8 +9,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from kavi_gates.config import StorageConfig
+from kavi_gates.paths import storage_dir
 
-APP_DIR = "kavi"
 LEDGER_FILE = "ledger.db"
 EXECUTIONS_LOG = "executions.jsonl"
 
@@ -46,24 +46,6 @@ class KaviPaths(BaseModel):
         return (self.data_dir, self.config_dir, self.cache_dir, self.vault_dir)
 
 
-def _xdg_base(env: Mapping[str, str], variable: str, default: str) -> Path:
-    # The XDG spec says a relative value is invalid and must be ignored.
-    value = env.get(variable, "")
-    if value and os.path.isabs(value):
-        return Path(value)
-    home = Path(env.get("HOME") or Path.home())
-    return home / default
-
-
-def _override(value: str | None, root: Path | None) -> Path | None:
-    if not value:
-        return None
-    path = Path(value).expanduser()
-    if not path.is_absolute():
-        path = (root or Path.cwd()) / path
-    return path
-
-
 def resolve_paths(
     storage: StorageConfig | None = None,
     root: Path | None = None,
@@ -72,16 +54,14 @@ def resolve_paths(
     """Resolve the storage locations: project overrides first, then the XDG environment."""
     env = os.environ if env is None else env
     storage = storage or StorageConfig()
-    data = _override(storage.data_dir, root) or (
-        _xdg_base(env, "XDG_DATA_HOME", ".local/share") / APP_DIR
+    data = storage_dir(storage.data_dir, root, "XDG_DATA_HOME", env)
+    config = storage_dir(storage.config_dir, root, "XDG_CONFIG_HOME", env)
+    cache = storage_dir(storage.cache_dir, root, "XDG_CACHE_HOME", env)
+    vault = (
+        storage_dir(storage.vault_dir, root, "XDG_DATA_HOME", env)
+        if storage.vault_dir
+        else data / "vault"
     )
-    config = _override(storage.config_dir, root) or (
-        _xdg_base(env, "XDG_CONFIG_HOME", ".config") / APP_DIR
-    )
-    cache = _override(storage.cache_dir, root) or (
-        _xdg_base(env, "XDG_CACHE_HOME", ".cache") / APP_DIR
-    )
-    vault = _override(storage.vault_dir, root) or data / "vault"
     return KaviPaths(data_dir=data, config_dir=config, cache_dir=cache, vault_dir=vault)
 
 

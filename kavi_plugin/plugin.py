@@ -11,7 +11,6 @@ content hash (bytes + config digest + Kavi version, never mtime).
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -23,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 from kavi_gates.config import LoadedConfig, load_config
 from kavi_gates.errors import EXIT_USAGE, KaviError
 from kavi_gates.models import RunReport
+from kavi_gates.paths import atomic_write
 from kavi_gates.report.json_report import render_json
 from kavi_gates.report.text import render_text
 from kavi_gates.runner import available_gates, run_gates
@@ -144,9 +144,7 @@ class KaviVerify:
             raise pytest.UsageError(f"kavi: internal error: {err}") from None
         file_gates = tuple(g for g, gate in gates.items() if gate.scope == "files")
         shared = SharedRun(report=report, file_gates=file_gates)
-        tmp = self.run_path.with_suffix(".tmp")
-        tmp.write_text(shared.model_dump_json(), encoding="utf-8")
-        os.replace(tmp, self.run_path)
+        atomic_write(self.run_path, shared.model_dump_json().encode("utf-8"), durable=False)
         self._shared = shared
         json_path = self.config.getoption("kavi_report_json")
         if json_path:

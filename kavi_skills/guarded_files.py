@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
+from kavi_gates.paths import UnsafePath, check_relative, is_safe_relative
 from kavi_skills.errors import SideEffectRefused
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
@@ -28,18 +29,11 @@ DEFAULT_ROOT = "vault"
 
 
 def _parts(path: str | PurePosixPath) -> tuple[str, ...]:
-    text = str(path)
-    if not text or "\0" in text:
-        raise SideEffectRefused(f"refused path {text!r}: empty or contains NUL")
-    pure = PurePosixPath(text)
-    if pure.is_absolute() or text.startswith("~"):
-        raise SideEffectRefused(f"refused absolute path {text!r}: paths are relative to a root")
-    if ".." in pure.parts:
-        raise SideEffectRefused(f"refused path {text!r}: '..' would leave the allowed root")
-    parts = tuple(part for part in pure.parts if part != ".")
-    if not parts:
-        raise SideEffectRefused(f"refused path {text!r}: it names the root itself")
-    return parts
+    """The components of a path relative to a root; anything unsafe is refused before I/O."""
+    try:
+        return check_relative(str(path)).parts
+    except UnsafePath as err:
+        raise SideEffectRefused(f"refused path: {err} (paths are relative to a root)") from None
 
 
 def _refuse_shared_inode(fd: int, path: str) -> None:
@@ -192,7 +186,7 @@ def roots_for(
     roots = {DEFAULT_ROOT: vault_dir}
     for rel in allowed_write_paths:
         label = rel.rstrip("/")
-        if not label or PurePosixPath(label).is_absolute() or ".." in PurePosixPath(label).parts:
+        if not is_safe_relative(label):
             continue  # the config gate reports such paths; never grant them
         roots[label] = project_root / label
     return roots

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from kavi_gates.codes.hash_pin import PIN_MISSING
 from kavi_gates.config import SIDE_EFFECT_CLASSES, LoadedConfig
 from kavi_gates.errors import KaviError
 from kavi_gates.hash_pin import Registry, RegistryEntry, load_registry, read_pinned, verify_pins
@@ -81,7 +82,7 @@ def trust_state(entry: RegistryEntry, root: Path) -> tuple[TrustState, str]:
     errors = [f for f in verify_pins(entry, root) if f.severity == Severity.ERROR]
     if not errors:
         return "ok", ""
-    missing = [f for f in errors if f.rule == "KAV802"]
+    missing = [f for f in errors if f.rule == PIN_MISSING.id]
     first = (missing or errors)[0]
     return ("missing" if missing else "drifted"), f"{first.path}: {first.message}"
 

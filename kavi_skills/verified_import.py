@@ -14,21 +14,22 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib.abc import Loader, MetaPathFinder
 from importlib.machinery import ModuleSpec
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from types import CodeType, ModuleType
 
+from kavi_gates import KAVI_PACKAGES
+from kavi_gates.paths import UnsafePath, check_relative
 from kavi_skills.errors import TrustError
-
-RUNTIME_PACKAGES = frozenset(
-    {"kavi_gates", "kavi_skills", "kavi_ledger", "kavi_hooks", "kavi_plugin"}
-)
 
 
 def module_name_for(rel_path: str) -> tuple[str, bool]:
     """Map a pinned repo-relative path to ``(module name, is_package)``; refuse odd paths."""
-    pure = PurePosixPath(rel_path)
-    if pure.is_absolute() or pure.suffix != ".py" or ".." in pure.parts:
-        raise TrustError(f"pinned path {rel_path!r} is not a relative .py file")
+    try:
+        pure = check_relative(rel_path)
+    except UnsafePath as err:
+        raise TrustError(f"pinned path is not safe: {err}") from None
+    if pure.suffix != ".py":
+        raise TrustError(f"pinned path {rel_path!r} is not a .py file")
     parts = [*pure.parent.parts, pure.stem]
     is_package = parts[-1] == "__init__"
     if is_package:
@@ -94,7 +95,7 @@ def compile_verified(root: Path, verified: Mapping[str, bytes]) -> VerifiedFinde
         if not rel_path.endswith(".py"):
             continue  # a pinned data file is verified, but it is not a module
         name, is_package = module_name_for(rel_path)
-        if name.split(".")[0] in RUNTIME_PACKAGES:
+        if name.split(".")[0] in KAVI_PACKAGES:
             continue  # the runtime itself is installed code, never re-executed per skill
         origin = root / rel_path
         try:

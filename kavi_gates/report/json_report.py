@@ -13,8 +13,18 @@ def report_dict(report: RunReport) -> dict[str, object]:
         "version": 1,
         "kavi_version": __version__,
         "root": report.root,
+        "config_source": report.config_source,
         "exit_code": report.exit_code,
         "findings": [f.model_dump(mode="json") for f in report.findings],
+        "codes": {
+            code_id: {
+                "gate": code.gate,
+                "title": code.title,
+                "severity": code.severity.value,
+                "help": code.help_text(),
+            }
+            for code_id, code in report.codes.items()
+        },
         "gates": [
             {
                 "gate": r.gate,

@@ -5,37 +5,31 @@ from __future__ import annotations
 import json
 
 from kavi_gates import __version__
-from kavi_gates.models import RunReport, Severity, Status
+from kavi_gates.models import Code, RunReport, Severity, Status
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
-def _rule_docs() -> dict[str, tuple[str, str]]:
-    """Rule id → (short description, full doc) for every known policy rule."""
-    try:
-        from kavi_gates.runner import policy_rules
-
-        rules = policy_rules()
-    except Exception:  # reporting must not fail because a plugin cannot load
-        return {}
-    docs: dict[str, tuple[str, str]] = {}
-    for rule in rules:
-        rule_id, message, doc = (getattr(rule, a, None) for a in ("id", "MESSAGE", "doc"))
-        if isinstance(rule_id, str) and isinstance(message, str) and callable(doc):
-            docs[rule_id] = (message, str(doc()))
-    return docs
+def _rule(rule_id: str, code: Code | None) -> dict[str, object]:
+    """A SARIF reportingDescriptor from the code's declaration (id only when undeclared)."""
+    if code is None:
+        return {"id": rule_id, "shortDescription": {"text": rule_id}}
+    return {
+        "id": rule_id,
+        "name": code.title,
+        "shortDescription": {"text": code.title},
+        "fullDescription": {"text": code.doc},
+        "help": {"text": code.help_text()},
+        "defaultConfiguration": {
+            "level": "error" if code.severity is Severity.ERROR else "warning"
+        },
+        "properties": {"gate": code.gate, "category": code.category},
+    }
 
 
 def sarif_dict(report: RunReport) -> dict[str, object]:
-    docs = _rule_docs()
     rule_ids = sorted({f.rule for f in report.findings})
-    rules = []
-    for rule_id in rule_ids:
-        short, full = docs.get(rule_id, (rule_id, ""))
-        rule: dict[str, object] = {"id": rule_id, "shortDescription": {"text": short}}
-        if full:
-            rule["fullDescription"] = {"text": full}
-        rules.append(rule)
+    rules = [_rule(rule_id, report.codes.get(rule_id)) for rule_id in rule_ids]
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
     results = []
     for f in report.findings:
@@ -81,6 +75,7 @@ def sarif_dict(report: RunReport) -> dict[str, object]:
                     }
                 },
                 "invocations": [invocation],
+                "properties": {"configSource": report.config_source},
                 "results": results,
             }
         ],

@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "sarif-schema-2.1.0.json"
 KAVI = [sys.executable, "-m", "kavi_hooks.cli"]
 
 

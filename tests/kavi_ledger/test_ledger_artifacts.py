@@ -105,7 +105,7 @@ def test_atomic_write_leaves_the_old_file_when_writing_fails(
     def broken_replace(src: str, dst: Path) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("kavi_ledger.artifacts.os.replace", broken_replace)
+    monkeypatch.setattr("kavi_gates.paths.os.replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
         atomic_write(target, b"new")
     assert target.read_bytes() == b"old"

@@ -6,6 +6,7 @@ import pytest
 from ledger_helpers import corrupt_middle
 from sqlite_utils import Database
 
+import kavi_gates.runner
 from kavi_gates.config import LoadedConfig
 from kavi_ledger.db import open_ledger
 from kavi_ledger.doctor import DoctorReport, run_doctor
@@ -115,8 +116,7 @@ def test_a_registry_whose_gate_cannot_run_fails_without_crashing(
     def exploding_runner(*args: object, **kwargs: object) -> object:
         raise RuntimeError("gate engine exploded")
 
-    runner = pytest.importorskip("kavi_gates.runner")
-    monkeypatch.setattr(runner, "run_gates", exploding_runner)
+    monkeypatch.setattr(kavi_gates.runner, "run_gates", exploding_runner)
     report = run_doctor(paths, loaded, fix=True)
     check = next(c for c in report.checks if c.name == "registry")
     assert check.status == "fail" and "exploded" in check.message

@@ -21,14 +21,7 @@ def pinned_project(project: Path) -> LoadedConfig:
         "version: 1\nskills:\n  foo:\n    path: skills/foo.py\n    class: Foo\n"
         f"    side_effect_class: READ_ONLY\n    pins: {{skills/foo.py: 'sha256:{digest}'}}\n"
     )
-    loaded = load_config(start=project)
-    try:
-        from kavi_gates.runner import run_gates
-
-        run_gates(loaded, only=["hash-pin"])
-    except Exception as err:  # the gate engine is still being written
-        pytest.skip(f"gate runner not usable yet: {err}")
-    return loaded
+    return load_config(start=project)
 
 
 def test_a_registry_whose_pins_hold_passes(pinned_project: LoadedConfig) -> None:

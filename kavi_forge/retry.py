@@ -5,12 +5,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
-from kavi_gates.models import GateResult
-from kavi_ledger.models import Artifact, Proposal
-from kavi_ledger.states import latest_verification, list_builds
-from kavi_skills.forge.context import Forge
-from kavi_skills.forge.errors import EscalationRequired
-from kavi_skills.forge.research import (
+from kavi_forge.context import Forge
+from kavi_forge.errors import EscalationRequired
+from kavi_forge.research import (
     FailureKind,
     Research,
     ask_advice,
@@ -20,7 +17,10 @@ from kavi_skills.forge.research import (
     triggers,
     write_research,
 )
-from kavi_skills.forge.sandbox import Sandbox, sandbox_changes
+from kavi_forge.sandbox import Sandbox, sandbox_changes
+from kavi_gates.models import GateResult
+from kavi_ledger.models import Artifact, Proposal
+from kavi_ledger.states import latest_verification, list_builds
 
 
 def diff_lines(sandbox: Sandbox) -> int:

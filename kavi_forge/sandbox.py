@@ -19,8 +19,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from kavi_forge.errors import ForgeError
 from kavi_gates.changes import BASELINE_SKIP, Change, directory_changes
-from kavi_skills.forge.errors import ForgeError
+from kavi_gates.paths import UnsafePath, atomic_write, check_relative
 
 EXCLUDED_DIRS = frozenset(
     {
@@ -170,17 +171,10 @@ def sandbox_changes(sandbox: Sandbox) -> list[Change]:
 
 
 def _checked_rel(rel: str) -> PurePosixPath:
-    pure = PurePosixPath(rel)
-    if (
-        not rel
-        or pure.is_absolute()
-        or ".." in pure.parts
-        or "\\" in rel
-        or pure.as_posix() != rel
-        or "\0" in rel
-    ):
-        raise ForgeError(f"copy-back refused: unsafe path {rel!r}")
-    return pure
+    try:
+        return check_relative(rel)
+    except UnsafePath as err:
+        raise ForgeError(f"copy-back refused: unsafe path: {err}") from None
 
 
 def _no_symlink_on_the_way(base: Path, rel: PurePosixPath, *, include_leaf: bool) -> None:
@@ -220,14 +214,5 @@ def copy_back(sandbox: Sandbox, root: Path, paths: Sequence[str]) -> list[str]:
         if data is None:
             destination.unlink(missing_ok=True)
             continue
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=destination.parent, prefix=f".{pure.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, destination)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(destination, data, mode=0o644)
     return [p.as_posix() for p, _ in plan]

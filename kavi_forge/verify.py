@@ -11,19 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from kavi_forge.checks import run_all_checks
+from kavi_forge.context import Forge, entry_for, skill_path, test_path
+from kavi_forge.errors import ForgeError
+from kavi_forge.research import classify
+from kavi_forge.retry import record_failure
+from kavi_forge.sandbox import create_sandbox
+from kavi_forge.skillspec import read_declared, spec_result
 from kavi_gates.config import LoadedConfig
 from kavi_gates.hash_pin import compute_pins
 from kavi_gates.models import GateResult
 from kavi_ledger.artifacts import write_note
 from kavi_ledger.models import Artifact, ArtifactKind, Proposal, VerificationRun
 from kavi_ledger.states import get_proposal, record_verification
-from kavi_skills.forge.checks import run_all_checks
-from kavi_skills.forge.context import Forge, entry_for, skill_path, test_path
-from kavi_skills.forge.errors import ForgeError
-from kavi_skills.forge.research import classify
-from kavi_skills.forge.retry import record_failure
-from kavi_skills.forge.sandbox import create_sandbox
-from kavi_skills.forge.skillspec import read_declared, spec_result
 
 
 def sandbox_checks(

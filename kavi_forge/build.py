@@ -9,20 +9,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from kavi_forge.agent import AgentRun, agent_argv, run_agent
+from kavi_forge.checks import run_diff_gate, sandbox_config
+from kavi_forge.context import Forge, skill_path, test_path
+from kavi_forge.packet import render_packet
+from kavi_forge.research import FailureKind, Research, classify
+from kavi_forge.retry import diff_lines, pending_research, record_failure, require_clearance
+from kavi_forge.sandbox import Sandbox, copy_back, create_sandbox, sandbox_changes
+from kavi_forge.verify import sandbox_checks
 from kavi_gates.errors import KaviError
 from kavi_gates.hash_pin import sha256_bytes
 from kavi_gates.models import GateResult
 from kavi_ledger.artifacts import write_note
 from kavi_ledger.models import Artifact, ArtifactKind, Build, Proposal
 from kavi_ledger.states import get_proposal, record_build_finish, record_build_start
-from kavi_skills.forge.agent import AgentRun, agent_argv, run_agent
-from kavi_skills.forge.checks import run_diff_gate, sandbox_config
-from kavi_skills.forge.context import Forge, skill_path, test_path
-from kavi_skills.forge.packet import render_packet
-from kavi_skills.forge.research import FailureKind, Research, classify
-from kavi_skills.forge.retry import diff_lines, pending_research, record_failure, require_clearance
-from kavi_skills.forge.sandbox import Sandbox, copy_back, create_sandbox, sandbox_changes
-from kavi_skills.forge.verify import sandbox_checks
 
 
 @dataclass

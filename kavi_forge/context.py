@@ -11,13 +11,13 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from kavi_forge.agent import clean_env
+from kavi_forge.checks import SubprocessToolRunner, ToolRunner
 from kavi_gates.config import LoadedConfig
 from kavi_gates.registry import RegistryEntry
 from kavi_ledger.models import Build, BuildStatus, Proposal
 from kavi_ledger.paths import KaviPaths
 from kavi_ledger.states import list_builds
-from kavi_skills.forge.agent import clean_env
-from kavi_skills.forge.checks import SubprocessToolRunner, ToolRunner
 from kavi_skills.llm import LLMClient
 
 SKILLS_DIR = "skills"

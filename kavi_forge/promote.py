@@ -14,9 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from kavi_forge.context import Forge, entry_for, skill_path
+from kavi_forge.errors import ForgeError, PromotionRefused
+from kavi_forge.skillspec import read_declared
+from kavi_forge.verify import Verified, verify_proposal
 from kavi_gates.hash_pin import compute_pins
+from kavi_gates.paths import relpath
 from kavi_gates.registry import Registry, RegistryEntry, load_registry, save_registry
-from kavi_gates.targets import relpath
 from kavi_ledger.artifacts import write_note
 from kavi_ledger.models import Artifact, ArtifactKind, Promotion, Proposal
 from kavi_ledger.records import approver
@@ -29,10 +33,6 @@ from kavi_ledger.states import (
     record_build_start,
     record_promotion,
 )
-from kavi_skills.forge.context import Forge, entry_for, skill_path
-from kavi_skills.forge.errors import ForgeError, PromotionRefused
-from kavi_skills.forge.skillspec import read_declared
-from kavi_skills.forge.verify import Verified, verify_proposal
 
 ADOPT_SCHEMA = {"type": "object", "description": "adopted skill: see its input_model/output_model"}
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from kavi_gates import KAVI_PACKAGES
 from kavi_gates.config import DiffAllowlistConfig, HashPinConfig, LoadedConfig
 from kavi_gates.errors import ConfigError
 from kavi_gates.hash_pin import compute_pins
@@ -47,9 +48,6 @@ class ToolRunner(Protocol):
     ) -> ToolOutcome:
         """Run ``tool`` and report its outcome; never raise for a failing tool."""
         ...
-
-
-KAVI_PACKAGES = ("kavi_gates", "kavi_hooks", "kavi_ledger", "kavi_plugin", "kavi_skills")
 
 
 def kavi_type_path(directory: Path) -> Path:

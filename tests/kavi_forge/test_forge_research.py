@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from llm_server import StandIn
 
+from kavi_forge.research import FailureKind, Trigger, ask_advice, classify, triggers
 from kavi_gates.models import Finding, GateResult, Status
 from kavi_ledger.models import Proposal, ProposalStatus
-from kavi_skills.forge.research import FailureKind, Trigger, ask_advice, classify, triggers
 from kavi_skills.llm import LLMClient
 
 PROPOSAL = Proposal(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kavi_skills.forge.agent import agent_argv, clean_env, looks_secret, run_agent
-from kavi_skills.forge.errors import AgentNotInstalled
+from kavi_forge.agent import agent_argv, clean_env, looks_secret, run_agent
+from kavi_forge.errors import AgentNotInstalled
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,10 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
+from kavi_forge.errors import ForgeError
 from kavi_gates.invariants import skill_classes
 from kavi_gates.models import Finding, GateResult, Status
 from kavi_ledger.models import Proposal
-from kavi_skills.forge.errors import ForgeError
 
 SPEC_GATE = "spec"
 

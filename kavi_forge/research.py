@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 from sqlite_utils import Database
 
+from kavi_gates.codes.invariants import UNDECLARED_SIDE_EFFECT
 from kavi_gates.errors import KaviError
 from kavi_gates.models import GateResult, Status
 from kavi_ledger.artifacts import verify_artifact, write_note
@@ -132,7 +133,7 @@ def triggers(
         found.append(Trigger.REPEATED_FAILURE)
     touched = {f.path for r in results if r.gate == "diff-allowlist" for f in r.findings}
     widening = any(p.startswith(CONFIG_FILES) or p.endswith(CONFIG_FILES) for p in touched)
-    widening |= any(f.rule == "KAV604" for r in results for f in r.findings)
+    widening |= any(f.rule == UNDECLARED_SIDE_EFFECT.id for r in results for f in r.findings)
     widening |= any(r.gate == "spec" and r.failed for r in results)
     lowered = advice.lower()
     for side, words in ESCALATING_WORDS.items():

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kavi_skills.forge.errors import ForgeError
-from kavi_skills.forge.sandbox import Sandbox, copy_back, copy_tree, create_sandbox
+from kavi_forge.errors import ForgeError
+from kavi_forge.sandbox import Sandbox, copy_back, copy_tree, create_sandbox
 
 
 def tree(root: Path, files: dict[str, str]) -> Path:

@@ -1,4 +1,4 @@
-"""Fixtures for these tests: the loopback LLM stand-in lives in ``tests/llm_server.py``."""
+"""Shared by every test: import paths, and the loopback LLM stand-in (``tests/llm_server.py``)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-# The repo root holds the governed ``skills``; tests/ holds the shared stand-in. tests/ goes
-# last so its packages (tests/kavi_gates, tests/skills) never shadow the real ones.
-_REPO, _TESTS = Path(__file__).resolve().parents[2], Path(__file__).resolve().parents[1]
+# The repo root holds the governed ``skills`` and Kavi's packages; tests/ holds the shared
+# stand-in. tests/ goes last so its directories (tests/kavi_hooks, tests/skills, ...) never
+# shadow the real packages as namespace portions.
+_REPO, _TESTS = Path(__file__).resolve().parents[1], Path(__file__).resolve().parent
 if str(_REPO) not in sys.path:
     sys.path.insert(0, str(_REPO))
 if str(_TESTS) not in sys.path:

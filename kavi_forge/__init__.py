@@ -6,18 +6,18 @@ mypy and pytest through a substitutable ``ToolRunner``; everything is recorded i
 
 from __future__ import annotations
 
-from kavi_skills.forge.build import BuildOutcome, build_proposal
-from kavi_skills.forge.checks import SubprocessToolRunner, ToolOutcome, ToolRunner
-from kavi_skills.forge.context import Forge
-from kavi_skills.forge.errors import (
+from kavi_forge.build import BuildOutcome, build_proposal
+from kavi_forge.checks import SubprocessToolRunner, ToolOutcome, ToolRunner
+from kavi_forge.context import Forge
+from kavi_forge.errors import (
     AgentNotInstalled,
     EscalationRequired,
     ForgeError,
     PromotionRefused,
 )
-from kavi_skills.forge.promote import Promoted, promote_path, promote_proposal
-from kavi_skills.forge.research import FailureKind, Research, Trigger
-from kavi_skills.forge.verify import Verified, verify_proposal
+from kavi_forge.promote import Promoted, promote_path, promote_proposal
+from kavi_forge.research import FailureKind, Research, Trigger
+from kavi_forge.verify import Verified, verify_proposal
 
 __all__ = [
     "AgentNotInstalled",

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from forge_project import Repo
 
+from kavi_forge import Forge, SubprocessToolRunner, ToolOutcome, build_proposal
 from kavi_gates.config import load_config
 from kavi_ledger.db import open_ledger
 from kavi_ledger.paths import resolve_paths
-from kavi_skills.forge import Forge, SubprocessToolRunner, ToolOutcome, build_proposal
 
 # flaw mode, extra build₁ options, expected class, whether the retry needs --yes
 DRILLS = {

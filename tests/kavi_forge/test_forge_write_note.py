@@ -16,7 +16,7 @@ from forge_project import Repo
 
 from kavi_gates.hash_pin import compute_pins
 
-KAVI = Path(__file__).resolve().parents[3]
+KAVI = Path(__file__).resolve().parents[2]
 SUPPORT = ("skills/_vault.py", "tests/skills/conftest.py", "tests/llm_server.py")
 # The style the first-party skills are written to (Kavi's own ruff and mypy settings).
 PYPROJECT = """\

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from kavi_skills.forge.errors import AgentNotInstalled
+from kavi_forge.errors import AgentNotInstalled
 
 SECRET_MARKERS = (
     "KEY",
