@@ -68,6 +68,24 @@ class Execution:
         return 2 if self.failure in ("input", "mapping") else 1
 
 
+MAX_ERROR_CHARS = 2000
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def printable(text: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """``text`` safe to show on a terminal: control and bidi-override characters escaped
+    (a skill's error is untrusted: it must not drive the user's terminal), length bounded."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if code < 0x20 or 0x7F <= code < 0xA0 or char in _BIDI:
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(char)
+    cleaned = "".join(out)
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
 def _as_input_json(raw: Any) -> dict[str, Any]:
     return dict(raw) if isinstance(raw, Mapping) else {"_invalid_input": raw}
 
@@ -90,7 +108,7 @@ def failure(
         side_effect_class=skill.entry.side_effect_class,
         input_json=redactor.data(_as_input_json(raw_input)),
         success=False,
-        error=redactor.text(error),
+        error=printable(redactor.text(error)),
         started_at=started_at or utc_now(),
         finished_at=utc_now(),
         sandbox=sandbox,

@@ -1,17 +1,16 @@
 """A private import mechanism that serves only hash-verified bytes for pinned module names.
 
-The loader hands this module the bytes it already hashed; nothing here touches the disk. While
-active, the finder sits first on ``sys.meta_path`` and *owns* every top-level package a pin
-lives in: a pinned name gets its verified bytes, a parent package without a pinned
-``__init__.py`` gets an empty synthetic package, and any other name under an owned package is
-refused, so a same-named file elsewhere on ``sys.path`` can never run instead.
+A skill's child (:mod:`kavi_skills.child_loader`) hands this module the bytes the parent
+hashed; nothing here touches the disk (and nothing writes a ``.pyc``). The finder sits first
+on ``sys.meta_path`` and *owns* every top-level package a pin lives in: a pinned name gets
+its verified bytes, a parent package without a pinned ``__init__.py`` gets an empty
+synthetic package, and any other name under an owned package is refused, so a same-named
+file elsewhere on ``sys.path`` can never run instead.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from importlib.abc import Loader, MetaPathFinder
 from importlib.machinery import ModuleSpec
 from pathlib import Path
@@ -110,33 +109,3 @@ def compile_verified(root: Path, verified: Mapping[str, bytes]) -> VerifiedFinde
             if parent not in sources:
                 sources[parent] = _VerifiedSource(parent, root.joinpath(*parts[:depth]), None, True)
     return VerifiedFinder(sources)
-
-
-@contextmanager
-def activated(finder: VerifiedFinder, modules: Mapping[str, ModuleType]) -> Iterator[None]:
-    """Install the finder (and already-built modules) for the duration; restore afterwards.
-
-    Every ``sys.modules`` entry under an owned package is set aside first, so neither a module
-    imported earlier from ``sys.path`` nor another skill's helpers leak in, and put back after.
-    """
-    saved = {name: mod for name, mod in sys.modules.items() if finder.owns(name)}
-    for name in saved:
-        del sys.modules[name]
-    sys.modules.update(modules)
-    sys.meta_path.insert(0, finder)
-    try:
-        yield
-    finally:
-        sys.meta_path.remove(finder)
-        for name in [name for name in sys.modules if finder.owns(name)]:
-            del sys.modules[name]
-        sys.modules.update(saved)
-
-
-def import_verified(finder: VerifiedFinder, name: str) -> dict[str, ModuleType]:
-    """Execute module ``name`` (and what it imports) from verified bytes; return the modules."""
-    import importlib
-
-    with activated(finder, {}):
-        importlib.import_module(name)
-        return {n: mod for n, mod in sys.modules.items() if finder.owns(n)}

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from kavi_sandbox import BubblewrapBackend, run
-from kavi_sandbox.seccomp import AARCH64, X86_64, Arch, base_filter, no_exec_filter
+from kavi_sandbox.seccomp import base_filter, no_exec_filter
+from kavi_sandbox.syscalls import AARCH64, X86_64, Arch
 
 if TYPE_CHECKING:
     from conftest import PolicyFactory

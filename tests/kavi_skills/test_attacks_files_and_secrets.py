@@ -92,10 +92,14 @@ def test_a_file_write_skill_cannot_leave_its_roots_by_any_path(
     _add(project, "escape_attack", body, side_effect="FILE_WRITE")
     result = run_skill("escape_attack", {}, project.config(), yes=True)
     report = report_of(result.record.output_json)
-    assert report["dotdot"].startswith("SideEffectRefused: refused path '../../escaped.md'")
-    assert report["absolute"].startswith("SideEffectRefused: refused absolute path")
+    assert report["dotdot"] == (
+        "SideEffectRefused: refused path: '../../escaped.md' has a '..' component "
+        "(paths are relative to a root)"
+    )
+    assert report["absolute"].startswith("SideEffectRefused: refused path: ")
+    assert report["absolute"].endswith("is absolute (paths are relative to a root)")
     assert report["other root"].startswith("SideEffectRefused: root '/' is not granted")
-    assert report["broker absolute"].startswith("SideEffectRefused: refused absolute path")
+    assert report["broker absolute"].endswith("is absolute (paths are relative to a root)")
     assert report["direct"].startswith(
         "CapabilityDenied: escape_attack (FILE_WRITE) tried to write"
     )

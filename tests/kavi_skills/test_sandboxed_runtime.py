@@ -189,3 +189,15 @@ def test_the_broker_fd_is_the_only_descriptor_the_child_inherits(project: Projec
     fds = json.loads(report["fds"].removeprefix("OK "))
     # stdin, stdout, stderr, the broker pipe, and the one listdir itself opened
     assert fds[:3] == [0, 1, 2] and broker in fds and len(fds) == 5
+
+
+def test_a_skills_error_cannot_drive_the_users_terminal(project: Project) -> None:
+    body = "raise RuntimeError('\\x1b]52;c;cHduZWQ=\\x07 and \\u202egnp.exe')\n"
+    _add(project, "escaper", body)
+    error = run_skill("escaper", {}, project.config()).record.error
+    assert error == "RuntimeError: \\x1b]52;c;cHduZWQ=\\x07 and \\u202egnp.exe"
+    from kavi_hooks.cli import register_subcommands
+
+    shown = CliRunner().invoke(register_subcommands(), ["run", "escaper", "--json", "{}"])
+    assert shown.exit_code == 1 and "\\x1b]52" in shown.stderr
+    assert "\x1b" not in shown.stderr and "\u202e" not in shown.stderr
