@@ -48,17 +48,27 @@ def _count_user_processes(uid: int) -> int:
     return count
 
 
-def limits_preexec(limits: Limits) -> Callable[[], None]:
-    """A ``preexec_fn`` that applies ``limits`` (rlimits are inherited through exec and fork)."""
+def limits_preexec(limits: Limits) -> Callable[[], None] | None:
+    """A ``preexec_fn`` applying ``limits`` (rlimits are inherited through exec and fork), or
+    None when there is nothing to apply.
+
+    A ``preexec_fn`` makes the caller ``fork`` instead of ``vfork``: for a large caller that
+    is tens of milliseconds per start, so a Python child that can apply its own limits before
+    running untrusted code (see :func:`kavi_sandbox.confine.confine_self`) should leave
+    ``memory_bytes`` and ``processes`` unset here.
+    """
+    if limits.memory_bytes is None and limits.processes is None:
+        return None
     nproc = None
     if limits.processes is not None and os.getuid() != 0:
         # RLIMIT_NPROC counts all of the user's processes: leave room for the ones running.
         nproc = _count_user_processes(os.getuid()) + limits.processes
+    memory = limits.memory_bytes
 
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if limits.memory_bytes is not None:
-            resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        if memory is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         if nproc is not None:
             resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 

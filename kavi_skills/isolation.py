@@ -82,11 +82,9 @@ def child_policy(loaded: LoadedConfig, paths: KaviPaths, broker_fd: int) -> Sand
         masked=tuple(masked),
         network="none",
         env=env,
-        limits=Limits(
-            wall_time=settings.timeout,
-            memory_bytes=settings.memory_mb << 20,
-            output_bytes=OUTPUT_LIMIT,
-        ),
+        # The child sets its own memory limit before any skill code runs (--memory-mb):
+        # a limit applied here would make this large process fork instead of vfork.
+        limits=Limits(wall_time=settings.timeout, memory_bytes=None, output_bytes=OUTPUT_LIMIT),
         allow_processes=False,
         pass_fds=(broker_fd,),
     )
@@ -119,6 +117,7 @@ class SkillProcess:
             policy = child_policy(loaded, paths, child_end.fileno())
             argv = [sys.executable, "-I", "-B", "-m", CHILD_MODULE]
             argv += ["--broker-fd", str(child_end.fileno())]
+            argv += ["--memory-mb", str(loaded.config.sandbox.memory_mb)]
             if backend.sandboxed:
                 argv.append("--confine")
             process = backend.spawn(argv, policy)

@@ -3,8 +3,9 @@
 Started by the parent (:mod:`kavi_skills.isolation`) inside the OS sandbox, before the
 parent has even finished its trust check. In order, before any skill code runs:
 
-1. with ``--confine``, lock itself further (:func:`kavi_sandbox.confine.confine_self`): no
-   exec, no new processes, no sockets, no filesystem writes (Landlock);
+1. apply its memory limit and, with ``--confine``, lock itself further
+   (:func:`kavi_sandbox.confine.confine_self`): no exec, no new processes, no sockets, no
+   filesystem writes (Landlock), not dumpable;
 2. import the runtime (pydantic...) while the parent verifies pins;
 3. read the one :class:`~kavi_skills.protocol.RunRequest`: verified bytes, input, grants;
 4. put the declared secrets (only those) into an environment built from nothing, and install
@@ -27,13 +28,13 @@ CONFINE_FAILED = 71
 """Exit code when the child could not confine itself (the parent reports it, never runs)."""
 
 
-def _confine() -> None:
+def _confine(memory_bytes: int | None) -> None:
     from kavi_sandbox.confine import confine_self
     from kavi_sandbox.errors import SandboxError
 
     try:
-        confine_self(deny_sockets=True, deny_writes=True)
-    except SandboxError as err:
+        confine_self(deny_sockets=True, deny_writes=True, memory_bytes=memory_bytes)
+    except (SandboxError, OSError, ValueError) as err:
         sys.stderr.write(f"kavi-skill-child: cannot confine itself: {err}\n")
         sys.stderr.flush()
         os._exit(CONFINE_FAILED)
@@ -114,9 +115,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kavi_skills.sandbox_child")
     parser.add_argument("--broker-fd", type=int, required=True)
     parser.add_argument("--confine", action="store_true")
+    parser.add_argument("--memory-mb", type=int)
     args = parser.parse_args(argv)
+    memory = args.memory_mb << 20 if args.memory_mb else None
     if args.confine:
-        _confine()
+        _confine(memory)
+    elif memory is not None:  # no sandbox: still the configured limit, applied here
+        from kavi_sandbox.confine import limit_memory
+
+        limit_memory(memory)
     import kavi_skills.base  # noqa: F401  (pydantic: imported while the parent verifies)
     from kavi_skills.protocol import RunOutcome, read_frame, write_frame
 
