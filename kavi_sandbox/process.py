@@ -149,6 +149,11 @@ class SandboxedProcess:
         """The command's stdin when it was started with ``stdin=PIPE``."""
         return self._popen.stdin
 
+    def restart_clock(self) -> None:
+        """Count the wall time from now: for a process started ahead of its work (it idled
+        while the caller was still deciding, e.g. asking for confirmation)."""
+        self._started = time.monotonic()
+
     def remaining(self) -> float | None:
         """Seconds left of the wall-time limit (``None``: no limit)."""
         if self._limits.wall_time is None:

@@ -142,6 +142,7 @@ class CapabilityBroker:
 
 def converse(process: SkillProcess, request: RunRequest, broker: CapabilityBroker) -> ChildResult:
     """Send the request, serve calls until the child's outcome, the wall time or a breach."""
+    process.process.restart_clock()  # the skill's time starts with its request
     try:
         process.send(request)
         while True:

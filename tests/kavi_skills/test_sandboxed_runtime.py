@@ -201,3 +201,18 @@ def test_a_skills_error_cannot_drive_the_users_terminal(project: Project) -> Non
     shown = CliRunner().invoke(register_subcommands(), ["run", "escaper", "--json", "{}"])
     assert shown.exit_code == 1 and "\\x1b]52" in shown.stderr
     assert "\x1b" not in shown.stderr and "\u202e" not in shown.stderr
+
+
+def test_the_wall_time_counts_from_the_request_not_from_the_early_start(
+    project: Project,
+) -> None:
+    _set_config(project, "sandbox:\n  timeout: 2\n")
+    slow_answer = []
+
+    def confirm(question: str) -> bool:  # a user who takes longer than the wall time
+        time.sleep(3)
+        slow_answer.append(question)
+        return True
+
+    result = run_skill("note", {"path": "n.md", "body": "x"}, project.config(), confirm=confirm)
+    assert slow_answer and result.record.success, result.record.error
