@@ -21,7 +21,9 @@ or rebuild them.
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -65,15 +67,35 @@ class LazyLLM:
 
     def __init__(self) -> None:
         self._client: object | None = None
+        self._lock = threading.Lock()
+
+    def _build(self) -> object:
+        with self._lock:
+            if self._client is None:
+                from kavi_skills.llm import LLMClient
+
+                self._client = LLMClient()
+            return self._client
+
+    def warm_up(self) -> None:
+        """Build the client in the background (while a skill's child starts), so a skill
+        that will call the endpoint does not wait for the import. Failures surface on use."""
+
+        def build() -> None:
+            with contextlib.suppress(Exception):
+                self._build()
+
+        threading.Thread(target=build, name="kavi-llm-warm-up", daemon=True).start()
 
     def __getattr__(self, attribute: str) -> Any:
         if attribute.startswith("_"):
             raise AttributeError(attribute)
-        if self._client is None:
-            from kavi_skills.llm import LLMClient
+        return getattr(self._build(), attribute)
 
-            self._client = LLMClient()
-        return getattr(self._client, attribute)
+
+def uses_llm(skill: TrustedSkill) -> bool:
+    """A hint (for warming up only, never for granting): does the skill's code mention it?"""
+    return any(b"llm" in data for data in skill.verified.values())
 
 
 def prepare_capabilities(skill: TrustedSkill, loaded: LoadedConfig, paths: KaviPaths) -> Grant:

@@ -20,6 +20,7 @@ from kavi_skills.capabilities import (
     confirm_side_effects,
     prepare_capabilities,
     project_paths,
+    uses_llm,
 )
 from kavi_skills.executor import (
     Execution,
@@ -208,6 +209,8 @@ def _run_steps(
     paths = project_paths(loaded)
     grants = {name: prepare_capabilities(skill, loaded, paths) for name, skill in skills.items()}
     llm = LazyLLM()
+    if any(uses_llm(skill) for skill in skills.values()):
+        llm.warm_up()
     log_file = execution_log(loaded) if log else None
     results: list[Execution] = []
     outputs: list[dict[str, Any] | None] = []

@@ -30,6 +30,7 @@ from kavi_skills.capabilities import (
     confirm_side_effects,
     prepare_capabilities,
     project_paths,
+    uses_llm,
 )
 from kavi_skills.errors import TrustError
 from kavi_skills.isolation import SkillProcess
@@ -234,9 +235,12 @@ def run_loaded(
     paths = project_paths(loaded)
     grant = prepare_capabilities(skill, loaded, paths)
     child = process if process is not None else SkillProcess.start(loaded, paths, sandbox)
+    llm = LazyLLM()
+    if uses_llm(skill):
+        llm.warm_up()  # overlaps the child's start-up instead of the skill's first call
     with child:
         result = execute_in_child(
-            skill, raw_input, grant, child, str(paths.vault_dir), LazyLLM(), parent_execution_id
+            skill, raw_input, grant, child, str(paths.vault_dir), llm, parent_execution_id
         )
     if log:
         execution_log(loaded).append(result.record)
