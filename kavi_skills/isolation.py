@@ -105,7 +105,7 @@ class SkillProcess:
         """Start a child now (its start-up overlaps the caller's trust check)."""
         enabled = sandbox_enabled(loaded, sandbox)
         try:
-            backend = select_backend(sandbox=enabled)
+            backend = select_backend(sandbox=enabled, probe_alongside=True)
         except SandboxError as err:
             raise SandboxRefused(
                 f"cannot run skills in a sandbox: {err}. To run without one, opt out "
@@ -123,7 +123,11 @@ class SkillProcess:
             process = backend.spawn(argv, policy)
         except SandboxError as err:
             parent_end.close()
-            raise SandboxRefused(f"cannot start a skill's process: {err}") from None
+            raise SandboxRefused(
+                f"cannot run skills in a sandbox: {err}. To run without one, opt out "
+                "explicitly with --no-sandbox or `sandbox: {enabled: false}` in the config "
+                "(every execution record then says sandbox: none)"
+            ) from None
         finally:
             child_end.close()
         parent_end.setblocking(False)
