@@ -24,6 +24,7 @@ from functools import partial
 from pathlib import Path
 
 import yaml
+from bench_attestation import make_key, sign_project
 
 from kavi_gates.config import load_config
 from kavi_gates.hash_pin import RegistryEntry, read_pinned, sha256_bytes
@@ -72,12 +73,13 @@ def synthetic_project(base: Path) -> Path:
     entry = {"path": "skills/bench.py", "class": "BenchSkill", "side_effect_class": "READ_ONLY"}
     registry = {"version": 1, "skills": {"bench": {**entry, "pins": pins}}}
     (base / "skills" / "registry.yaml").write_text(yaml.safe_dump(registry))
+    sign_project(base, make_key(base / "keys"))  # the loader also checks the signed promotion
     return base
 
 
-def _verify_and_compile(name: str, entry: RegistryEntry, root: Path) -> None:
+def _verify_and_compile(name: str, entry: RegistryEntry, root: Path, signers: Path) -> None:
     """The parent's whole trust check, then the child's compile of the verified bytes."""
-    trusted = verify_entry(name, entry, root)
+    trusted = verify_entry(name, entry, root, allowed_signers=signers)
     compile_verified(root, trusted.verified)
 
 
@@ -119,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             files = [loaded.root / rel for rel in sorted(entry.pins)]
             sha_only = partial(_sha_only, files)
             check = partial(read_pinned, entry, loaded.root)
-            load = partial(_verify_and_compile, name, entry, loaded.root)
+            load = partial(_verify_and_compile, name, entry, loaded.root, loaded.allowed_signers())
             try:
                 load()
             except Exception as err:  # report, keep measuring the others

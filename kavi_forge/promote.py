@@ -1,28 +1,38 @@
-"""``kavi promote``: pin exactly the bytes the latest passing verification covered.
+"""``kavi promote``: pin exactly the bytes the latest passing verification covered, and sign it.
 
-Order matters for failing safe: every refusal happens before anything is written; the
-ledger records the promotion (which re-checks the hashes in its transaction) before the
-registry is replaced atomically, so a crash in between leaves a TRUSTED row without pins
-(nothing runs) rather than pins nobody approved.
+Order matters for failing safe: every refusal happens before anything is written (the
+signature is made and checked against the allowed signers first); the ledger records the
+promotion (which re-checks the hashes in its transaction), then the attestation is written,
+then the registry is replaced atomically. A crash in between leaves a TRUSTED row or an
+attestation that no registry entry matches: nothing runs, never pins nobody signed.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from kavi_forge.attest import (
+    check_results,
+    pinned_suppressions,
+    promotion_question,
+    sign_promotion,
+)
 from kavi_forge.context import Forge, entry_for, skill_path
 from kavi_forge.errors import ForgeError, PromotionRefused
+from kavi_forge.signing import signing_key
 from kavi_forge.skillspec import read_declared
 from kavi_forge.verify import Verified, verify_proposal
+from kavi_gates.attestation import attestation_path, write_attestation
 from kavi_gates.hash_pin import compute_pins
 from kavi_gates.paths import relpath
 from kavi_gates.registry import Registry, RegistryEntry, load_registry, save_registry
+from kavi_gates.statement import Suppression
 from kavi_ledger.artifacts import write_note
-from kavi_ledger.models import Artifact, ArtifactKind, Promotion, Proposal
+from kavi_ledger.models import Artifact, ArtifactKind, Promotion, Proposal, VerificationRun
 from kavi_ledger.records import approver
 from kavi_ledger.states import (
     create_proposal,
@@ -46,14 +56,17 @@ class Promoted:
     entry: RegistryEntry
     artifact: Artifact
     verified: Verified | None = None
+    suppressions: tuple[Suppression, ...] = ()
 
 
 def _changed_files(verified: dict[str, str], current: dict[str, str]) -> list[str]:
     return sorted(p for p in verified.keys() | current.keys() if verified.get(p) != current.get(p))
 
 
-def check_promotable(forge: Forge, proposal: Proposal, rel: str) -> tuple[str, dict[str, str]]:
-    """The verification id and the pins, or a refusal that names what is wrong."""
+def check_promotable(
+    forge: Forge, proposal: Proposal, rel: str
+) -> tuple[VerificationRun, dict[str, str]]:
+    """The passing verification and the pins, or a refusal that names what is wrong."""
     run = latest_verification(forge.db, proposal.id)
     if run is None:
         raise PromotionRefused(f"proposal {proposal.id} was never verified; run `kavi verify`")
@@ -73,7 +86,7 @@ def check_promotable(forge: Forge, proposal: Proposal, rel: str) -> tuple[str, d
         raise PromotionRefused(
             f"the policy changed since verification {run.run_id}; run `kavi verify` again"
         )
-    return run.run_id, current
+    return run, current
 
 
 def promote_proposal(
@@ -83,37 +96,64 @@ def promote_proposal(
     by: str | None = None,
     confirm: Callable[[str], bool] | None = None,
     verified: Verified | None = None,
+    key: Path | None = None,
+    suppressions: Sequence[Suppression] | None = None,
 ) -> Promoted:
-    """Promote a VERIFIED proposal: ledger row, registry entry, PROMOTION artifact."""
+    """Promote a VERIFIED proposal: signed attestation, ledger row, registry entry, note.
+
+    ``suppressions`` (default: every ``# kavi: allow`` in the pinned bytes) are shown in the
+    prompt and signed; ``key`` overrides the signing-key lookup (see ``kavi_forge.signing``).
+    """
     proposal = get_proposal(forge.db, proposal_id)
     rel = skill_path(forge, proposal)
-    run_id, pins = check_promotable(forge, proposal, rel)
+    run, pins = check_promotable(forge, proposal, rel)
     found = read_declared(forge.root, rel, forge.loaded.config.invariants.base_class)
-    registry_file = forge.root / forge.loaded.config.hash_pin.registry
+    registry_rel = forge.loaded.config.hash_pin.registry
+    registry_file = forge.root / registry_rel
     registry = load_registry(registry_file) if registry_file.exists() else Registry()
     clash = registry.entry_for(rel)
     if clash is not None and clash[0] != proposal.name:
         raise PromotionRefused(f"{rel} is already pinned as skill {clash[0]!r}")
-    question = f"Trust {proposal.name} ({rel}, {proposal.side_effect_class}), {len(pins)} pin(s)?"
-    if confirm is not None and not confirm(question):
-        raise ForgeError("promotion not confirmed; nothing was changed")
     who = approver(by)
-    promotion = record_promotion(
-        forge.db, proposal.id, verification_id=run_id, approved_by=who, content_hashes=pins
+    attested = attestation_path(registry_rel, proposal.name)
+    listed = (
+        tuple(suppressions) if suppressions is not None else pinned_suppressions(forge.root, pins)
     )
     entry = entry_for(proposal, rel, found.class_name).model_copy(
         update={
+            "allowed_hosts": found.allowed_hosts,
             "pins": pins,
             "policy_digest": forge.loaded.policy_digest(),
-            "verification": run_id,
+            "verification": run.run_id,
             "promoted_by": who,
             "promoted_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "attestation": attested,
         }
     )
+    configured = forge.loaded.config.attestation.signing_key
+    with signing_key(forge.root, key, configured, forge.environ) as signer:
+        question = promotion_question(proposal.name, entry, listed, signer)
+        if confirm is not None and not confirm(question):
+            raise ForgeError("promotion not confirmed; nothing was changed")
+        envelope = sign_promotion(
+            proposal.name,
+            entry,
+            key=signer,
+            allowed_signers=forge.loaded.allowed_signers(),
+            results=check_results(run),
+            suppressions=listed,
+        )
+    promotion = record_promotion(
+        forge.db, proposal.id, verification_id=run.run_id, approved_by=who, content_hashes=pins
+    )
+    write_attestation(forge.root / attested, envelope)
     save_registry(registry_file, Registry(skills={**registry.skills, proposal.name: entry}))
     body = (
         f"- proposal: `{proposal.id}`\n- skill: `{proposal.name}` ({rel})\n"
-        f"- verification: `{run_id}`\n- approved by: {who}\n- at: {entry.promoted_at}\n\n"
+        f"- verification: `{run.run_id}`\n- approved by: {who}\n- at: {entry.promoted_at}\n"
+        f"- attestation: `{entry.attestation}` (key {envelope.signatures[0].keyid})\n"
+        f"- network hosts: {', '.join(entry.allowed_hosts) or 'none'}\n"
+        f"- suppressions: {len(listed)}\n\n"
         "## Pins\n\n```json\n" + json.dumps(pins, indent=2, sort_keys=True) + "\n```\n"
     )
     artifact = write_note(
@@ -124,7 +164,7 @@ def promote_proposal(
         body=body,
         related_id=proposal.id,
     )
-    return Promoted(proposal.name, promotion, entry, artifact, verified)
+    return Promoted(proposal.name, promotion, entry, artifact, verified, listed)
 
 
 def adopt_path(forge: Forge, path: Path) -> Proposal:
@@ -165,7 +205,12 @@ def adopt_path(forge: Forge, path: Path) -> Proposal:
 
 
 def promote_path(
-    forge: Forge, path: Path, *, by: str | None = None, confirm: Callable[[str], bool] | None = None
+    forge: Forge,
+    path: Path,
+    *,
+    by: str | None = None,
+    confirm: Callable[[str], bool] | None = None,
+    key: Path | None = None,
 ) -> Promoted:
     """Adopt a hand-written skill: propose, verify it, then promote it on those bytes."""
     proposal = adopt_path(forge, path)
@@ -176,4 +221,4 @@ def promote_path(
             f"{skill_path(forge, proposal)} failed verification ({failing}); "
             f"see {verified.report.path}; not promoted"
         )
-    return promote_proposal(forge, proposal.id, by=by, confirm=confirm, verified=verified)
+    return promote_proposal(forge, proposal.id, by=by, confirm=confirm, verified=verified, key=key)

@@ -41,6 +41,7 @@ EXCLUDED_DIRS = frozenset(
     }
 )
 EXCLUDED_FILES = (
+    ".git",  # a worktree's or submodule's gitlink file: git in the copy would reach the real repo
     ".env",
     ".env.*",
     "*.env",
@@ -124,6 +125,10 @@ def copy_tree(source: Path, target: Path, extra_excluded: Iterable[Path] = ()) -
 def _git(repo: Path, *args: str) -> None:
     env = {
         "PATH": os.environ.get("PATH", ""),
+        # Only ever the sandbox's own repository, whatever the copy holds or sits in.
+        "GIT_DIR": str(repo / ".git"),
+        "GIT_WORK_TREE": str(repo),
+        "GIT_CEILING_DIRECTORIES": str(repo.parent),
         "HOME": str(repo),
         "GIT_CONFIG_NOSYSTEM": "1",
         "GIT_CONFIG_GLOBAL": os.devnull,

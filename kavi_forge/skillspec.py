@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kavi_forge.errors import ForgeError
-from kavi_gates.invariants import skill_classes
+from kavi_gates.invariants import literal_strings, skill_classes
 from kavi_gates.models import Finding, GateResult, Status
 from kavi_ledger.models import Proposal
 
@@ -24,6 +24,7 @@ class Declared:
     description: str | None
     side_effect_class: str | None
     required_secrets: tuple[str, ...]
+    allowed_hosts: tuple[str, ...] = ()
 
 
 def _literal(node: ast.expr | None) -> object:
@@ -65,12 +66,16 @@ def declared(source: bytes, base_class: str, where: str) -> Declared:
     secrets = _literal(values.get("required_secrets")) if "required_secrets" in values else ()
     if not (isinstance(secrets, tuple | list) and all(isinstance(s, str) for s in secrets)):
         raise ForgeError(f"{where}: required_secrets must be a literal tuple of names")
+    hosts = literal_strings(values["allowed_hosts"]) if "allowed_hosts" in values else ()
+    if hosts is None:  # recorded and signed at promotion: never computed at import time
+        raise ForgeError(f"{where}: allowed_hosts must be a literal tuple of string literals")
     return Declared(
         classes[0].name,
         text("name"),
         text("description"),
         text("side_effect_class"),
         tuple(secrets),
+        hosts,
     )
 
 

@@ -53,6 +53,17 @@ class HashPinConfig(_Strict):
     registry: str = "skills/registry.yaml"
 
 
+class AttestationConfig(_Strict):
+    """Signed promotions: who may promote, and (optionally) which key this user signs with."""
+
+    allowed_signers: str = ".kavi/allowed_signers"
+    """git's allowed-signers format, relative to the project root; commit it."""
+    signing_key: str | None = None
+    """An SSH private key (or a public key whose private half is in ssh-agent) for
+    ``kavi promote``; unset: git's ``user.signingkey`` when ``gpg.format=ssh``, else the
+    key ``kavi keygen`` made."""
+
+
 class Contract(_Strict):
     source: str
     forbidden: tuple[str, ...]
@@ -111,6 +122,7 @@ class KaviConfig(_Strict):
     overrides: tuple[PolicyOverride, ...] = ()
     diff_allowlist: DiffAllowlistConfig = DiffAllowlistConfig()
     hash_pin: HashPinConfig = HashPinConfig()
+    attestation: AttestationConfig = AttestationConfig()
     invariants: InvariantsConfig = InvariantsConfig()
     storage: StorageConfig = StorageConfig()
     forge: ForgeConfig = ForgeConfig()
@@ -128,6 +140,10 @@ class LoadedConfig(BaseModel):
 
     def policy_digest(self) -> str:
         return policy_digest(self.config)
+
+    def allowed_signers(self) -> Path:
+        """The project's allowed-signers file (``attestation.allowed_signers``), absolute."""
+        return self.root / Path(self.config.attestation.allowed_signers).expanduser()
 
 
 def policy_digest(config: KaviConfig) -> str:

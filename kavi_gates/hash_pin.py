@@ -11,6 +11,8 @@ digest of the policy it was verified under. Rules:
 - KAV805 the entry's policy digest differs from the current policy's
 - KAV806 (warning) the entry records no policy digest (a hand-written entry)
 - KAV807 a local module the skill imports is not pinned by its entry
+- KAV810-KAV815 the entry is not covered exactly by a signed promotion from an allowed
+  signer (see ``kavi_gates.attestation``)
 
 Every function reads each file exactly once, so what was hashed is what is returned.
 """
@@ -18,11 +20,14 @@ Every function reads each file exactly once, so what was hashed is what is retur
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal
 
 from kavi_gates import hookimpl
+from kavi_gates.attestation import verify_entry_attestation
 from kavi_gates.codes import Code
 from kavi_gates.codes import hash_pin as codes
 from kavi_gates.errors import EXIT_FINDINGS, KaviError
@@ -188,6 +193,23 @@ def read_pinned(entry: RegistryEntry, root: Path) -> dict[str, bytes]:
     return verified
 
 
+def _attestation_findings(
+    entries: list[tuple[str, RegistryEntry]], root: Path, context: GateContext
+) -> list[Finding]:
+    """KAV810-KAV815 for every entry; one ``ssh-keygen`` process each, run side by side
+    (they wait on process start-up, not on the GIL)."""
+    signers = context.loaded.allowed_signers()
+
+    def check(item: tuple[str, RegistryEntry]) -> list[Finding]:
+        return verify_entry_attestation(item[0], item[1], root, signers)
+
+    workers = min(len(entries), context.jobs or (os.cpu_count() or 1) * 2, 16)
+    if workers <= 1:
+        return [f for item in entries for f in check(item)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return [f for found in pool.map(check, entries) for f in found]
+
+
 class HashPinGate:
     """Every registry entry matches the bytes on disk; every governed skill is pinned."""
 
@@ -220,11 +242,14 @@ class HashPinGate:
         named = set(governed) if context.explicit_paths else None  # helpers named count too
         findings: list[Finding] = []
         checked: list[str] = []
-        for entry in registry.skills.values():
+        selected: list[tuple[str, RegistryEntry]] = []
+        for name, entry in registry.skills.items():
             if named is not None and entry.path not in named and not named & entry.pins.keys():
                 continue
             checked.append(entry.path)
+            selected.append((name, entry))
             findings.extend(verify_pins(entry, root, current))
+        findings.extend(_attestation_findings(selected, root, context))
         pinned = {rel for entry in registry.skills.values() for rel in entry.pins}
         for rel in skills:
             if rel not in pinned:

@@ -5,7 +5,9 @@ A skill module is a governed ``.py`` file whose name does not start with ``_``: 
 Each skill module must define exactly one subclass of ``invariants.base_class`` (recognised
 statically by qualified name, however it was imported) whose ``name``, ``description`` and
 ``side_effect_class`` are string literals and whose ``input_model`` and ``output_model`` are
-plain class references, all assigned in the class body. Its declared class must allow every
+plain class references, all assigned in the class body; ``required_secrets`` and
+``allowed_hosts``, when assigned, are literal tuples of string literals (each host a bare
+``host`` or ``host:port``). Its declared class must allow every
 effect the policy analysis observes (``kavi_gates.policy.observed_effects``):
 
 =============  ==========================================
@@ -26,7 +28,7 @@ DYNAMIC_EXEC is left to the policy gate. Boundary contracts: ``kavi_gates.contra
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -42,6 +44,9 @@ from kavi_gates.models import Finding
 GATE = "invariants"
 REQUIRED_LITERALS = ("name", "description", "side_effect_class")
 REQUIRED_CLASSES = ("input_model", "output_model")
+LITERAL_TUPLES = ("required_secrets", "allowed_hosts")
+"""Optional; when assigned, a literal tuple of string literals (they are recorded, signed
+and shown at promotion, so they must be readable without running the module)."""
 CHECKED_EFFECTS = frozenset({"FILE_WRITE", "NETWORK", "PROCESS"})
 ALLOWED_EFFECTS: dict[str, frozenset[str]] = {
     "READ_ONLY": frozenset(),
@@ -124,6 +129,55 @@ def _assignments(cls: ast.ClassDef) -> dict[str, list[ast.expr]]:
     return values
 
 
+def _host_problem(host: str) -> str | None:
+    if not host or host != host.strip() or any(c.isspace() for c in host):
+        return "is empty or contains whitespace"
+    if "/" in host or "@" in host or "?" in host or "#" in host:
+        return "must be a bare host or host:port (no scheme, path, user or query)"
+    return None
+
+
+def literal_strings(node: ast.expr) -> tuple[str, ...] | None:
+    """The strings of a literal tuple of string literals, else ``None``."""
+    if not isinstance(node, ast.Tuple):
+        return None
+    strings = [e.value for e in node.elts if isinstance(e, ast.Constant)]
+    if len(strings) != len(node.elts) or not all(isinstance(v, str) for v in strings):
+        return None
+    return tuple(str(v) for v in strings)
+
+
+def _tuple_findings(
+    values: dict[str, list[ast.expr]], class_name: str, finding: Callable[..., Finding]
+) -> list[Finding]:
+    literal = codes.METADATA_NOT_LITERAL
+    found: list[Finding] = []
+    for attr in LITERAL_TUPLES:
+        assigned = values.get(attr, [])
+        where = f"{class_name}.{attr}"
+        if len(assigned) > 1:
+            found.append(finding(literal, f"{where} is assigned more than once", assigned[1]))
+            continue
+        if not assigned:
+            continue
+        strings = literal_strings(assigned[0])
+        if strings is None:
+            found.append(
+                finding(
+                    literal,
+                    f"{where} must be a literal tuple of string literals "
+                    "(it is recorded and signed at promotion)",
+                    assigned[0],
+                )
+            )
+        elif attr == "allowed_hosts":
+            for host in strings:
+                problem = _host_problem(host)
+                if problem:
+                    found.append(finding(literal, f"{where}: {host!r} {problem}", assigned[0]))
+    return found
+
+
 def check_skill_source(
     source: bytes, rel_path: str, base_class: str
 ) -> tuple[list[Finding], str | None]:
@@ -179,6 +233,7 @@ def check_skill_source(
             )
         elif attr in REQUIRED_CLASSES and not isinstance(assigned[0], ast.Name | ast.Attribute):
             findings.append(finding(literal, f"{where} must name a class", assigned[0]))
+    findings.extend(_tuple_findings(values, cls.name, finding))
     for node in ast.walk(tree):  # ``Skill.attr = ...`` after the class would bypass the literals
         if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -187,7 +242,7 @@ def check_skill_source(
                     isinstance(target, ast.Attribute)
                     and isinstance(target.value, ast.Name)
                     and target.value.id == cls.name
-                    and target.attr in (*REQUIRED_LITERALS, *REQUIRED_CLASSES)
+                    and target.attr in (*REQUIRED_LITERALS, *REQUIRED_CLASSES, *LITERAL_TUPLES)
                 ):
                     findings.append(
                         finding(

@@ -28,7 +28,9 @@ class RegistryEntry(BaseModel):
     """One trusted skill. ``pins`` maps every file it runs to ``sha256:<hex>``.
 
     Missing or empty ``pins`` load fine and are a hash-pin finding (KAV804): a hand-edited
-    entry without pins must fail the gate, never read as "unpinned = trusted".
+    entry without pins must fail the gate, never read as "unpinned = trusted". Likewise a
+    missing ``attestation`` loads and is a finding (KAV810): every field of a trusted entry
+    must equal what a signed promotion statement says (``kavi_gates.attestation``).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -37,20 +39,25 @@ class RegistryEntry(BaseModel):
     class_: str = Field(alias="class")
     side_effect_class: str
     required_secrets: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = ()
+    """The only hosts a NETWORK skill may reach, as its class declares them (literals)."""
     pins: dict[str, str] = Field(default_factory=dict)
     policy_digest: str | None = None
     verification: str | int | None = None
     promoted_by: str | None = None
     promoted_at: str | None = None
-    allowed_hosts: tuple[str, ...] | None = None
-    """NETWORK-type skills: the only hosts the runtime's broker reaches for it. Absent on
-    entries promoted before it was recorded: the runtime then reads the literal
-    ``allowed_hosts`` of the pinned (verified) source, statically."""
+    attestation: str | None = None
+    """The signed promotion (a DSSE envelope file, relative to the project root)."""
 
     @field_validator("path")
     @classmethod
     def _path_is_relative(cls, value: str) -> str:
         return _safe_rel(value)
+
+    @field_validator("attestation")
+    @classmethod
+    def _attestation_is_relative(cls, value: str | None) -> str | None:
+        return None if value is None else _safe_rel(value)
 
     @field_validator("side_effect_class")
     @classmethod

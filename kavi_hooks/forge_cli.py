@@ -18,11 +18,17 @@ import typer
 
 from kavi_forge import Forge, build_proposal, promote_path, promote_proposal
 from kavi_forge import verify_proposal as run_verify
+from kavi_forge.signing import keygen as make_key
 from kavi_gates.config import load_config
 from kavi_gates.errors import EXIT_FINDINGS, EXIT_USAGE, KaviError
 from kavi_ledger.db import open_ledger
 from kavi_ledger.paths import resolve_paths
+from kavi_ledger.records import approver
 
+KeyOpt = Annotated[
+    Path | None,
+    typer.Option("--key", help="SSH key to sign with (private, or public with ssh-agent)."),
+]
 ConfigOpt = Annotated[
     str | None, typer.Option("--config", help="Config file (YAML or TOML); default: discovered.")
 ]
@@ -149,19 +155,70 @@ def promote(
     by: Annotated[
         str | None, typer.Option("--by", help="Approver (default: git user.email).")
     ] = None,
+    key: KeyOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Pin the verified bytes in the registry and mark the skill TRUSTED."""
+    """Pin the verified bytes in the registry, sign the promotion, mark the skill TRUSTED.
+
+    The signing key is --key, else attestation.signing_key, else git's user.signingkey (when
+    gpg.format=ssh), else the key `kavi keygen` made; the project's allowed signers must list
+    it for the approver.
+    """
     confirm = None if yes else _confirm
     with _forge(config) as forge:
         if target.endswith(".py") or Path(target).is_file():
-            promoted = promote_path(forge, Path(target), by=by, confirm=confirm)
+            promoted = promote_path(forge, Path(target), by=by, confirm=confirm, key=key)
         else:
-            promoted = promote_proposal(forge, target, by=by, confirm=confirm)
+            promoted = promote_proposal(forge, target, by=by, confirm=confirm, key=key)
+    entry = promoted.entry
     typer.echo(
-        f"promoted {promoted.name} ({promoted.entry.path}) by {promoted.entry.promoted_by}; "
-        f"{len(promoted.entry.pins)} pin(s) written"
+        f"promoted {promoted.name} ({entry.path}) by {entry.promoted_by}; "
+        f"{len(entry.pins)} pin(s) written; attestation {entry.attestation}"
     )
+    typer.echo(f"  network hosts: {', '.join(entry.allowed_hosts) or 'none'}")
+    for sup in promoted.suppressions:
+        typer.echo(
+            f"  suppression {sup.path}:{sup.line} allow[{', '.join(sup.rules)}] {sup.reason}"
+        )
+
+
+def keygen(
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="The principal the key signs as (default: git user.email)."),
+    ] = None,
+    add: Annotated[
+        bool,
+        typer.Option("--add", help="Add the key's line to the project's allowed signers file."),
+    ] = False,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key", help="Where the key is (default: $XDG_CONFIG_HOME/kavi/signing_key)."
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Create Kavi's SSH signing key (ed25519, mode 0600) and print its allowed-signers line.
+
+    The key lives under $XDG_CONFIG_HOME/kavi/ (never in the project); an existing key is
+    reused. With --add the line goes into the project's allowed signers file: commit it.
+    """
+    try:
+        loaded = load_config(config)
+        result = make_key(
+            approver(by),
+            allowed_signers=loaded.allowed_signers() if add else None,
+            key=key,
+        )
+    except KaviError as err:
+        raise _fail(str(err), err.exit_code) from None
+    except OSError as err:
+        raise _fail(f"{err.strerror or err}: {err.filename or ''}", EXIT_USAGE) from None
+    typer.echo(f"{'created' if result.created else 'existing'} key: {result.key}", err=True)
+    if result.added_to is not None:
+        typer.echo(f"allowed signer listed in {result.added_to} (commit it):", err=True)
+    typer.echo(result.line)
 
 
 def register(app: typer.Typer) -> None:
@@ -169,3 +226,4 @@ def register(app: typer.Typer) -> None:
     app.command("build")(build)
     app.command("verify")(verify)
     app.command("promote")(promote)
+    app.command("keygen")(keygen)

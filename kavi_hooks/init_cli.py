@@ -2,7 +2,8 @@
 
 Writes ``kavi.yaml`` (the embedded default policy, commented), Kavi's entry in
 ``.pre-commit-config.yaml`` (created, or appended to an existing config), the GitHub
-Actions workflow ``.github/workflows/kavi.yml`` and an empty ``skills/registry.yaml``.
+Actions workflow ``.github/workflows/kavi.yml``, an empty ``skills/registry.yaml`` and an
+allowed-signers file ``.kavi/allowed_signers`` that lists nobody yet (``kavi keygen --add``).
 Existing files are never overwritten without ``--force``; refusing is a usage error (exit 2)
 that names the file, and nothing is written unless every file can be.
 """
@@ -125,6 +126,9 @@ def plan(root: Path, force: bool) -> list[Planned]:
     registry = root / "skills" / "registry.yaml"
     if not registry.exists():
         planned.append(Planned(registry, EMPTY_REGISTRY))
+    signers = root / ".kavi" / "allowed_signers"
+    if not signers.exists():
+        planned.append(Planned(signers, template("allowed_signers")))
     return planned
 
 
@@ -156,5 +160,6 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"wrote {written.relative_to(root).as_posix()}")
         typer.echo(
             "next: set `repo:` (OWNER) and `rev:` for Kavi in .pre-commit-config.yaml "
-            "and .github/workflows/kavi.yml, then `pre-commit install`"
+            "and .github/workflows/kavi.yml, then `pre-commit install`; list who may "
+            "promote in .kavi/allowed_signers (`kavi keygen --add`) and commit it"
         )

@@ -100,7 +100,7 @@ def skills(
     json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     config: ConfigOpt = None,
 ) -> None:
-    """List the trusted skills of the registry with their trust state (ok / drifted / missing)."""
+    """List the registry's skills with their trust state (ok / drifted / missing / unattested)."""
 
     def body() -> int:
         loaded = _config(config)
@@ -108,7 +108,7 @@ def skills(
         entries = load_trusted_registry(loaded).skills if registry_path(loaded).exists() else {}
         rows = []
         for name, entry in sorted(entries.items()):
-            state, detail = trust_state(entry, loaded.root)
+            state, detail = trust_state(entry, loaded.root, name, loaded.allowed_signers())
             rows.append(
                 {
                     "name": name,

@@ -5,8 +5,8 @@ matches (``read_pinned`` reads each file once and hands back the bytes it hashed
 skill class, read *statically* from those bytes, declares the name, side-effect class and
 secrets the registry trusted. Nothing of the skill runs in this process, ever: the bytes
 go to a sandboxed child (:mod:`kavi_skills.isolation`), which compiles and runs exactly
-them. Extend the check here (signed attestations, a fuller import closure) and every run
-path gets it.
+them. The signed promotion (attestation) is checked here too; extend the check here (a
+fuller import closure...) and every run path gets it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from kavi_gates.attestation import require_entry_attestation, verify_entry_attestation
 from kavi_gates.codes.hash_pin import PIN_MISSING
 from kavi_gates.config import SIDE_EFFECT_CLASSES, LoadedConfig
 from kavi_gates.errors import KaviError
@@ -26,7 +27,7 @@ from kavi_gates.models import Severity
 from kavi_skills.errors import TrustError, UnknownSkillError
 from kavi_skills.verified_import import module_name_for
 
-TrustState = Literal["ok", "drifted", "missing"]
+TrustState = Literal["ok", "drifted", "missing", "unattested"]
 _METADATA = ("name", "side_effect_class", "required_secrets", "allowed_hosts")
 
 
@@ -41,7 +42,7 @@ class TrustedSkill:
     verified: Mapping[str, bytes]
     """Pinned path -> the bytes whose sha256 matched its pin."""
     allowed_hosts: tuple[str, ...]
-    """The hosts its HTTP capability may reach (from the entry, else the verified source)."""
+    """The hosts its HTTP capability may reach: the signed entry's ``allowed_hosts``."""
     root: Path
 
 
@@ -73,18 +74,25 @@ def entry_for(registry: Registry, name: str) -> RegistryEntry:
     return entry
 
 
-def trust_state(entry: RegistryEntry, root: Path) -> tuple[TrustState, str]:
-    """``ok``, ``missing`` (a pinned file is gone) or ``drifted`` (anything else the hash-pin
-    gate finds: changed bytes, an unpinned local import...), with the first finding's message.
+def trust_state(
+    entry: RegistryEntry, root: Path, name: str, allowed_signers: Path
+) -> tuple[TrustState, str]:
+    """``ok``, ``missing`` (a pinned file is gone), ``drifted`` (anything else about the pins:
+    changed bytes, an unpinned local import...) or ``unattested`` (no signed promotion by an
+    allowed signer covers the entry exactly), with the first finding's message.
 
-    The gate's own ``verify_pins`` decides, so ``kavi skills`` and ``kavi check`` never disagree.
+    The gate's own ``verify_pins`` and ``verify_entry_attestation`` decide, so ``kavi skills``
+    and ``kavi check`` never disagree.
     """
     errors = [f for f in verify_pins(entry, root) if f.severity == Severity.ERROR]
-    if not errors:
-        return "ok", ""
     missing = [f for f in errors if f.rule == PIN_MISSING.id]
-    first = (missing or errors)[0]
-    return ("missing" if missing else "drifted"), f"{first.path}: {first.message}"
+    if errors:
+        first = (missing or errors)[0]
+        return ("missing" if missing else "drifted"), f"{first.path}: {first.message}"
+    unattested = verify_entry_attestation(name, entry, root, allowed_signers)
+    if unattested:
+        return "unattested", f"{unattested[0].path}: {unattested[0].message}"
+    return "ok", ""
 
 
 def _check_entry(name: str, entry: RegistryEntry) -> None:
@@ -141,27 +149,34 @@ def _check_metadata(name: str, entry: RegistryEntry, metadata: dict[str, object]
     undeclared = set(secrets) - set(entry.required_secrets)
     if undeclared:
         raise TrustError(f"{where} wants secrets the registry never trusted: {sorted(undeclared)}")
+    hosts = _strings(metadata.get("allowed_hosts", ()), f"{where}.allowed_hosts")
+    untrusted = {h.lower() for h in hosts} - {h.lower() for h in entry.allowed_hosts}
+    if untrusted:
+        raise TrustError(f"{where} wants hosts the registry never trusted: {sorted(untrusted)}")
 
 
-def verify_entry(name: str, entry: RegistryEntry, root: Path) -> TrustedSkill:
-    """Verify every pin of ``entry`` and its static metadata; return the verified bytes."""
+def verify_entry(
+    name: str, entry: RegistryEntry, root: Path, *, allowed_signers: Path
+) -> TrustedSkill:
+    """Verify every pin of ``entry``, its signed promotion (against ``allowed_signers``) and
+    its static metadata; return the verified bytes. Nothing of the skill executes here."""
     _check_entry(name, entry)
     try:
         verified = read_pinned(entry, root)  # raises PinMismatch; nothing has executed
+        require_entry_attestation(name, entry, root, allowed_signers)
     except TrustError:
         raise
     except KaviError as err:
         raise TrustError(f"{name}: refusing to run untrusted code: {err}") from None
     metadata = static_metadata(name, entry, verified[entry.path])
     _check_metadata(name, entry, metadata)
-    if entry.allowed_hosts is not None:
-        hosts = entry.allowed_hosts
-    else:
-        where = f"{name}: {entry.path}:{entry.class_}.allowed_hosts"
-        hosts = _strings(metadata.get("allowed_hosts", ()), where)
-    return TrustedSkill(name, entry, bundle_hash(entry), verified, hosts, root.resolve())
+    # The signed entry's hosts are the grant (promotion records the class's literal).
+    return TrustedSkill(
+        name, entry, bundle_hash(entry), verified, entry.allowed_hosts, root.resolve()
+    )
 
 
 def load_trusted_skill(name: str, loaded: LoadedConfig) -> TrustedSkill:
     """Verify the trusted skill ``name`` of the project ``loaded`` (nothing of it runs here)."""
-    return verify_entry(name, entry_for(load_trusted_registry(loaded), name), loaded.root)
+    entry = entry_for(load_trusted_registry(loaded), name)
+    return verify_entry(name, entry, loaded.root, allowed_signers=loaded.allowed_signers())

@@ -1,4 +1,5 @@
-"""Shared by every test: import paths, and the loopback LLM stand-in (``tests/llm_server.py``)."""
+"""Shared by every test: import paths, the loopback LLM stand-in (``tests/llm_server.py``) and
+real SSH signing keys (``tests/attest_keys.py``)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ if str(_REPO) not in sys.path:
 if str(_TESTS) not in sys.path:
     sys.path.append(str(_TESTS))
 
-pytest.register_assert_rewrite("llm_server", "attackers")
+pytest.register_assert_rewrite("llm_server", "attest_keys", "attackers")
+from attest_keys import intruder_key, maintainer_key  # noqa: E402
 from llm_server import (  # noqa: E402
     down_client,
     llm_client,
@@ -24,4 +26,11 @@ from llm_server import (  # noqa: E402
     refused_base_url,
 )
 
-__all__ = ["down_client", "llm_client", "llm_server", "refused_base_url"]
+__all__ = [
+    "down_client",
+    "intruder_key",
+    "llm_client",
+    "llm_server",
+    "maintainer_key",
+    "refused_base_url",
+]

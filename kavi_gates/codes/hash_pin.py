@@ -84,5 +84,90 @@ UNPINNED_IMPORT = Code(
     fix="Promote the skill again: promotion pins the whole local import closure.",
     suppressible=False,
 )
+UNATTESTED = Code(
+    id="KAV810",
+    gate=GATE,
+    category="attestation",
+    title="registry entry has no signed promotion",
+    doc="""
+        The entry names no attestation, or its attestation file does not exist. Every
+        trusted entry must be covered by the signed promotion kavi promote writes beside
+        the registry; without one, a hand-written or hand-edited entry would read as
+        trusted on any clone. The runtime refuses to run the skill.
+        """,
+    fix="""
+        Promote the skill (kavi promote), which signs the entry and writes
+        skills/attestations/<skill>.intoto.json; commit both.
+        """,
+    suppressible=False,
+)
+ATTESTATION_UNREADABLE = Code(
+    id="KAV811",
+    gate=GATE,
+    category="attestation",
+    title="attestation is not a readable promotion",
+    doc="""
+        The attestation is not a DSSE envelope holding an in-toto Statement v1 with Kavi's
+        promotion predicate: not JSON, a duplicate key, bad base64, another payload or
+        predicate type, a missing field, or a symlink (never followed).
+        """,
+    fix="Restore the file kavi promote wrote, or promote the skill again.",
+    suppressible=False,
+)
+BAD_SIGNATURE = Code(
+    id="KAV812",
+    gate=GATE,
+    category="attestation",
+    title="promotion is not signed by an allowed signer",
+    doc="""
+        No signature of the attestation verifies (ssh-keygen -Y verify, namespace
+        kavi-promotion) for its approver against the project's allowed signers: the
+        envelope changed after signing, the key is not listed (or is listed for someone
+        else), or the allowed-signers file is missing.
+        """,
+    fix="""
+        Promote the skill again with a key the allowed signers list for you
+        (kavi keygen --add prints and adds your line; commit .kavi/allowed_signers).
+        """,
+    suppressible=False,
+)
+OTHER_SKILL = Code(
+    id="KAV813",
+    gate=GATE,
+    category="attestation",
+    title="attestation is another skill's",
+    doc="""
+        The signed statement is the promotion of a different skill than the registry
+        entry it covers: a valid attestation swapped in or pointed at from another entry.
+        """,
+    fix="Point the entry at its own attestation, or promote the skill again.",
+    suppressible=False,
+)
+ATTESTED_PINS_DIFFER = Code(
+    id="KAV814",
+    gate=GATE,
+    category="attestation",
+    title="pins differ from the signed promotion",
+    doc="""
+        The entry's pins (paths or sha256 digests) are not exactly the subjects of its
+        signed statement: the registry was edited after the promotion, e.g. a pin replaced
+        by the digest of edited bytes. The runtime refuses to run the skill.
+        """,
+    fix="Undo the registry edit, or verify and promote the new bytes (kavi promote).",
+    suppressible=False,
+)
+ATTESTED_FIELDS_DIFFER = Code(
+    id="KAV815",
+    gate=GATE,
+    category="attestation",
+    title="registry entry differs from the signed promotion",
+    doc="""
+        A field of the entry (path, class, side-effect class, secrets, hosts, policy
+        digest, verification, approver, time) is not what the signed statement says: the
+        registry was edited after the promotion. The runtime refuses to run the skill.
+        """,
+    fix="Undo the registry edit, or promote the skill again (kavi promote).",
+    suppressible=False,
+)
 
 CODES = codes_of(globals())

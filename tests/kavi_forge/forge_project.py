@@ -149,7 +149,8 @@ def make_repo(
     capsys: pytest.CaptureFixture[str],
     mypy_cache: Path,
 ) -> Repo:
-    """``git init`` + ``kavi init`` in tmp_path/repo, XDG dirs private, the agent script beside."""
+    """``git init`` + ``kavi init`` + ``kavi keygen --add`` in tmp_path/repo, XDG dirs private,
+    the agent script beside."""
     root = tmp_path / "repo"
     root.mkdir()
     git(root, "init", "-q")
@@ -165,5 +166,8 @@ def make_repo(
     monkeypatch.chdir(root)
     repo = Repo(root, data, capsys)
     code, _, err = repo.kavi("init", str(root))
+    assert code == 0, err
+    # The approver's signing key (under the private XDG config dir), listed as allowed.
+    code, _, err = repo.kavi("keygen", "--add")
     assert code == 0, err
     return repo

@@ -166,6 +166,9 @@ def hand_write(repo: Repo, tmp_path: Path, mode: str) -> None:
 @pytest.mark.slow
 def test_promote_path_adopts_a_hand_written_skill(repo: Repo, tmp_path: Path) -> None:
     hand_write(repo, tmp_path, "good")
+    # The approver signs as a@example.com, so the allowed signers must list the key for them.
+    code, _, err = repo.kavi("keygen", "--add", "--by", "a@example.com")
+    assert code == 0, err
     code, out, err = repo.kavi("promote", "skills/shout.py", "--yes", "--by", "a@example.com")
     assert code == 0, err
     entry = yaml.safe_load((repo.root / "skills/registry.yaml").read_text())["skills"]["shout"]

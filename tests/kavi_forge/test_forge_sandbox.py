@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,38 @@ def test_a_sandbox_has_a_git_baseline_and_an_identical_baseline_copy(tmp_path: P
     finally:
         sandbox.remove()
     assert not sandbox.path.exists()
+
+
+def test_a_sandbox_of_a_git_worktree_never_touches_the_real_repository(tmp_path: Path) -> None:
+    # A linked worktree (or a submodule) has a `.git` *file* naming the real git dir: copied
+    # into the sandbox, the baseline commit landed on the real branch.
+    main = tree(tmp_path / "main", {"skills/a.py": "a"})
+
+    def git(cwd: Path, *args: str) -> str:
+        done = subprocess.run(
+            ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.strip()
+
+    git(main, "init", "-q", "-b", "main")
+    git(main, "add", "-A")
+    git(main, "commit", "-qm", "init")
+    git(main, "worktree", "add", "-q", "-b", "feature", str(tmp_path / "wt"))
+    worktree = tmp_path / "wt"
+    (worktree / "skills/b.py").write_text("uncommitted")
+    heads = (git(worktree, "rev-parse", "HEAD"), git(main, "rev-parse", "main"))
+    sandbox = create_sandbox(worktree, prefix="test")
+    try:
+        assert (sandbox.repo / ".git").is_dir()
+        assert (sandbox.repo / "skills/b.py").read_text() == "uncommitted"
+    finally:
+        sandbox.remove()
+    assert (git(worktree, "rev-parse", "HEAD"), git(main, "rev-parse", "main")) == heads
+    assert git(worktree, "status", "--porcelain") == "?? skills/b.py"
 
 
 @pytest.fixture

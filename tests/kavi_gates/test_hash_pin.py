@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from attest_keys import Key, sign_registry
 
 from kavi_gates.config import KaviConfig, LoadedConfig
 from kavi_gates.errors import ConfigError
@@ -59,12 +60,13 @@ def save(root: Path, *entries: RegistryEntry) -> None:
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    """A git repository with one skill importing a helper, pinned in the registry."""
+def repo(tmp_path: Path, maintainer_key: Key) -> Path:
+    """A git repository with one skill importing a helper, pinned in the registry and signed."""
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     write(tmp_path, "skills/echo.py", SKILL)
     write(tmp_path, "skills/_vault.py", VAULT)
     save(tmp_path, entry_for(tmp_path))
+    sign_registry(tmp_path, maintainer_key)
     subprocess.run(["git", "add", "-A"], cwd=tmp_path, check=True)
     subprocess.run(
         ["git", "-c", "user.email=t@example.com", "-c", "user.name=T", "commit", "-qm", "init"],
@@ -154,9 +156,11 @@ def test_policy_digest_that_differs_is_kav805(repo: Path) -> None:
 def test_missing_policy_digest_is_only_a_warning(repo: Path) -> None:
     save(repo, entry_for(repo, policy_digest=None))
     outcome = gate(repo)
-    (finding,) = outcome.findings
+    # Such an entry is hand-written: no promotion signed it, which is the error (KAV810).
+    unattested, finding = sorted(outcome.findings, key=lambda f: f.rule, reverse=True)
     assert (finding.rule, finding.severity) == ("KAV806", Severity.WARNING)
     assert "pinned under an unrecorded policy" in finding.message
+    assert (unattested.rule, unattested.severity) == ("KAV810", Severity.ERROR)
 
 
 def test_local_import_not_pinned_by_the_entry_is_kav807(repo: Path) -> None:
@@ -219,7 +223,12 @@ def test_read_pinned_refuses_an_entry_without_pins(repo: Path) -> None:
 def test_save_registry_round_trips_with_the_class_key(repo: Path) -> None:
     text = (repo / REGISTRY).read_text()
     assert "class: Echo" in text
-    assert load_registry(repo / REGISTRY).skills["echo"] == entry_for(repo)
+    loaded = load_registry(repo / REGISTRY).skills["echo"]
+    assert loaded.model_copy(update={"promoted_by": None, "promoted_at": None}) == entry_for(
+        repo,
+        verification="test-echo",
+        attestation="skills/attestations/echo.intoto.json",
+    )
     assert [p.name for p in (repo / "skills").iterdir() if p.name.endswith(".tmp")] == []
 
 

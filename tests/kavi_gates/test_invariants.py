@@ -128,6 +128,58 @@ def test_attribute_reassigned_after_the_class_is_kav602() -> None:
     ]
 
 
+def with_hosts(line: str) -> str:
+    return ECHO.replace("    output_model = EchoOut\n", f"    output_model = EchoOut\n    {line}\n")
+
+
+def test_literal_allowed_hosts_and_secrets_are_accepted() -> None:
+    assert structure(with_hosts('allowed_hosts = ("api.github.com", "127.0.0.1:8080")')) == []
+    assert structure(with_hosts("required_secrets = ()")) == []
+    assert structure(with_hosts('allowed_hosts: tuple[str, ...] = ("a.example",)')) == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        'tuple(os.environ["HOSTS"].split(","))',
+        '("api." + "github.com",)',
+        '["api.github.com"]',
+        "HOSTS",
+        "(HOST,)",
+        '("api.github.com", *EXTRA)',
+        '{"api.github.com"}',
+    ],
+)
+def test_computed_allowed_hosts_are_kav602(value: str) -> None:
+    assert structure(with_hosts(f"allowed_hosts = {value}")) == [
+        (
+            "KAV602",
+            "EchoSkill.allowed_hosts must be a literal tuple of string literals "
+            "(it is recorded and signed at promotion)",
+        )
+    ]
+
+
+def test_computed_required_secrets_are_kav602() -> None:
+    ((rule, message),) = structure(with_hosts("required_secrets = tuple(NAMES)"))
+    assert rule == "KAV602" and "required_secrets must be a literal tuple" in message
+
+
+@pytest.mark.parametrize("host", ["https://api.github.com", "api.github.com/x", "", " a.b", "u@h"])
+def test_an_allowed_host_with_a_scheme_path_or_space_is_kav602(host: str) -> None:
+    ((rule, message),) = structure(with_hosts(f"allowed_hosts = ({host!r},)"))
+    assert rule == "KAV602" and repr(host) in message
+
+
+def test_allowed_hosts_assigned_twice_or_after_the_class_is_kav602() -> None:
+    twice = with_hosts('allowed_hosts = ("a.example",)\n    allowed_hosts = ("b.example",)')
+    assert structure(twice) == [("KAV602", "EchoSkill.allowed_hosts is assigned more than once")]
+    after = ECHO + '\nEchoSkill.allowed_hosts = ("evil.example",)\n'
+    assert structure(after) == [
+        ("KAV602", "EchoSkill.allowed_hosts is reassigned outside the class body")
+    ]
+
+
 def test_unknown_side_effect_class_is_kav603() -> None:
     ((rule, message),) = structure(ECHO.replace('"READ_ONLY"', '"HARMLESS"'))
     assert rule == "KAV603"

@@ -1,4 +1,5 @@
-"""`kavi init`: kavi.yaml, Kavi's pre-commit entry, the workflow and the registry."""
+"""`kavi init`: kavi.yaml, Kavi's pre-commit entry, the workflow, the registry and the
+allowed signers."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ WRITTEN = (
     ".pre-commit-config.yaml",
     ".github/workflows/kavi.yml",
     "skills/registry.yaml",
+    ".kavi/allowed_signers",
 )
 
 

@@ -6,13 +6,14 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from attest_keys import Key, sign_registry
 
 from kavi_gates.config import LoadedConfig, load_config
 from kavi_ledger.doctor import check_registry
 
 
 @pytest.fixture
-def pinned_project(project: Path) -> LoadedConfig:
+def pinned_project(project: Path, maintainer_key: Key) -> LoadedConfig:
     skill = project / "skills" / "foo.py"
     skill.parent.mkdir()
     skill.write_text("X = 1\n")
@@ -21,6 +22,7 @@ def pinned_project(project: Path) -> LoadedConfig:
         "version: 1\nskills:\n  foo:\n    path: skills/foo.py\n    class: Foo\n"
         f"    side_effect_class: READ_ONLY\n    pins: {{skills/foo.py: 'sha256:{digest}'}}\n"
     )
+    sign_registry(project, maintainer_key)
     return load_config(start=project)
 
 

@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from attest_keys import Key, sign_registry
 
 from kavi_gates.config import KaviConfig, policy_digest
 from kavi_gates.hash_pin import compute_pins
@@ -66,8 +67,8 @@ def git(root: Path, *args: str) -> str:
     return done.stdout
 
 
-def make_governed_repo(root: Path) -> Path:
-    """A committed repo that passes every gate: one pinned, tested skill and kavi.yaml."""
+def make_governed_repo(root: Path, key: Key) -> Path:
+    """A committed repo that passes every gate: one pinned, signed, tested skill and kavi.yaml."""
     files = {
         "kavi.yaml": 'include: ["skills/**/*.py"]\n',
         ".gitignore": "__pycache__/\n.pytest_cache/\nrunpytest-*\n",  # pytester's basetemp
@@ -87,6 +88,7 @@ def make_governed_repo(root: Path) -> Path:
         }
     )
     save_registry(root / "skills/registry.yaml", Registry(skills={"echo": entry}))
+    sign_registry(root, key)
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "governed")
@@ -104,9 +106,9 @@ def isolated_cache(
 
 
 @pytest.fixture
-def governed(pytester: pytest.Pytester) -> pytest.Pytester:
+def governed(pytester: pytest.Pytester, maintainer_key: Key) -> pytest.Pytester:
     """pytester whose directory is a clean governed repo."""
-    make_governed_repo(pytester.path)
+    make_governed_repo(pytester.path, maintainer_key)
     return pytester
 
 

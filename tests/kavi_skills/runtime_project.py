@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from attest_keys import Key, sign_registry
 
 from kavi_gates.config import LoadedConfig, load_config
 
@@ -168,6 +169,9 @@ ENTRIES = {
     "fetch": ("skills/fetch.py", "FetchSkill", "NETWORK", ["DEMO_TOKEN"], ["skills/fetch.py"]),
 }
 
+HOSTS = {"fetch": ["127.0.0.1"]}
+"""What promotion records for ``allowed_hosts`` (the literal of the class)."""
+
 
 def sha256_file(path: Path) -> str:
     return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
@@ -178,8 +182,11 @@ class Project:
     root: Path
     data_dir: Path
     config_dir: Path
+    key: Key
     extra: dict[str, tuple[str, str, str, list[str], list[str]]] = field(default_factory=dict)
     """Skills a test added (same shape as ``ENTRIES``), pinned by :meth:`pin` too."""
+    hosts: dict[str, list[str]] = field(default_factory=lambda: dict(HOSTS))
+    """``allowed_hosts`` recorded for each skill that has some (as promotion records them)."""
 
     @property
     def vault(self) -> Path:
@@ -193,6 +200,7 @@ class Project:
         side_effect: str = "READ_ONLY",
         secrets: tuple[str, ...] = (),
         helpers: dict[str, str] | None = None,
+        hosts: tuple[str, ...] = (),
     ) -> None:
         """Write ``skills/<name>.py`` (and helper modules) and pin it like any trusted skill."""
         path = f"skills/{name}.py"
@@ -202,6 +210,8 @@ class Project:
             (self.root / rel).write_text(textwrap.dedent(text))
             pins.append(rel)
         self.extra[name] = (path, cls, side_effect, list(secrets), pins)
+        if hosts:
+            self.hosts[name] = list(hosts)
         self.pin()
 
     @property
@@ -212,7 +222,7 @@ class Project:
         return load_config(self.root / "kavi.yaml")
 
     def pin(self) -> None:
-        """(Re)write the registry with the current sha256 of every pinned file."""
+        """(Re)write the registry with the current sha256 of every pinned file, signed."""
         skills = {}
         for name, (path, cls, side, secrets, pins) in {**ENTRIES, **self.extra}.items():
             skills[name] = {
@@ -220,10 +230,12 @@ class Project:
                 "class": cls,
                 "side_effect_class": side,
                 "required_secrets": secrets,
+                "allowed_hosts": self.hosts.get(name, []),
                 "pins": {p: sha256_file(self.root / p) for p in pins},
             }
         text = yaml.safe_dump({"version": 1, "skills": skills}, sort_keys=True)
         (self.root / "skills" / "registry.yaml").write_text(text)
+        sign_registry(self.root, self.key, config=self.config().config)
 
     def append(self, rel: str, code: str) -> None:
         with (self.root / rel).open("a") as handle:
@@ -231,7 +243,7 @@ class Project:
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, maintainer_key: Key) -> Project:
     root = tmp_path / "proj"
     (root / "skills").mkdir(parents=True)
     (root / "tests" / "skills").mkdir(parents=True)
@@ -252,7 +264,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     monkeypatch.setenv("KAVI_LLM_BASE_URL", "http://127.0.0.1:9/v1")
     monkeypatch.delenv("DEMO_TOKEN", raising=False)
     monkeypatch.chdir(root)
-    proj = Project(root, xdg / "data" / "kavi", xdg / "config" / "kavi")
+    proj = Project(root, xdg / "data" / "kavi", xdg / "config" / "kavi", maintainer_key)
     proj.pin()
     return proj
 

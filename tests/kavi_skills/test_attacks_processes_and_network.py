@@ -10,8 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
 from attackers import attacker, class_name, report_of
 
+from kavi_skills.errors import TrustError
 from kavi_skills.executor import run_skill
 
 if TYPE_CHECKING:
@@ -21,17 +23,18 @@ if TYPE_CHECKING:
 pytest_plugins = ["runtime_project", "attackers"]
 
 
-def _add(project: Project, name: str, body: str, **kwargs: object) -> None:
-    project.add_skill(name, attacker(name, body, **kwargs), class_name(name), **_entry(kwargs))  # type: ignore[arg-type]
-
-
-def _entry(kwargs: dict[str, object]) -> dict[str, object]:
-    entry: dict[str, object] = {}
-    if "side_effect" in kwargs:
-        entry["side_effect"] = kwargs["side_effect"]
-    if "secrets" in kwargs:
-        entry["secrets"] = kwargs["secrets"]
-    return entry
+def _add(
+    project: Project,
+    name: str,
+    body: str,
+    *,
+    side_effect: str = "READ_ONLY",
+    hosts: tuple[str, ...] = (),
+    imports: str = "",
+) -> None:
+    """Add an attacker; promotion records its class's literal hosts in the signed entry."""
+    source = attacker(name, body, side_effect=side_effect, hosts=hosts, imports=imports)
+    project.add_skill(name, source, class_name(name), side_effect, hosts=hosts)
 
 
 IMPORT_STRING = """
@@ -201,22 +204,19 @@ def test_a_network_skill_reaches_only_its_trusted_host_over_http(
     assert listener.hits == [f"127.0.0.1:{listener.port}/allowed"]
 
 
-def test_hosts_recorded_in_the_registry_entry_override_the_class_literal(
-    project: Project, listener: Listener
+def test_a_class_wanting_hosts_its_signed_entry_does_not_record_never_runs(
+    project: Project, listener: Listener, marker: Path
 ) -> None:
-    import yaml
-
     body = f"""
-    attempt("by ip", lambda: self.context.http.get_json({listener.url(path="/ip")!r}))
-    attempt("by name", lambda: self.context.http.get_json({listener.url("localhost", "/n")!r}))
+    open({str(marker)!r}, "w")
+    self.context.http.get_json({listener.url()!r})
     """
     _add(project, "entry_hosts", body, side_effect="NETWORK", hosts=("127.0.0.1",))
-    registry_file = project.root / "skills" / "registry.yaml"
-    registry = yaml.safe_load(registry_file.read_text())
-    registry["skills"]["entry_hosts"]["allowed_hosts"] = ["localhost"]
-    registry_file.write_text(yaml.safe_dump(registry))
-    result = run_skill("entry_hosts", {}, project.config(), yes=True)
-    report = report_of(result.record.output_json)
-    assert "host '127.0.0.1' is not declared (allowed: localhost)" in report["by ip"]
-    assert report["by name"] == "OK {'reached': True}"
-    assert listener.hits == [f"localhost:{listener.port}/n"]
+    project.hosts["entry_hosts"] = ["localhost"]  # promoted (and signed) with another host
+    project.pin()
+    with pytest.raises(
+        TrustError, match=r"wants hosts the registry never trusted: \['127.0.0.1'\]"
+    ):
+        run_skill("entry_hosts", {}, project.config(), yes=True)
+    assert listener.hits == [] and not marker.exists()
+    assert not project.log_path.exists()  # refused before anything ran

@@ -11,14 +11,20 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import yaml
+from attest_keys import Key, sign_registry
 from llm_server import StandIn
 
 from kavi_gates.config import LoadedConfig, load_config
+from kavi_gates.hash_pin import sha256_bytes
 from kavi_skills.executor import run_skill
 from kavi_skills.records import ExecutionLog
+
+if TYPE_CHECKING:
+    from attackers import Listener
 
 pytest_plugins = ["attackers"]
 
@@ -46,6 +52,7 @@ def first_party(
 ) -> Iterator[FirstParty]:
     root = tmp_path / "proj"
     shutil.copytree(REPO / "skills", root / "skills", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / ".kavi", root / ".kavi")  # the maintainers' allowed signers
     (root / "kavi.yaml").write_text("hash_pin:\n  registry: skills/registry.yaml\n")
     for var, sub in (("XDG_DATA_HOME", "data"), ("XDG_CONFIG_HOME", "config")):
         monkeypatch.setenv(var, str(tmp_path / "xdg" / sub))
@@ -130,11 +137,8 @@ def test_create_daily_note_appends_for_the_local_day(first_party: FirstParty) ->
 
 
 def test_http_get_json_reaches_only_the_host_its_entry_records(
-    first_party: FirstParty, listener: object
+    first_party: FirstParty, listener: Listener, maintainer_key: Key
 ) -> None:
-    from attackers import Listener
-
-    assert isinstance(listener, Listener)
     refused = run_skill(
         "http_get_json", {"url": listener.url(path="/a")}, first_party.config(), yes=True
     )
@@ -142,10 +146,18 @@ def test_http_get_json_reaches_only_the_host_its_entry_records(
         f"SideEffectRefused: refused '{listener.url(path='/a')}': host '127.0.0.1' is not "
         "declared (allowed: api.github.com)"
     )
+    # Promote it again, for the loopback host (source and class literal change, re-signed).
+    source = first_party.root / "skills" / "http_get_json.py"
+    source.write_text(source.read_text().replace('("api.github.com",)', '("127.0.0.1",)'))
     registry_file = first_party.root / "skills" / "registry.yaml"
     registry = yaml.safe_load(registry_file.read_text())
-    registry["skills"]["http_get_json"]["allowed_hosts"] = ["127.0.0.1"]
+    entry = registry["skills"]["http_get_json"]
+    entry["allowed_hosts"] = ["127.0.0.1"]
+    entry["pins"] = {"skills/http_get_json.py": sha256_bytes(source.read_bytes())}
     registry_file.write_text(yaml.safe_dump(registry, sort_keys=False))
+    sign_registry(first_party.root, maintainer_key, only=("http_get_json",), list_key=False)
+    with (first_party.root / ".kavi" / "allowed_signers").open("a") as signers:
+        signers.write(maintainer_key.allowed_line() + "\n")
     out = _run(first_party, "http_get_json", {"url": listener.url(path="/b")})
     assert out == {"url": listener.url(path="/b"), "data": {"reached": True}}
     assert listener.hits == [f"127.0.0.1:{listener.port}/b"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import sys
 import time
@@ -142,11 +143,20 @@ def test_where_no_sandbox_can_start_kavi_run_refuses_and_names_the_fix(
     packages = ["kavi_gates", "kavi_hooks", "kavi_ledger", "kavi_plugin", "kavi_skills"]
     xdg = tmp_path / "nested-xdg"
     xdg.mkdir()
+    ssh_keygen = Path(shutil.which("ssh-keygen") or "/usr/bin/ssh-keygen")  # verifies promotions
     policy = SandboxPolicy(
-        read_only=(*python_read_only_paths([*packages, "kavi_sandbox"]), project.root),
+        read_only=(
+            *python_read_only_paths([*packages, "kavi_sandbox"]),
+            project.root,
+            ssh_keygen,
+            Path("/etc/passwd"),
+            Path("/etc/group"),
+        ),
         writable=(xdg,),
         env={
             "LC_ALL": "C.UTF-8",
+            "HOME": "/home/sandbox",
+            "PATH": f"{ssh_keygen.parent}:/usr/bin:/bin",
             "XDG_DATA_HOME": str(xdg / "data"),
             "XDG_CONFIG_HOME": str(xdg / "config"),
             "XDG_CACHE_HOME": str(xdg / "cache"),

@@ -109,11 +109,16 @@ def test_trust_state_reports_ok_drifted_and_missing(project: Project) -> None:
     from kavi_skills.loader import load_trusted_registry
 
     registry = load_trusted_registry(project.config())
-    assert trust_state(registry.skills["echo"], project.root)[0] == "ok"
+    signers = project.config().allowed_signers()
+
+    def state(name: str) -> str:
+        return trust_state(registry.skills[name], project.root, name, signers)[0]
+
+    assert state("echo") == "ok"
     project.append("skills/echo.py", "# edited")
-    assert trust_state(registry.skills["echo"], project.root)[0] == "drifted"
+    assert state("echo") == "drifted"
     (project.root / "skills" / "_util.py").unlink()
-    assert trust_state(registry.skills["shout"], project.root)[0] == "missing"
+    assert state("shout") == "missing"
 
 
 def test_relative_imports_of_pinned_helpers_get_the_verified_bytes(project: Project) -> None:
