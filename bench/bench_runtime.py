@@ -2,11 +2,11 @@
 
 Usage: ``python bench/bench_runtime.py [--repeat N] [--baseline-src DIR]``.
 
-The repo's six first-party skills and their registry are copied (byte for byte, so the pins
-hold) into a scratch project with a small vault; the LLM endpoint is the loopback stand-in
-from ``tests/llm_server.py`` (so ``search_notes`` and ``summarize_note`` go through the
-broker to a live endpoint), and ``http_get_json``'s entry records ``127.0.0.1`` so it GETs
-from the same server. Each measurement is the wall time of a fresh ``kavi run NAME --json ...
+The repo's six first-party skills and their registry are copied into a scratch project with
+a small vault and signed with a bench key; the LLM endpoint is the loopback stand-in from
+``tests/llm_server.py`` (so ``search_notes`` and ``summarize_note`` go through the broker to
+a live endpoint), and ``http_get_json`` is re-promoted for ``127.0.0.1`` so it GETs from the
+same server. Each measurement is the wall time of a fresh ``kavi run NAME --json ...
 --yes --no-log`` process, as a user types it: ``sandboxed`` (bubblewrap, seccomp, Landlock)
 vs ``--no-sandbox`` (the same child process without isolation). Runs alternate so load on a
 shared machine hits both alike. Prints medians, the ratio and the milliseconds added.
@@ -32,8 +32,13 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+# The checkout first (tests/kavi_gates must not shadow the real package as a namespace).
+sys.path[:0] = [str(REPO), str(REPO / "bench")]
 sys.path.append(str(REPO / "tests"))
+from bench_attestation import make_key, sign_project  # noqa: E402
 from llm_server import StandIn, _Server  # noqa: E402  (the tests' loopback stand-in)
+
+from kavi_gates.hash_pin import sha256_bytes  # noqa: E402
 
 NOTES = {
     "gates.md": "---\ntags: [kavi]\n---\n# Gates\n\nKavi has four gates. They fail closed.\n",
@@ -53,17 +58,21 @@ def inputs(base_url: str) -> dict[str, dict[str, object]]:
     }
 
 
-def scratch_project(work: Path, name: str, record_host: bool) -> Path:
-    """The first-party skills and registry in a project of their own (with ``record_host``,
-    ``http_get_json``'s entry records the loopback host)."""
-    root = work / name
+def scratch_project(work: Path) -> Path:
+    """The first-party skills in a project of their own, signed with a bench key;
+    ``http_get_json`` is promoted again for the loopback host instead of api.github.com."""
+    root = work / "project"
     shutil.copytree(REPO / "skills", root / "skills", ignore=shutil.ignore_patterns("__pycache__"))
+    source = root / "skills" / "http_get_json.py"
+    source.write_text(source.read_text().replace('("api.github.com",)', '("127.0.0.1",)'))
     registry_file = root / "skills" / "registry.yaml"
-    if record_host:
-        registry = yaml.safe_load(registry_file.read_text())
-        registry["skills"]["http_get_json"]["allowed_hosts"] = ["127.0.0.1"]
-        registry_file.write_text(yaml.safe_dump(registry, sort_keys=False))
+    registry = yaml.safe_load(registry_file.read_text())
+    entry = registry["skills"]["http_get_json"]
+    entry["allowed_hosts"] = ["127.0.0.1"]
+    entry["pins"] = {"skills/http_get_json.py": sha256_bytes(source.read_bytes())}
+    registry_file.write_text(yaml.safe_dump(registry, sort_keys=False))
     (root / "kavi.yaml").write_text("hash_pin:\n  registry: skills/registry.yaml\n")
+    sign_project(root, make_key(work / "key"))
     vault = work / "xdg" / "data" / "kavi" / "vault"
     vault.mkdir(parents=True, exist_ok=True)
     for note, text in NOTES.items():
@@ -94,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
     work = Path(tempfile.mkdtemp(prefix="kavi-bench-runtime-"))
     try:
-        root = scratch_project(work, "project", record_host=True)
+        root = scratch_project(work)
         env = {
             **os.environ,
             "XDG_DATA_HOME": str(work / "xdg" / "data"),
@@ -108,11 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             "--no-sandbox": (["--no-sandbox"], env, root),
         }
         if args.baseline_src is not None:
-            # The older registry format has no allowed_hosts: its own copy, and no
-            # http_get_json (its host would be api.github.com, out of reach here).
             baseline_env = {**env, "PYTHONPATH": str(args.baseline_src.resolve())}
-            old_root = scratch_project(work, "baseline", record_host=False)
-            variants["in-process (baseline)"] = ([], baseline_env, old_root)
+            variants["in-process (baseline)"] = ([], baseline_env, root)
         header = "".join(f"{name:>24}" for name in variants)
         print(f"{'skill':<20}{header}{'ratio':>8}{'added':>9}   (median ms, n={args.repeat})")
         worst_ratio = worst_added = 0.0
@@ -120,8 +126,6 @@ def main(argv: list[str] | None = None) -> int:
             samples: dict[str, list[float]] = {name: [] for name in variants}
             for _ in range(args.repeat):
                 for name, (extra, run_env, cwd) in variants.items():
-                    if skill == "http_get_json" and cwd != root:
-                        continue
                     cmd = [kavi, "run", skill, "--json", json.dumps(data), "--yes", "--no-log"]
                     samples[name].append(timed([*cmd, *extra], run_env, cwd))
             medians = {n: statistics.median(v) if v else None for n, v in samples.items()}
