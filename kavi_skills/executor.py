@@ -190,6 +190,8 @@ def execute_in_child(
         kind = _STAGE_KIND.get(outcome.stage or "skill", "skill")
         data = raw_input if outcome.input is None else outcome.input
         return fail(outcome.error or "failed without an error message", kind, data)
+    if outcome.output is None:
+        return fail("the skill's process reported success without an output", "output")
     record = ExecutionRecord(
         parent_execution_id=parent_execution_id,
         skill_name=skill.name,
