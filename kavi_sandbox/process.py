@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import resource
+import select
 import signal
 import subprocess
 import threading
@@ -131,6 +132,9 @@ class SandboxedProcess:
         self._started = time.monotonic()
         self.timed_out = False
         self._closed = False
+        self._pidfd: int | None = None
+        with contextlib.suppress(OSError, AttributeError):  # Linux 5.3+; else Popen's polling
+            self._pidfd = os.pidfd_open(popen.pid)
         self._readers = [
             _BoundedReader(stream, limits.output_bytes, self.kill)
             for stream in (popen.stdout, popen.stderr)
@@ -173,14 +177,30 @@ class SandboxedProcess:
         """Wait up to ``timeout`` (and never past the wall time, which kills everything)."""
         left = self.remaining()
         budget = left if timeout is None else (timeout if left is None else min(timeout, left))
-        try:
-            return self._popen.wait(budget)
-        except subprocess.TimeoutExpired:
-            if self.remaining() == 0.0:
-                self.timed_out = True
-                self.kill()
-                return self._popen.wait()
-            return None
+        if budget is None or self._exited_within(budget):
+            return self._popen.wait()
+        if self.remaining() == 0.0:
+            self.timed_out = True
+            self.kill()
+            return self._popen.wait()
+        return None
+
+    def _exited_within(self, seconds: float) -> bool:
+        """Block until the process exits or ``seconds`` pass; True if it exited.
+
+        A pidfd wakes us exactly when it exits (``Popen.wait(timeout)`` polls, with sleeps of
+        up to 50 ms: tens of milliseconds on every short command).
+        """
+        if self._popen.poll() is not None:
+            return True
+        if self._pidfd is None:
+            try:
+                self._popen.wait(seconds)
+            except subprocess.TimeoutExpired:
+                return False
+            return True
+        readable, _, _ = select.select([self._pidfd], [], [], seconds)
+        return bool(readable) or self._popen.poll() is not None
 
     def kill(self) -> None:
         """SIGKILL the sandbox (every process in it) or, unsandboxed, the process group."""
@@ -241,6 +261,9 @@ class SandboxedProcess:
         if self._popen.stdin is not None:
             with contextlib.suppress(OSError):
                 self._popen.stdin.close()
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+            self._pidfd = None
         if self._on_close is not None:
             self._on_close()
             self._on_close = None
