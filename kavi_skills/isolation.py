@@ -4,8 +4,9 @@ The child sees, read-only, the interpreter with its site-packages, Kavi's own ru
 packages (only their directories, never a checkout around them) and the vault; nothing of
 the repository, Kavi's data and config directories or the home directory. It has no
 network namespace access, may not start processes, and its environment is built from
-nothing: ``LC_ALL``, ``HOME`` (an empty tmpfs), ``TZ`` when the caller has one, and later
-the declared secrets (sent over the pipe, so they never appear in any command line).
+nothing: ``LC_ALL``, ``HOME`` (an empty tmpfs), ``PYDANTIC_DISABLE_PLUGINS``, ``TZ`` when
+the caller has one, and later the declared secrets (sent over the pipe, so they never
+appear in any command line).
 """
 
 from __future__ import annotations
@@ -73,7 +74,9 @@ def child_policy(loaded: LoadedConfig, paths: KaviPaths, broker_fd: int) -> Sand
         if any(is_within(Path(os.path.abspath(path)), v) and Path(path) != v for v in visible)
         and not any(is_within(v, Path(os.path.abspath(path))) for v in visible)
     ]
-    env = {"LC_ALL": "C.UTF-8", "HOME": str(SANDBOX_HOME)}
+    # No pydantic plugins in a skill's child: their entry-point scan of site-packages is the
+    # slowest part of the child's start-up, and no plugin should see a skill's data.
+    env = {"LC_ALL": "C.UTF-8", "HOME": str(SANDBOX_HOME), "PYDANTIC_DISABLE_PLUGINS": "__all__"}
     if os.environ.get("TZ"):
         env["TZ"] = os.environ["TZ"]  # so "today" in a skill is the user's day
     settings = loaded.config.sandbox

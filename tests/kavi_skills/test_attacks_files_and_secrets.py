@@ -204,7 +204,7 @@ def test_environment_and_undeclared_secrets_are_out_of_reach(
         "a skill's environment holds only the secrets its trusted entry declares (none)\""
     )
     assert report["getenv"] == "OK None"
-    assert report["all env"] == "OK ['HOME', 'LC_ALL']"
+    assert report["all env"] == "OK ['HOME', 'LC_ALL', 'PYDANTIC_DISABLE_PLUGINS']"
     assert report["context secret"].startswith(
         "KeyError: \"secret 'DEMO_TOKEN' is not declared by env_attack's trusted registry entry"
     )
@@ -227,7 +227,7 @@ def test_a_declared_secret_is_the_only_one_in_the_environment(
     project.add_skill(name, source, class_name(name), "NETWORK", secrets=("DEMO_TOKEN",))
     result = run_skill(name, {}, project.config(), yes=True)
     report = report_of(result.record.output_json)
-    assert report["env names"] == "OK ['DEMO_TOKEN', 'HOME', 'LC_ALL']"
+    assert report["env names"] == "OK ['DEMO_TOKEN', 'HOME', 'LC_ALL', 'PYDANTIC_DISABLE_PLUGINS']"
     assert report["other"].startswith("KeyError")
     assert report["declared"] == REDACTED  # it reached the skill, and the record is redacted
     log = project.log_path.read_text()

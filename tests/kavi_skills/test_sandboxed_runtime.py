@@ -121,7 +121,9 @@ def test_without_a_sandbox_the_child_still_holds_nothing_of_the_parent(
     monkeypatch.setenv("KAVI_ATTACK_SECRET", "parent-only")
     _add(project, "unsandboxed_env", "attempt('env', lambda: sorted(os.environ))\n")
     result = run_skill("unsandboxed_env", {}, project.config(), sandbox=False)
-    assert report_of(result.record.output_json) == {"env": "OK ['HOME', 'LC_ALL']"}
+    assert report_of(result.record.output_json) == {
+        "env": "OK ['HOME', 'LC_ALL', 'PYDANTIC_DISABLE_PLUGINS']"
+    }
 
 
 def test_the_cli_warns_about_the_opt_out(project: Project) -> None:
