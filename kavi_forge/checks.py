@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from kavi_gates import KAVI_PACKAGES
+from kavi_gates.codes.hash_pin import UNATTESTED
 from kavi_gates.config import DiffAllowlistConfig, HashPinConfig, LoadedConfig
 from kavi_gates.errors import ConfigError
 from kavi_gates.hash_pin import compute_pins
@@ -29,8 +30,8 @@ from kavi_gates.runner import available_gates, run_gates
 TOOLS = ("ruff", "mypy", "pytest")
 DIFF_GATE = "diff-allowlist"
 HASH_GATE = "hash-pin"
-UNATTESTED = "KAV810"
-EXCERPT = 4000
+EXCERPT = 64_000
+"""Characters of a tool's output kept (its end): the whole output of any real failure."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,11 @@ def tool_result(tool: str, outcome: ToolOutcome, skill_path: str, duration: floa
     """A tool's outcome as a ``GateResult`` (exit 0 pass, other codes fail, no run = error)."""
     if outcome.returncode == 0:
         return GateResult(gate=tool, status=Status.PASS, duration=duration, checked=(skill_path,))
+    if outcome.returncode is not None and f"No module named {tool}" in outcome.output:
+        # Not a verdict on the skill: the tool is missing. Say so plainly.
+        outcome = ToolOutcome(
+            None, f"{tool} is not installed for {sys.executable}: pip install {tool}"
+        )
     text = outcome.output[-EXCERPT:] or f"{tool} exited {outcome.returncode}"
     finding = Finding(gate=tool, rule=tool, path=skill_path, message=text).with_fingerprint()
     status = Status.ERROR if outcome.returncode is None else Status.FAIL
@@ -212,7 +218,7 @@ def pending_attestation(result: GateResult) -> GateResult:
     Every other finding stays: a tampered attestation or entry fails verification."""
     if result.gate != HASH_GATE or result.status is Status.ERROR:
         return result
-    kept = tuple(f for f in result.findings if f.rule != UNATTESTED)
+    kept = tuple(f for f in result.findings if f.rule != UNATTESTED.id)
     if len(kept) == len(result.findings):
         return result
     failed = any(f.severity is Severity.ERROR for f in kept)

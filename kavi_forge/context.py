@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
@@ -18,12 +18,16 @@ from kavi_gates.registry import RegistryEntry
 from kavi_ledger.models import Build, BuildStatus, Proposal
 from kavi_ledger.paths import KaviPaths
 from kavi_ledger.states import list_builds
-from kavi_skills.llm import LLMClient
 
 SKILLS_DIR = "skills"
 
+if TYPE_CHECKING:
+    from kavi_skills.llm import LLMClient
+
 
 def _default_llm() -> LLMClient | None:
+    from kavi_skills.llm import LLMClient  # openai costs a second to import: only on use
+
     return LLMClient()
 
 

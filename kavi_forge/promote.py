@@ -204,6 +204,16 @@ def adopt_path(forge: Forge, path: Path) -> Proposal:
     return get_proposal(forge.db, proposal.id)
 
 
+def _first_line(findings_json: str) -> str:
+    """The first line of a failed check's first finding (the tool's telling line)."""
+    try:
+        findings = json.loads(findings_json)
+        text = str(findings[0]["message"]) if findings else ""
+    except (ValueError, LookupError, TypeError):
+        text = ""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "failed")
+
+
 def promote_path(
     forge: Forge,
     path: Path,
@@ -216,9 +226,14 @@ def promote_path(
     proposal = adopt_path(forge, path)
     verified = verify_proposal(forge, proposal.id)
     if not verified.run.passed:
-        failing = ", ".join(r.gate for r in verified.run.results if r.status.value != "pass")
+        failing = "; ".join(
+            f"{r.gate}: {_first_line(r.findings_json)}"
+            for r in verified.run.results
+            if r.status.value != "pass"
+        )
+        report = (forge.paths.vault_dir / verified.report.path).resolve()
         raise ForgeError(
             f"{skill_path(forge, proposal)} failed verification ({failing}); "
-            f"see {verified.report.path}; not promoted"
+            f"full report: {report}; not promoted"
         )
     return promote_proposal(forge, proposal.id, by=by, confirm=confirm, verified=verified, key=key)

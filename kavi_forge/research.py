@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlite_utils import Database
@@ -22,7 +23,6 @@ from kavi_gates.models import GateResult, Status
 from kavi_ledger.artifacts import verify_artifact, write_note
 from kavi_ledger.models import Artifact, ArtifactKind, Proposal
 from kavi_ledger.records import list_artifacts
-from kavi_skills.llm import LLMClient
 
 CONFIG_FILES = (
     "kavi.yaml",
@@ -41,6 +41,9 @@ ESCALATING_WORDS = {
     "MESSAGING": ("send an email", "send a message", "sms"),
 }
 _JSON_BLOCK = re.compile(r"```json\n(.*?)\n```", re.DOTALL)
+
+if TYPE_CHECKING:  # openai costs a second to import; only advice needs it
+    from kavi_skills.llm import LLMClient
 
 
 class FailureKind(StrEnum):

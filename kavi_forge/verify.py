@@ -60,9 +60,17 @@ def report_body(proposal: Proposal, results: list[GateResult], hashes: dict[str,
         for r in results
     ]
     pins = [f"- `{path}`: `{digest}`" for path, digest in sorted(hashes.items())]
+    # The whole output of every failing check: the note is where a person reads why.
+    details = [
+        f"### `{r.gate}`\n\n"
+        + "\n\n".join(f"{f.path}:{f.line}: {f.rule}\n\n```\n{f.message}\n```" for f in r.findings)
+        for r in results
+        if r.status.value != "pass" and (r.findings or r.error)
+    ]
     return (
         f"Proposal `{proposal.id}` ({proposal.name}).\n\n## Checks\n\n"
         + "\n".join(lines)
+        + ("\n\n## Failures\n\n" + "\n\n".join(details) if details else "")
         + "\n\n## Content hashes verified\n\n"
         + "\n".join(pins)
         + "\n"

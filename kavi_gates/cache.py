@@ -10,6 +10,7 @@ from typing import Any
 
 from kavi_gates import __version__
 from kavi_gates.paths import atomic_write, storage_dir
+from kavi_gates.storage import create_storage_dir
 
 
 def default_cache_dir(root: Path, configured: str | None) -> Path:
@@ -21,6 +22,7 @@ class ResultCache:
     """One small JSON file per entry; a corrupt or unreadable entry is a miss, never an error."""
 
     def __init__(self, directory: Path, namespace: str, salt: str) -> None:
+        self.base = directory
         self.directory = directory / namespace
         self.salt = f"{__version__}\0{salt}"
 
@@ -42,6 +44,8 @@ class ResultCache:
         path = self._path(key)
         data = json.dumps(value, separators=(",", ":")).encode()
         # A read-only or full cache must never fail a check; an entry is rebuildable, so it
-        # is written atomically but not fsynced.
+        # is written atomically but not fsynced. A cache directory Kavi creates is marked as
+        # Kavi's, so that `kavi reset` may delete it (and nothing it did not create).
         with contextlib.suppress(OSError):
+            create_storage_dir(self.base, "cache")
             atomic_write(path, data, durable=False)

@@ -8,14 +8,19 @@ untracked files; outside it, it fails closed on a change that is merely not stag
 ``base="dir:PATH"`` (the forge's sandbox): the project tree against a directory baseline,
 comparing bytes and modes; no git is needed on either side.
 Untracked means not ignored by ``.gitignore``; renames are detected and count both sides.
+
+Git runs with its local shortcuts off (no ``core.fsmonitor`` hook, no untracked cache, no
+replace objects). Given a ``Protection`` (the gate passes governed paths and Kavi's own
+config), changes to those paths are taken from the bytes on disk, not git's view, so index
+flags and local ignore rules cannot hide them (``kavi_gates.hidden_changes``).
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -48,20 +53,51 @@ class Change:
         return (self.path,) if self.old_path is None else (self.old_path, self.path)
 
 
+@dataclass(frozen=True)
+class Protection:
+    """Paths whose changes are read from the disk: a predicate and those present on disk."""
+
+    is_protected: Callable[[str], bool]
+    on_disk: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    """The changes, and how protected paths were concealed from git (flags, ignore rules)."""
+
+    changes: list[Change]
+    concealments: tuple[Concealment, ...] = field(default=())
+
+
 if TYPE_CHECKING:
     import git
+
+    from kavi_gates.hidden_changes import Concealment
+
+# Local shortcuts that make git skip looking at files: a hook (core.fsmonitor) could report
+# that nothing changed, and replace refs could swap the base's objects.
+_HARDENED_ENV = {
+    "GIT_NO_REPLACE_OBJECTS": "1",
+    "GIT_CONFIG_COUNT": "2",
+    "GIT_CONFIG_KEY_0": "core.fsmonitor",
+    "GIT_CONFIG_VALUE_0": "false",
+    "GIT_CONFIG_KEY_1": "core.untrackedCache",
+    "GIT_CONFIG_VALUE_1": "false",
+}
 
 
 def _open_repo(root: Path) -> git.Repo:
     import git  # GitPython costs ~80 ms to import: only when a git diff is needed
 
     try:
-        return git.Repo(root, search_parent_directories=True)
+        repo = git.Repo(root, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         raise UsageError(
             f"diff-allowlist: {root} is not inside a git repository "
             "(use --base dir:PATH to compare against a directory)"
         ) from None
+    repo.git.update_environment(**_HARDENED_ENV)
+    return repo
 
 
 def _parse_raw(output: str) -> Iterator[Change]:
@@ -99,6 +135,11 @@ def _worktree_mode(path: Path) -> str:
 
 def git_changes(root: Path, base: str | None) -> list[Change]:
     """Changes of the git repository holding ``root``, restricted to paths under ``root``."""
+    return git_change_set(root, base).changes
+
+
+def git_change_set(root: Path, base: str | None, protection: Protection | None = None) -> ChangeSet:
+    """``git_changes`` plus, for protected paths, what the disk shows and git's view hides."""
     import git
 
     repo = _open_repo(root)
@@ -107,10 +148,13 @@ def git_changes(root: Path, base: str | None) -> list[Change]:
     prefix = "" if prefix == "." else prefix + "/"
     run = repo.git
     changes: list[Change] = []
+    commit: str | None
     if base is None:
         try:
-            head = run.rev_parse("--verify", "--quiet", "HEAD")
+            commit = run.rev_parse("--verify", "--quiet", "HEAD")
+            head = commit
         except git.GitCommandError:
+            commit = None
             head = run.hash_object("-t", "tree", "/dev/null")  # unborn branch: the empty tree
         changes += _parse_raw(run.diff("--cached", "--raw", "-z", "-M", "--no-color", head))
         changes += _parse_raw(run.diff("--raw", "-z", "-M", "--no-color", head))
@@ -126,6 +170,20 @@ def git_changes(root: Path, base: str | None) -> list[Change]:
             changes.append(
                 Change("untracked", clean, None, MODE_NONE, _worktree_mode(toplevel / clean))
             )
+    concealments: tuple[Concealment, ...] = ()
+    if protection is not None:
+        from kavi_gates.hidden_changes import scan_hidden
+
+        scan = scan_hidden(repo, commit, prefix, protection.is_protected, protection.on_disk)
+        seen = {p for c in changes for p in c.paths()}
+        # Git's own record of a path wins (it knows renames, and a nested repository is one
+        # entry); the disk adds what git hid.
+        changes += [
+            Change(c.kind, prefix + c.path, None, c.old_mode, c.new_mode)
+            for c in scan.changes
+            if not _covered(prefix + c.path, seen)
+        ]
+        concealments = scan.concealments
     unique: dict[tuple[str, str | None], Change] = {}
     for change in changes:
         if not all(p.startswith(prefix) for p in change.paths()):
@@ -134,7 +192,14 @@ def git_changes(root: Path, base: str | None) -> list[Change]:
         new = change.path[len(prefix) :]
         moved = Change(change.kind, new, old, change.old_mode, change.new_mode)
         unique.setdefault((moved.path, moved.old_path), moved)
-    return sorted(unique.values(), key=lambda c: (c.path, c.old_path or ""))
+    ordered = sorted(unique.values(), key=lambda c: (c.path, c.old_path or ""))
+    return ChangeSet(ordered, concealments)
+
+
+def _covered(path: str, seen: set[str]) -> bool:
+    """Is ``path``, or a directory above it, already a change git reported?"""
+    parts = path.split("/")
+    return any("/".join(parts[:i]) in seen for i in range(1, len(parts) + 1))
 
 
 def _snapshot(directory: Path) -> dict[str, tuple[str, bytes]]:
@@ -173,11 +238,13 @@ def directory_changes(root: Path, baseline: Path) -> list[Change]:
     return changes
 
 
-def collect_changes(root: Path, base: str | None) -> list[Change]:
-    """Dispatch on ``base``: None (index), a git ref, or ``dir:PATH``."""
+def collect_changes(
+    root: Path, base: str | None, protection: Protection | None = None
+) -> ChangeSet:
+    """Dispatch on ``base``: None (index), a git ref, or ``dir:PATH`` (already bytes on disk)."""
     if base is not None and base.startswith(DIR_BASELINE_PREFIX):
         baseline = Path(base[len(DIR_BASELINE_PREFIX) :]).expanduser()
         if not baseline.is_absolute():
             baseline = Path.cwd() / baseline
-        return directory_changes(root, baseline.resolve())
-    return git_changes(root, base)
+        return ChangeSet(directory_changes(root, baseline.resolve()))
+    return git_change_set(root, base, protection)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from kavi_gates.errors import ConfigError
+from kavi_gates.errors import ConfigError, shorten
 from kavi_gates.paths import match_glob
+from kavi_gates.safe_yaml import YamlError, load_yaml
 
 SIDE_EFFECT_CLASSES = ("READ_ONLY", "FILE_WRITE", "NETWORK", "SECRET_READ", "MONEY", "MESSAGING")
 
@@ -44,9 +45,26 @@ class PolicyOverride(_Strict):
         return value
 
 
+class AgentsConfig(_Strict):
+    """How a change is recognised as an agent's (the diff-allowlist judges only those)."""
+
+    branches: tuple[str, ...] = ("agent/**", "agents/**", "claude/**", "codex/**", "copilot/**")
+    """Globs on the branch name (``GITHUB_HEAD_REF`` in CI, else the checked-out branch)."""
+    authors: tuple[str, ...] = ("*[bot]*", "*noreply@anthropic.com*")
+    """Globs on ``Name <email>`` of the commit author (the index: who is committing; a
+    ``--base`` range: any commit in it)."""
+    env: tuple[str, ...] = ("KAVI_AGENT", "CLAUDECODE")
+    """Environment variables that, when set and non-empty, mark the change as an agent's
+    (agent harnesses set them in the shells they run, so their commits are judged)."""
+
+
 class DiffAllowlistConfig(_Strict):
     allow: tuple[str, ...] = ("skills/*.py", "tests/skills/test_*.py")
     require: tuple[str, ...] = ()
+    judge: Literal["agents", "all"] = "agents"
+    """``agents``: judge only changes recognised as an agent's (``agents``), and every
+    sandbox build of the forge; ``all``: judge every change, a person's too."""
+    agents: AgentsConfig = AgentsConfig()
 
 
 class HashPinConfig(_Strict):
@@ -115,9 +133,28 @@ class SandboxConfig(_Strict):
     """Address-space limit of a skill's process, in MiB."""
 
 
+CODE_SELECTOR = re.compile(r"[A-Z][A-Z0-9]*\Z")
+"""A finding code or a prefix of codes: ``KAV401``, ``KAV4``, ``KAV``."""
+
+
+def _selectors(value: tuple[str, ...]) -> tuple[str, ...]:
+    for item in value:
+        if not CODE_SELECTOR.match(item):
+            raise ValueError(f"{item!r} is not a finding code or code prefix (e.g. KAV401, KAV4)")
+    return value
+
+
 class KaviConfig(_Strict):
     include: tuple[str, ...] = ("skills/**/*.py",)
     exclude: tuple[str, ...] = ()
+    select: tuple[str, ...] = ()
+    """Codes or prefixes to report (empty: every code); ``kavi check --select`` replaces it."""
+    ignore: tuple[str, ...] = ()
+    """Codes or prefixes never reported; ``kavi check --ignore`` adds to it."""
+    per_path_ignores: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Glob -> codes or prefixes ignored in the files it matches."""
+    baseline: str | None = None
+    """A baseline file (``kavi check --write-baseline``): its findings are accepted."""
     policy: PolicyConfig = PolicyConfig()
     overrides: tuple[PolicyOverride, ...] = ()
     diff_allowlist: DiffAllowlistConfig = DiffAllowlistConfig()
@@ -127,6 +164,18 @@ class KaviConfig(_Strict):
     storage: StorageConfig = StorageConfig()
     forge: ForgeConfig = ForgeConfig()
     sandbox: SandboxConfig = SandboxConfig()
+
+    @field_validator("select", "ignore")
+    @classmethod
+    def _code_selectors(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _selectors(value)
+
+    @field_validator("per_path_ignores")
+    @classmethod
+    def _per_path(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for codes in value.values():
+            _selectors(codes)
+        return value
 
 
 class LoadedConfig(BaseModel):
@@ -156,12 +205,20 @@ def policy_digest(config: KaviConfig) -> str:
     return "sha256:" + hashlib.sha256(blob).hexdigest()
 
 
-def _format_validation_error(err: ValidationError, source: str) -> str:
-    first = err.errors()[0]
+def validation_summary(err: ValidationError) -> tuple[str, str]:
+    """``(where, problem)`` of a validation error's first entry, each bounded: both can
+    echo input (a key of any length, a validator's message quoting the value)."""
+    first = err.errors(include_url=False, include_input=False)[0]
     where = ".".join(str(p) for p in first["loc"]) or "<root>"
-    if first["type"] == "extra_forbidden":
+    problem = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+    return shorten(where), shorten(problem)
+
+
+def _format_validation_error(err: ValidationError, source: str) -> str:
+    where, problem = validation_summary(err)
+    if problem == "unknown key":
         return f"{source}: unknown config key '{where}'"
-    return f"{source}: invalid value for '{where}': {first['msg']}"
+    return f"{source}: invalid value for '{where}': {problem}"
 
 
 def validate_config(data: Any, source: str) -> KaviConfig:
@@ -195,9 +252,9 @@ def _read_config_file(path: Path) -> Any:
             if path.name == "pyproject.toml":
                 data = data.get("tool", {}).get("kavi")
             return data
-        return yaml.safe_load(text)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as err:
-        detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+        return load_yaml(text)
+    except (tomllib.TOMLDecodeError, YamlError) as err:
+        detail = shorten(str(err).splitlines()[0] if str(err) else type(err).__name__)
         raise ConfigError(
             f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {detail}"
         ) from None

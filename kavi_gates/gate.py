@@ -65,6 +65,8 @@ class GateOutcome:
     findings: Sequence[Finding]
     checked: Sequence[str] = ()
     notes: Sequence[str] = ()
+    skipped: str | None = None
+    """Why the gate had nothing to judge (the result is ``skip``, with this as its note)."""
 
 
 @runtime_checkable

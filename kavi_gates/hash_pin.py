@@ -1,7 +1,8 @@
 """The hash-pin gate and the pinning library the runtime and the forge reuse.
 
-A registry entry pins the sha256 of its skill file and of every local module the skill
-imports (transitively, within the project root; see ``kavi_gates.imports``), plus the
+A registry entry pins the sha256 of its skill file and of every project file the skill
+imports (transitively, through the project's import roots; see ``kavi_gates.import_roots``
+and ``kavi_gates.imports``), plus the
 digest of the policy it was verified under. Rules:
 
 - KAV801 a pinned file's bytes differ from its pin (expected and actual are printed)
@@ -10,7 +11,8 @@ digest of the policy it was verified under. Rules:
 - KAV804 an entry has no pins
 - KAV805 the entry's policy digest differs from the current policy's
 - KAV806 (warning) the entry records no policy digest (a hand-written entry)
-- KAV807 a local module the skill imports is not pinned by its entry
+- KAV807 a project file the skill imports is not pinned by its entry, or is compiled
+  (an extension module or a sourceless ``.pyc``: only source can be verified)
 - KAV810-KAV815 the entry is not covered exactly by a signed promotion from an allowed
   signer (see ``kavi_gates.attestation``)
 
@@ -32,6 +34,7 @@ from kavi_gates.codes import Code
 from kavi_gates.codes import hash_pin as codes
 from kavi_gates.errors import EXIT_FINDINGS, KaviError
 from kavi_gates.gate import Gate, GateContext, GateOutcome
+from kavi_gates.import_roots import ImportRoots, is_compiled
 from kavi_gates.imports import local_import_closure
 from kavi_gates.invariants import is_skill_module
 from kavi_gates.models import Finding
@@ -65,12 +68,21 @@ def sha256_bytes(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def compute_pins(path: Path, root: Path) -> dict[str, str]:
-    """Pins for a skill file: it and every local module it imports, rel path → sha256."""
+def compute_pins(path: Path, root: Path, roots: ImportRoots | None = None) -> dict[str, str]:
+    """Pins for a skill file: it and every project file it imports, rel path → sha256.
+
+    Imports resolve through the project's import roots (``kavi_gates.import_roots``), so a
+    sibling-style helper, a ``src/`` package or an editable install's package is pinned.
+    """
     root = root.resolve()
     path = path if path.is_absolute() else root / path
-    closure = local_import_closure(path, root)
+    closure = local_import_closure(path, root, roots=roots or ImportRoots.discover(root))
     return {relpath(p, root): sha256_bytes(data) for p, data in sorted(closure.items())}
+
+
+def _abs(path: Path) -> Path:
+    """Absolute without following symlinks: the key the import walk uses for a file."""
+    return Path(os.path.abspath(path))
 
 
 def _read(root: Path, rel: str) -> bytes | None:
@@ -85,26 +97,49 @@ def _read(root: Path, rel: str) -> bytes | None:
 
 
 def _unpinned_imports(
-    entry: RegistryEntry, root: Path, pinned: dict[Path, bytes], read_other: Callable[[Path], bytes]
-) -> list[str]:
-    """Local modules the skill imports (through pinned bytes) that its entry does not pin."""
-    skill = (root / entry.path).resolve()
+    entry: RegistryEntry,
+    root: Path,
+    pinned: dict[Path, bytes],
+    read_other: Callable[[Path], bytes],
+    roots: ImportRoots,
+) -> list[tuple[str, str]]:
+    """``(rel path, problem)`` for every project file the skill imports (through its pinned
+    bytes) that its entry does not pin, and for every compiled file it would import."""
+    skill = _abs(root / entry.path)
     if skill not in pinned and not skill.is_file():
         return []
 
     def read(path: Path) -> bytes:
         return pinned[path] if path in pinned else read_other(path)
 
-    closure = local_import_closure(skill, root, read=read)
-    # The skill file itself unpinned is KAV803, reported by the caller.
-    return sorted(relpath(p, root) for p in closure if p not in pinned and p != skill)
+    closure = local_import_closure(skill, root, read=read, roots=roots)
+    problems: list[tuple[str, str]] = []
+    for path in sorted(closure):
+        rel = relpath(path, root)
+        if is_compiled(path):
+            problems.append(
+                (
+                    rel,
+                    f"{entry.path} imports {rel}, a compiled file: only source "
+                    "that was verified may run",
+                )
+            )
+        elif path not in pinned and path != skill:  # the skill file unpinned is KAV803
+            problems.append(
+                (rel, f"{entry.path} imports local module {rel}, which its entry does not pin")
+            )
+    return problems
 
 
 def verify_pins(
-    entry: RegistryEntry, root: Path, policy_digest: str | None = None
+    entry: RegistryEntry,
+    root: Path,
+    policy_digest: str | None = None,
+    roots: ImportRoots | None = None,
 ) -> list[Finding]:
     """Findings (KAV801-KAV807) for one registry entry; ``policy_digest`` enables KAV805/806."""
     root = root.resolve()
+    roots = roots or ImportRoots.discover(root)
     findings: list[Finding] = []
     if not entry.pins:
         findings.append(
@@ -132,18 +167,13 @@ def verify_pins(
                     rel, f"pinned file drifted: expected {expected}, actual {actual}"
                 )
             )
-        pinned[(root / rel).resolve()] = data
+        pinned[_abs(root / rel)] = data
     if entry.pins and entry.path not in entry.pins:
         findings.append(
             codes.UNPINNED_SKILL.finding(entry.path, "skill file is not pinned by its own entry")
         )
-    for rel in _unpinned_imports(entry, root, pinned, Path.read_bytes):
-        findings.append(
-            codes.UNPINNED_IMPORT.finding(
-                rel,
-                f"{entry.path} imports local module {rel}, which its entry does not pin",
-            )
-        )
+    for rel, problem in _unpinned_imports(entry, root, pinned, Path.read_bytes, roots):
+        findings.append(codes.UNPINNED_IMPORT.finding(rel, problem))
     if policy_digest is not None:
         if entry.policy_digest is None:
             findings.append(
@@ -164,13 +194,17 @@ def verify_pins(
     return findings
 
 
-def read_pinned(entry: RegistryEntry, root: Path) -> dict[str, bytes]:
+def read_pinned(
+    entry: RegistryEntry, root: Path, roots: ImportRoots | None = None
+) -> dict[str, bytes]:
     """The verified bytes of every pinned file (rel path → bytes), each read exactly once.
 
     Raises ``PinMismatch`` when the entry has no pins, a pinned file is missing or drifted,
-    the skill file is unpinned, or the skill imports a local module its entry does not pin.
+    the skill file is unpinned, or the skill imports a project file its entry does not pin
+    (or a compiled one).
     """
     root = root.resolve()
+    roots = roots or ImportRoots.discover(root)
     if not entry.pins:
         raise PinMismatch(f"{entry.path}: registry entry has no pins; refusing to run it")
     if entry.path not in entry.pins:
@@ -188,8 +222,9 @@ def read_pinned(entry: RegistryEntry, root: Path) -> dict[str, bytes]:
     def refuse(path: Path) -> bytes:
         raise PinMismatch(f"{entry.path} imports {relpath(path, root)}, which is not pinned")
 
-    by_path = {(root / rel).resolve(): data for rel, data in verified.items()}
-    _unpinned_imports(entry, root, by_path, refuse)
+    by_path = {_abs(root / rel): data for rel, data in verified.items()}
+    for _rel, problem in _unpinned_imports(entry, root, by_path, refuse, roots):
+        raise PinMismatch(problem)
     return verified
 
 
@@ -239,6 +274,7 @@ class HashPinGate:
             )
         registry = load_registry(registry_path)
         current = context.loaded.policy_digest()
+        roots = ImportRoots.discover(root)  # the same roots promotion pinned with
         named = set(governed) if context.explicit_paths else None  # helpers named count too
         findings: list[Finding] = []
         checked: list[str] = []
@@ -248,7 +284,7 @@ class HashPinGate:
                 continue
             checked.append(entry.path)
             selected.append((name, entry))
-            findings.extend(verify_pins(entry, root, current))
+            findings.extend(verify_pins(entry, root, current, roots))
         findings.extend(_attestation_findings(selected, root, context))
         pinned = {rel for entry in registry.skills.values() for rel in entry.pins}
         for rel in skills:

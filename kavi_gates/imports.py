@@ -4,17 +4,20 @@ Every import form counts, wherever it appears: module level, inside functions, i
 ``try`` and ``if TYPE_CHECKING:`` blocks (a type-only import is still a dependency the
 architecture has to allow, so it is counted), relative imports, and the dynamic forms
 ``importlib.import_module("literal")`` and ``__import__("literal")``. Names are resolved
-to files under one project root; modules outside it (stdlib, site-packages) are not local.
+to project files through the project's import roots (``kavi_gates.import_roots``); modules
+outside it (stdlib, site-packages) are not local.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
-from kavi_gates import KAVI_PACKAGES
+from kavi_gates.import_roots import SOURCE_SUFFIXES, ImportRoots
 
 
 @dataclass(frozen=True)
@@ -133,55 +136,119 @@ def resolve_module(name: str, root: Path) -> Path | None:
     return base if base.is_dir() else None
 
 
-def _resolve_local(ref: ImportRef, path: Path, root: Path) -> list[Path]:
-    """Local files the import executes (parent package ``__init__``s too), else ``[]``.
+@dataclass
+class ModuleGraph:
+    """What a walk from some files over their local imports found.
 
-    Searched from root, then next to the importing file (a skills dir on ``sys.path``).
+    ``files``: every project file reached, with the bytes read (exactly once each).
+    ``names``: every module name an import resolved to a project file, with that file; the
+    runtime serves exactly these names (and the pinned files' root-relative names).
+    ``conflicts``: names that two importers resolved to different files (sibling-style
+    imports from two directories); a runtime can serve only one, so it refuses them.
     """
-    for candidate in ref.candidates():
-        if candidate.split(".")[0] in KAVI_PACKAGES:
-            return []
-        for search_root in (root, path.parent):
-            found = resolve_module(candidate, search_root)
-            if found is None or not found.is_file():
-                continue
-            parts = candidate.split(".")
-            prefixes = (".".join(parts[:i]) for i in range(1, len(parts)))
-            parents = [resolve_module(prefix, search_root) for prefix in prefixes]
-            return [p for p in parents if p is not None and p.is_file()] + [found]
-    return []
+
+    files: dict[Path, bytes] = field(default_factory=dict)
+    names: dict[str, Path] = field(default_factory=dict)
+    conflicts: dict[str, set[Path]] = field(default_factory=dict)
+
+
+def _star_candidates(ref: ImportRef, path: Path, roots: ImportRoots) -> list[str]:
+    """``from pkg import *`` may import any submodule ``__all__`` names: count them all."""
+    if "*" not in ref.names:
+        return []
+    found = roots.resolve(ref.module, path.parent)
+    if not found or found[-1][0] != ref.module or found[-1][1].stem != "__init__":
+        return []
+    entries = sorted(roots.listing(found[-1][1].parent) or ())
+    names = {e.split(".")[0] for e in entries if e.endswith(SOURCE_SUFFIXES) or "." not in e}
+    return [f"{ref.module}.{n}" for n in sorted(names) if n.isidentifier() and n != "__init__"]
+
+
+def walk_modules(
+    starts: Iterable[Path],
+    roots: ImportRoots,
+    read: Callable[[Path], bytes | None],
+) -> ModuleGraph:
+    """Follow local imports from ``starts`` (each under its root-relative module name).
+
+    ``read`` returns a file's bytes, or ``None`` when it may not be read (then the file is
+    neither recorded nor followed). Relative imports are resolved against every name a file
+    is reached under, so ``src/pkg/mod.py`` imported as ``pkg.mod`` finds ``pkg.x`` too. A
+    compiled file or one that does not parse contributes its bytes but no imports.
+    """
+    graph = ModuleGraph()
+    readable: dict[Path, bool] = {}
+    queue: list[tuple[Path, str]] = []
+    for start in starts:
+        start = Path(os.path.abspath(start))
+        try:
+            queue.append((start, module_name(start, roots.root)))
+        except ValueError:
+            queue.append((start, ""))
+    seen: set[tuple[Path, str]] = set()
+    while queue:
+        path, name = queue.pop()
+        if (path, name) in seen:
+            continue
+        seen.add((path, name))
+        if path not in readable:
+            data = read(path)
+            readable[path] = data is not None
+            if data is not None:
+                graph.files[path] = data
+        if not readable[path]:
+            continue
+        refs = imports_of(graph.files[path], str(path), name)
+        for ref in refs or ():
+            for candidate in [*ref.candidates(), *_star_candidates(ref, path, roots)]:
+                for module, found in roots.resolve(candidate, path.parent):
+                    if not roots.is_project_path(found):
+                        continue  # a symlink out of the project (refused as a pin anyway)
+                    if readable.get(found) is False:
+                        continue  # unreadable: not served, not followed
+                    known = graph.names.setdefault(module, found)
+                    if known != found:
+                        graph.conflicts.setdefault(module, {known}).add(found)
+                    queue.append((found, module))
+    return graph
+
+
+@lru_cache(maxsize=256)
+def imports_of(data: bytes, filename: str, name: str) -> tuple[ImportRef, ...] | None:
+    """The imports of a source file's bytes as module ``name`` (``None``: not parsable source).
+
+    Cached on the bytes: pinning, the gate and the runtime walk the same files, and a file
+    reached under two names (``src.pkg.mod`` and ``pkg.mod``) is parsed once.
+    """
+    if not filename.endswith(SOURCE_SUFFIXES):
+        return None
+    try:
+        tree = _parsed(data, filename)
+    except (SyntaxError, ValueError):
+        return None
+    return tuple(parse_imports(tree, name, filename.endswith("__init__.py")))
+
+
+@lru_cache(maxsize=64)
+def _parsed(data: bytes, filename: str) -> ast.Module:
+    return ast.parse(data, filename=filename)
 
 
 def local_import_closure(
-    path: Path, root: Path, read: Callable[[Path], bytes] | None = None
+    path: Path,
+    root: Path,
+    read: Callable[[Path], bytes] | None = None,
+    roots: ImportRoots | None = None,
 ) -> dict[Path, bytes]:
-    """``path`` and every local module it imports, transitively, each file read exactly once.
+    """``path`` and every project file it imports, transitively, each file read exactly once.
 
-    Local means a ``.py`` file under ``root`` (found from the root, or next to the importing
-    file for the ``import sibling`` style of a skills directory on ``sys.path``), excluding
-    Kavi's own packages. A file that does not parse contributes its bytes but no imports.
+    Local means a file that an import resolves to through the project's import roots
+    (:class:`~kavi_gates.import_roots.ImportRoots`: the root, the importing file's directory,
+    ``src/``, in-project ``sys.path`` entries, editable installs), excluding Kavi's own
+    packages and the standard library. Compiled files (``.so``, sourceless ``.pyc``) count:
+    the hash-pin gate refuses them. A file that does not parse contributes its bytes but no
+    imports.
     """
-    read = read or Path.read_bytes
-    root = root.resolve()
-    seen: dict[Path, bytes] = {}
-    queue = [path.resolve()]
-    while queue:
-        current = queue.pop()
-        if current in seen:
-            continue
-        data = read(current)
-        seen[current] = data
-        try:
-            tree = ast.parse(data, filename=str(current))
-        except (SyntaxError, ValueError):
-            continue
-        try:
-            name = module_name(current, root)
-        except ValueError:
-            continue
-        for ref in parse_imports(tree, name, current.name == "__init__.py"):
-            for found in _resolve_local(ref, current, root):
-                found = found.resolve()
-                if found not in seen and found.is_relative_to(root):
-                    queue.append(found)
-    return seen
+    reader = read or Path.read_bytes
+    roots = roots or ImportRoots.discover(root)
+    return walk_modules([path], roots, reader).files

@@ -127,6 +127,13 @@ class GateResult(BaseModel):
     error: str | None = None
     checked: tuple[str, ...] = Field(default=(), description="paths the gate examined")
     notes: tuple[str, ...] = Field(default=(), description="verbose-only information")
+    suppressed: int = 0
+    """Findings silenced by a ``# kavi: allow[CODE] reason`` comment (outside the policy
+    gate, which applies its own before it reports)."""
+    ignored: int = 0
+    """Findings dropped by ``select``/``ignore``/``per_path_ignores``."""
+    baselined: int = 0
+    """Findings the baseline already records (accepted legacy findings)."""
 
     @property
     def failed(self) -> bool:
@@ -147,6 +154,8 @@ class RunReport(BaseModel):
     results: tuple[GateResult, ...]
     config_source: str = ""
     codes: dict[str, Code] = Field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    """Run-level information (verbose text, JSON): e.g. baseline entries that matched nothing."""
 
     @property
     def findings(self) -> tuple[Finding, ...]:

@@ -16,6 +16,7 @@ BUILTIN_PLUGINS = (
     "kavi_gates.invariants",
     "kavi_gates.diff_allowlist",
     "kavi_gates.hash_pin",
+    "kavi_gates.targets",  # the runner's own codes (no gate)
 )
 
 

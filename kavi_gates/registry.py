@@ -9,9 +9,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from kavi_gates.config import SIDE_EFFECT_CLASSES, read_text_or_config_error
-from kavi_gates.errors import ConfigError
+from kavi_gates.config import SIDE_EFFECT_CLASSES, read_text_or_config_error, validation_summary
+from kavi_gates.errors import ConfigError, shorten
 from kavi_gates.paths import UnsafePath, atomic_write, check_relative
+from kavi_gates.safe_yaml import YamlError, load_yaml
 
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
 
@@ -63,7 +64,7 @@ class RegistryEntry(BaseModel):
     @classmethod
     def _known_class(cls, value: str) -> str:
         if value not in SIDE_EFFECT_CLASSES:
-            raise ValueError(f"unknown side_effect_class {value!r}")
+            raise ValueError(f"unknown side_effect_class {shorten(repr(value))}")
         return value
 
     @field_validator("pins", mode="before")
@@ -75,7 +76,12 @@ class RegistryEntry(BaseModel):
             for rel, digest in value.items():
                 _safe_rel(str(rel))
                 if not isinstance(digest, str) or not _DIGEST.match(digest):
-                    raise ValueError(f"pin for {rel!r} must be 'sha256:<64 hex>', got {digest!r}")
+                    got = (
+                        shorten(repr(digest)) if isinstance(digest, str) else type(digest).__name__
+                    )
+                    raise ValueError(
+                        f"pin for {shorten(repr(rel))} must be 'sha256:<64 hex>', got {got}"
+                    )
         return value
 
 
@@ -96,10 +102,9 @@ def load_registry(path: Path) -> Registry:
     """Read and validate the registry; any problem is a ``ConfigError`` naming file and cause."""
     text = read_text_or_config_error(path, "hash-pin registry")
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        detail = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise ConfigError(f"hash-pin registry {path} is not valid YAML: {detail}") from None
+        data = load_yaml(text)
+    except YamlError as err:
+        raise ConfigError(f"hash-pin registry {path} is not valid YAML: {err}") from None
     if not isinstance(data, dict):
         raise ConfigError(
             f"hash-pin registry {path}: expected a mapping with 'version' and 'skills'"
@@ -107,9 +112,7 @@ def load_registry(path: Path) -> Registry:
     try:
         return Registry.model_validate(data)
     except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "<root>"
-        problem = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        where, problem = validation_summary(err)
         raise ConfigError(f"hash-pin registry {path}: invalid '{where}': {problem}") from None
 
 

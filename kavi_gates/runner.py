@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pluggy
 
+from kavi_gates.baseline import Baseline, read_baseline
 from kavi_gates.codes import index_codes
 from kavi_gates.config import LoadedConfig
 from kavi_gates.errors import ConfigError, KaviError, UsageError
-from kavi_gates.gate import Gate, GateContext
+from kavi_gates.gate import Gate, GateContext, GateOutcome
 from kavi_gates.models import Code, Finding, GateResult, RunReport, Severity, Status
 from kavi_gates.plugins import default_plugin_manager
-from kavi_gates.targets import collect_targets
+from kavi_gates.targets import GATE as TARGETS_GATE
+from kavi_gates.targets import find_targets
+from kavi_gates.triage import Selection, check_selectors, triage
 
 if TYPE_CHECKING:
     from kavi_gates.policy.rule import Rule
@@ -101,23 +104,31 @@ def _run_one(gate: Gate, context: GateContext, pm: pluggy.PluginManager) -> Gate
             duration=time.perf_counter() - started,
         )
     else:
-        findings = tuple(
-            sorted(
-                (f if f.fingerprint else f.with_fingerprint() for f in outcome.findings),
-                key=Finding.sort_key,
-            )
-        )
-        failed = any(f.severity is Severity.ERROR for f in findings)
-        result = GateResult(
-            gate=gate.id,
-            status=Status.FAIL if failed else Status.PASS,
-            findings=findings,
-            duration=time.perf_counter() - started,
-            checked=tuple(outcome.checked),
-            notes=tuple(outcome.notes),
-        )
+        result = _result(gate.id, outcome, time.perf_counter() - started)
     pm.hook.kavi_gate_finished(result=result, context=context)
     return result
+
+
+def _result(gate: str, outcome: GateOutcome, duration: float) -> GateResult:
+    findings = tuple(
+        sorted(
+            (f if f.fingerprint else f.with_fingerprint() for f in outcome.findings),
+            key=Finding.sort_key,
+        )
+    )
+    failed = any(f.severity is Severity.ERROR for f in findings)
+    status = Status.FAIL if failed else Status.PASS
+    notes = tuple(outcome.notes)
+    if outcome.skipped is not None and not findings:
+        status, notes = Status.SKIP, (outcome.skipped, *notes)
+    return GateResult(
+        gate=gate,
+        status=status,
+        findings=findings,
+        duration=duration,
+        checked=tuple(outcome.checked),
+        notes=notes,
+    )
 
 
 def run_gates(
@@ -129,31 +140,89 @@ def run_gates(
     use_cache: bool = True,
     jobs: int | None = None,
     verbose: bool = False,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] = (),
+    baseline: Path | None = None,
+    use_baseline: bool = True,
     pm: pluggy.PluginManager | None = None,
 ) -> RunReport:
-    """Run the selected gates (all of them by default) and return one report."""
+    """Run the selected gates (all of them by default) and return one report.
+
+    ``paths``: ``None`` walks the project with include/exclude; an empty sequence checks
+    no file (the whole-repo parts of gates still run). Findings then go through
+    ``kavi_gates.triage``: suppression comments, ``select`` (replaces the config's),
+    ``ignore`` (extends it), and the baseline (``baseline``, else the config's; none when
+    ``use_baseline`` is false, as when a new baseline is being written).
+    """
     pm = pm or default_plugin_manager()
     gates = available_gates(pm)
     selected = list(dict.fromkeys(only)) if only else list(gates)
     unknown = [g for g in selected if g not in gates]
     if unknown:
         raise UsageError(f"unknown gate {unknown[0]!r} (available: {', '.join(gates)})")
-    files = collect_targets(list(paths) if paths else None, loaded.root, loaded.config)
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"jobs must be at least 1, not {jobs}")
+    config = loaded.config
+    selection = Selection.from_config(config, select, ignore)
+    known = _lazy_codes(pm)
+    if selection.active:
+        check_selectors(selection, known())
+    accepted = _load_baseline(loaded, baseline) if use_baseline else None
+    targets = find_targets(None if paths is None else list(paths), loaded.root, config)
     context = GateContext(
         loaded=loaded,
-        files=tuple(files),
+        files=tuple(targets.files),
         base=base,
         use_cache=use_cache,
         jobs=jobs,
         verbose=verbose,
-        explicit_paths=bool(paths),
+        explicit_paths=paths is not None,
         rule_loader=lambda: policy_rules(pm),
         rule_sources=rule_sources(pm),
     )
-    results = tuple(_run_one(gates[g], context, pm) for g in selected)
+    results = [_run_one(gates[g], context, pm) for g in selected]
+    if targets.findings and any(gates[g].scope == "files" for g in selected):
+        results.insert(0, _result(TARGETS_GATE, GateOutcome(findings=targets.findings), 0.0))
+    triaged, stale = triage(
+        results,
+        root=loaded.root,
+        scanned=[context.rel(f) for f in context.files],
+        selection=selection,
+        baseline=accepted,
+        codes=known,
+    )
+    notes = (
+        (
+            f"{stale} baseline entr{'y' if stale == 1 else 'ies'} matched no finding (fixed "
+            "since; kavi check --write-baseline rewrites it)",
+        )
+        if stale
+        else ()
+    )
     return RunReport(
         root=str(loaded.root),
-        results=results,
+        results=tuple(triaged),
         config_source=loaded.source,
-        codes=_codes_used(results, pm),
+        codes=_codes_used(triaged, pm),
+        notes=notes,
     )
+
+
+def _lazy_codes(pm: pluggy.PluginManager) -> Callable[[], dict[str, Code]]:
+    """``finding_codes(pm)``, loaded on first call only (it imports the policy rules)."""
+    loaded: list[dict[str, Code]] = []
+
+    def get() -> dict[str, Code]:
+        if not loaded:
+            loaded.append(finding_codes(pm))
+        return loaded[0]
+
+    return get
+
+
+def _load_baseline(loaded: LoadedConfig, override: Path | None) -> Baseline | None:
+    if override is not None:
+        return read_baseline(override)
+    if loaded.config.baseline is None:
+        return None
+    return read_baseline(loaded.root / Path(loaded.config.baseline).expanduser())

@@ -1,15 +1,14 @@
 """The forge's commands (`build`, `verify`, `promote`), registered on the kavi app.
 
 Thin: open the project's config and ledger, call ``kavi_forge``, print. A failed
-build or verification prints why and exits 1; every error is one ``kavi: error:`` line.
+build or verification prints why and exits 1; errors go to the entry point's one boundary
+(``kavi_hooks.boundary``): one ``kavi: error:`` line and an exit code.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
-import sqlite3
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -20,7 +19,8 @@ from kavi_forge import Forge, build_proposal, promote_path, promote_proposal
 from kavi_forge import verify_proposal as run_verify
 from kavi_forge.signing import keygen as make_key
 from kavi_gates.config import load_config
-from kavi_gates.errors import EXIT_FINDINGS, EXIT_USAGE, KaviError
+from kavi_gates.errors import EXIT_FINDINGS, UsageError
+from kavi_hooks.confirm import confirm_or_refuse
 from kavi_ledger.db import open_ledger
 from kavi_ledger.paths import resolve_paths
 from kavi_ledger.records import approver
@@ -43,23 +43,14 @@ def _fail(message: str, code: int) -> typer.Exit:
 def _forge(
     config: str | None, *, keep_sandbox: bool = False, timeout: float | None = None
 ) -> Iterator[Forge]:
-    """The project's forge with an open ledger; expected failures become one stderr line."""
+    """The project's forge with an open ledger."""
+    loaded = load_config(config)
+    paths = resolve_paths(loaded.config.storage, loaded.root)
+    db = open_ledger(paths.ledger)
     try:
-        loaded = load_config(config)
-        paths = resolve_paths(loaded.config.storage, loaded.root)
-        db = open_ledger(paths.ledger)
-        try:
-            yield Forge(
-                loaded=loaded, paths=paths, db=db, keep_sandbox=keep_sandbox, timeout=timeout
-            )
-        finally:
-            db.close()
-    except KaviError as err:
-        raise _fail(str(err), err.exit_code) from None
-    except sqlite3.Error as err:
-        raise _fail(f"ledger: {err}; run `kavi doctor`", EXIT_USAGE) from None
-    except OSError as err:
-        raise _fail(f"{err.strerror or err}: {err.filename or ''}", EXIT_USAGE) from None
+        yield Forge(loaded=loaded, paths=paths, db=db, keep_sandbox=keep_sandbox, timeout=timeout)
+    finally:
+        db.close()
 
 
 _TELLING = re.compile(r"error|FAILED|assert|^[A-Z]+[0-9]+ ", re.IGNORECASE)
@@ -72,11 +63,7 @@ def _headline(message: str) -> str:
 
 
 def _confirm(question: str) -> bool:
-    if not sys.stdin.isatty():
-        raise _fail(
-            "promotion needs confirmation: pass --yes (stdin is not a terminal)", EXIT_USAGE
-        )
-    return typer.confirm(question)
+    return confirm_or_refuse(question, action="promotion")
 
 
 def build(
@@ -132,13 +119,14 @@ def verify(
     """Run every gate plus ruff, mypy and pytest on the skill; record one row per check."""
     with _forge(config) as forge:
         verified = run_verify(forge, proposal_id)
+        vault = forge.paths.vault_dir
     for row in verified.run.results:
         typer.echo(f"{row.gate:<16} {row.status.value}")
     if not verified.run.passed:
         note = verified.research.path if verified.research else "-"
         raise _fail(
             f"verification {verified.run.run_id} failed; report "
-            f"{verified.report.path}; research note {note}",
+            f"{(vault / verified.report.path).resolve()}; research note {note}",
             EXIT_FINDINGS,
         )
     typer.echo(f"verification {verified.run.run_id} passed")
@@ -165,6 +153,8 @@ def promote(
     it for the approver.
     """
     confirm = None if yes else _confirm
+    if target.endswith(".py") and not Path(target).is_file():
+        raise UsageError(f"path does not exist: {target}")
     with _forge(config) as forge:
         if target.endswith(".py") or Path(target).is_file():
             promoted = promote_path(forge, Path(target), by=by, confirm=confirm, key=key)
@@ -211,10 +201,10 @@ def keygen(
             allowed_signers=loaded.allowed_signers() if add else None,
             key=key,
         )
-    except KaviError as err:
-        raise _fail(str(err), err.exit_code) from None
     except OSError as err:
-        raise _fail(f"{err.strerror or err}: {err.filename or ''}", EXIT_USAGE) from None
+        raise UsageError(
+            f"cannot write the key: {err.strerror or err}: {err.filename or ''}"
+        ) from None
     typer.echo(f"{'created' if result.created else 'existing'} key: {result.key}", err=True)
     if result.added_to is not None:
         typer.echo(f"allowed signer listed in {result.added_to} (commit it):", err=True)

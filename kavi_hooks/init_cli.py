@@ -6,22 +6,29 @@ Actions workflow ``.github/workflows/kavi.yml``, an empty ``skills/registry.yaml
 allowed-signers file ``.kavi/allowed_signers`` that lists nobody yet (``kavi keygen --add``).
 Existing files are never overwritten without ``--force``; refusing is a usage error (exit 2)
 that names the file, and nothing is written unless every file can be.
+
+Where the hooks get Kavi from: by default a ``local`` entry that runs the Kavi installed
+where you commit (works offline, nothing to download); ``--repo URL --rev REV`` writes a
+pinned remote entry that pre-commit installs from that repository. ``--print NAME`` prints
+one snippet (``kavi init --print list`` names them) and writes nothing.
 """
 
 from __future__ import annotations
 
+import shutil
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 
 from kavi_gates import __version__
 from kavi_gates.errors import UsageError
+from kavi_gates.safe_yaml import YamlError, load_yaml
 
-KAVI_REPO = "https://github.com/OWNER/kavi"  # a placeholder: Kavi has no published home yet
 HOOK_IDS = ("kavi-policy", "kavi-invariants", "kavi-diff-allowlist", "kavi-hash-pin")
 EMPTY_REGISTRY = "version: 1\nskills: {}\n"
 
@@ -31,9 +38,57 @@ def template(name: str) -> str:
     return files("kavi_hooks").joinpath("templates", name).read_text(encoding="utf-8")
 
 
-def precommit_entry(repo: str = KAVI_REPO, rev: str = f"v{__version__}") -> str:
+@dataclass(frozen=True)
+class Source:
+    """Where the hooks and CI get Kavi from."""
+
+    repo: str | None = None
+    rev: str | None = None
+    install: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.repo is None) != (self.rev is None):
+            raise UsageError("--repo and --rev go together: the URL of Kavi and the tag or commit")
+        for value, what in ((self.repo, "--repo"), (self.rev, "--rev")):
+            if value is not None and (not value.strip() or any(c.isspace() for c in value)):
+                raise UsageError(f"{what} {value!r} must be one word without spaces")
+
+    @property
+    def local(self) -> bool:
+        return self.repo is None
+
+    def pip_requirement(self) -> str:
+        """What CI installs: ``--install``, else the pinned git URL, else this version."""
+        if self.install:
+            return self.install
+        if self.repo is not None:
+            return f"kavi @ git+{self.repo}@{self.rev}"
+        return f"kavi=={__version__}"
+
+
+def precommit_entry(source: Source = Source()) -> str:
     """Kavi's ``repos:`` list entry for a ``.pre-commit-config.yaml``."""
-    return template("pre-commit-entry.yaml").replace("{repo}", repo).replace("{rev}", rev)
+    if source.local:
+        return template("pre-commit-local.yaml")
+    return (
+        template("pre-commit-remote.yaml")
+        .replace("{repo}", source.repo or "")
+        .replace("{rev}", source.rev or "")
+    )
+
+
+def workflow(source: Source = Source()) -> str:
+    """The GitHub Actions workflow, installing Kavi from ``source``."""
+    return template("kavi-workflow.yml").replace("{install}", source.pip_requirement())
+
+
+# Snippets `kavi init --print NAME` prints; a later surface (an MCP server's client config)
+# adds its own entry here.
+SNIPPETS: dict[str, Callable[[Source], str]] = {
+    "kavi.yaml": lambda source: template("kavi.yaml"),
+    "pre-commit": lambda source: "repos:\n" + precommit_entry(source),
+    "workflow": workflow,
+}
 
 
 @dataclass(frozen=True)
@@ -55,18 +110,17 @@ def _has_kavi_hooks(config: Any) -> bool:
     )
 
 
-def _precommit_config(path: Path, force: bool) -> Planned | None:
+def _precommit_config(path: Path, force: bool, source: Source) -> Planned | None:
     """Create the config, or append Kavi's entry to ``repos:`` (None: already there)."""
-    entry = precommit_entry()
+    entry = precommit_entry(source)
     if not path.exists():
         return Planned(path, "repos:\n" + entry)
     text = path.read_text(encoding="utf-8")
     try:
-        current = yaml.safe_load(text)
-    except yaml.YAMLError as err:
+        current = load_yaml(text)
+    except YamlError as err:
         raise UsageError(
-            f"{path} is not valid YAML ({err.__class__.__name__}); "
-            "fix it or add Kavi's hooks by hand"
+            f"{path} is not valid YAML ({err}); fix it or add Kavi's hooks by hand"
         ) from None
     if _has_kavi_hooks(current):
         if force:
@@ -75,8 +129,8 @@ def _precommit_config(path: Path, force: bool) -> Planned | None:
     combined = text if text.endswith("\n") else text + "\n"
     combined += _reindent(entry, _item_indent(text))
     try:
-        merged = yaml.safe_load(combined)
-    except yaml.YAMLError:
+        merged = load_yaml(combined)
+    except YamlError:
         merged = None
     # Appending is only safe when `repos:` is the last top-level key; prove it by re-parsing.
     if not (
@@ -86,7 +140,7 @@ def _precommit_config(path: Path, force: bool) -> Planned | None:
     ):
         raise UsageError(
             f"cannot append Kavi's hooks to {path} safely (is `repos:` the last "
-            f"key?); add this entry by hand:\n{entry}"
+            "key?); add the entry by hand: kavi init --print pre-commit"
         )
     return Planned(path, combined)
 
@@ -111,16 +165,16 @@ def _reindent(entry: str, indent: str) -> str:
     )
 
 
-def plan(root: Path, force: bool) -> list[Planned]:
+def plan(root: Path, force: bool, source: Source = Source()) -> list[Planned]:
     """Every file to write, after checking that none would be overwritten by accident."""
     planned = [
         Planned(root / "kavi.yaml", template("kavi.yaml")),
-        Planned(root / ".github" / "workflows" / "kavi.yml", template("kavi-workflow.yml")),
+        Planned(root / ".github" / "workflows" / "kavi.yml", workflow(source)),
     ]
     for item in planned:
         if item.path.exists() and not force:
             raise UsageError(f"{item.path} already exists (use --force to overwrite it)")
-    precommit = _precommit_config(root / ".pre-commit-config.yaml", force)
+    precommit = _precommit_config(root / ".pre-commit-config.yaml", force, source)
     if precommit is not None:
         planned.append(precommit)
     registry = root / "skills" / "registry.yaml"
@@ -132,15 +186,19 @@ def plan(root: Path, force: bool) -> list[Planned]:
     return planned
 
 
-def init_repo(root: Path, force: bool = False) -> list[Path]:
+def init_repo(root: Path, force: bool = False, source: Source = Source()) -> list[Path]:
     """Write Kavi's files into ``root``; returns the paths written."""
     if not root.is_dir():
         raise UsageError(f"not a directory: {root}")
-    planned = plan(root, force)
+    planned = plan(root, force, source)
     for item in planned:
         item.path.parent.mkdir(parents=True, exist_ok=True)
         item.path.write_text(item.text, encoding="utf-8")
     return [item.path for item in planned]
+
+
+def _on_path(command: str) -> bool:
+    return shutil.which(command) is not None
 
 
 def register(app: typer.Typer) -> None:
@@ -153,13 +211,59 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option("--force", help="Overwrite kavi.yaml and the workflow if they exist."),
         ] = False,
+        repo: Annotated[
+            str | None,
+            typer.Option(
+                "--repo",
+                help="Git URL the pre-commit hooks install Kavi from (with --rev). "
+                "Default: a local hook running the Kavi installed here (offline).",
+            ),
+        ] = None,
+        rev: Annotated[
+            str | None, typer.Option("--rev", help="Tag or commit of --repo to pin.")
+        ] = None,
+        install: Annotated[
+            str | None,
+            typer.Option(
+                "--install",
+                help="pip requirement the CI workflow installs Kavi with "
+                "(default: the --repo/--rev git URL, else kavi==VERSION).",
+            ),
+        ] = None,
+        print_snippet: Annotated[
+            str | None,
+            typer.Option(
+                "--print",
+                help="Print one snippet instead of writing files: "
+                + ", ".join(SNIPPETS)
+                + " (list: names them).",
+            ),
+        ] = None,
     ) -> None:
         """Write kavi.yaml, Kavi's pre-commit hooks and a CI workflow into a repository."""
+        source = Source(repo=repo, rev=rev, install=install)
+        if print_snippet is not None:
+            if print_snippet == "list":
+                typer.echo("\n".join(SNIPPETS))
+                return
+            render = SNIPPETS.get(print_snippet)
+            if render is None:
+                raise UsageError(
+                    f"unknown snippet {print_snippet!r} (choose: {', '.join(SNIPPETS)})"
+                )
+            sys.stdout.write(render(source))
+            return
         root = path.resolve()
-        for written in init_repo(root, force):
+        for written in init_repo(root, force, source):
             typer.echo(f"wrote {written.relative_to(root).as_posix()}")
+        if source.local and not _on_path("kavi-precommit"):
+            typer.echo(
+                "kavi: warning: kavi-precommit is not on PATH; the local hooks need the "
+                "environment where Kavi is installed (activate it before git commit), "
+                "or use --repo URL --rev REV",
+                err=True,
+            )
         typer.echo(
-            "next: set `repo:` (OWNER) and `rev:` for Kavi in .pre-commit-config.yaml "
-            "and .github/workflows/kavi.yml, then `pre-commit install`; list who may "
-            "promote in .kavi/allowed_signers (`kavi keygen --add`) and commit it"
+            "next: pre-commit install; list who may promote in .kavi/allowed_signers "
+            "(`kavi keygen --add`) and commit it; then kavi check (CI runs the workflow)"
         )

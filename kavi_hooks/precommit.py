@@ -1,11 +1,14 @@
-"""pre-commit entry point for the file gates (``kavi-policy``, ``kavi-invariants``).
+"""pre-commit entry point for the gates that judge files (``kavi-policy``, ``kavi-invariants``,
+``kavi-hash-pin``); also the ``kavi-precommit`` console script.
 
-pre-commit hands a file hook every staged Python file. ``kavi check FILE`` always checks a
-file it is given by name, so the hook first keeps only the files the Kavi config governs
+pre-commit hands a hook the staged files. ``kavi check FILE`` always checks a file it is
+given by name, so the hook first keeps only the files the Kavi config governs
 (include/exclude): a test helper outside ``skills/`` is not policed because it was staged.
-When none of the staged files is governed, the gate runs on the whole governed set (the
-cache makes that cheap), so a repo-level part of a file gate (the invariants gate's import
-contracts) is never skipped. Whole-repo gates use ``kavi check --gate ID`` directly.
+Only the files being committed are checked: a commit that stages no governed file checks
+none (the repository-wide part of a gate, the invariants gate's import contracts, still
+runs), so a person committing ``app/main.py`` is never blocked by other files' findings.
+The hash-pin gate checks the registry entries that pin a staged file, and every entry when
+the registry itself is staged. ``kavi check`` (CI) still judges the whole repository.
 """
 
 from __future__ import annotations
@@ -16,23 +19,25 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kavi_gates.config import LoadedConfig, load_config
-from kavi_gates.errors import EXIT_INTERNAL, KaviError
+from kavi_gates.errors import UsageError
 from kavi_gates.models import RunReport
 from kavi_gates.paths import relpath
 from kavi_gates.report import FORMATS
 from kavi_gates.runner import run_gates
 from kavi_gates.targets import is_governed
+from kavi_hooks.boundary import run_entry_point
+
+HASH_PIN = "hash-pin"
+
+
+def _relative(name: str, loaded: LoadedConfig) -> str:
+    path = Path(name)
+    return relpath(path if path.is_absolute() else Path.cwd() / path, loaded.root)
 
 
 def governed_files(filenames: Sequence[str], loaded: LoadedConfig) -> list[Path]:
     """The given files that the config governs, in the order given."""
-    kept: list[Path] = []
-    for name in filenames:
-        path = Path(name)
-        absolute = path if path.is_absolute() else Path.cwd() / path
-        if is_governed(relpath(absolute, loaded.root), loaded.config):
-            kept.append(path)
-    return kept
+    return [Path(n) for n in filenames if is_governed(_relative(n, loaded), loaded.config)]
 
 
 def check_staged(
@@ -43,13 +48,23 @@ def check_staged(
     base: str | None = None,
     use_cache: bool = True,
 ) -> RunReport:
-    """Run the gates on the governed subset of ``filenames`` (all governed files if none)."""
-    paths = governed_files(filenames, loaded)
-    return run_gates(loaded, paths or None, gates, base=base, use_cache=use_cache)
+    """Run the gates on the governed subset of ``filenames`` (none governed: no file)."""
+    paths: list[Path] | None = governed_files(filenames, loaded)
+    registry = loaded.config.hash_pin.registry
+    if gates and HASH_PIN in gates and any(_relative(n, loaded) == registry for n in filenames):
+        paths = None  # the registry itself changed: every entry must still hold
+    return run_gates(loaded, paths, gates, base=base, use_cache=use_cache)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad command line through the boundary (one line, exit 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kavi-precommit", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="kavi-precommit", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("filenames", nargs="*", help="files pre-commit passes")
     parser.add_argument("--gate", "-g", action="append", help="gate id (repeatable)")
     parser.add_argument("--config", "-c", help="config file (YAML or TOML)")
@@ -59,22 +74,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Exit 0 clean, 1 findings, 2 usage/config error, 3 internal error."""
+def _run(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        loaded = load_config(args.config)
-        report = check_staged(
-            loaded, args.filenames, args.gate, base=args.base, use_cache=not args.no_cache
-        )
-    except KaviError as err:
-        print(f"kavi: error: {err}", file=sys.stderr)
-        return err.exit_code
-    except Exception as err:  # never a traceback, never a pass
-        print(f"kavi: internal error: {type(err).__name__}: {err}", file=sys.stderr)
-        return EXIT_INTERNAL
+    loaded = load_config(args.config)
+    report = check_staged(
+        loaded, args.filenames, args.gate, base=args.base, use_cache=not args.no_cache
+    )
     sys.stdout.write(FORMATS[args.format](report))
     return report.exit_code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Exit 0 clean, 1 findings, 2 usage/config error, 3 internal error."""
+    return run_entry_point(lambda: _run(argv))
 
 
 if __name__ == "__main__":

@@ -1,22 +1,20 @@
 """The runtime's commands: skills, run, chain, log, replay, session.
 
-Thin wrappers over :mod:`kavi_skills`; every KaviError becomes one ``kavi: error: ...`` line
-on stderr and its exit code, anything else exit 3 with the same single line, never a traceback.
+Thin wrappers over :mod:`kavi_skills`. Errors go to the entry point's one boundary
+(``kavi_hooks.boundary``): one ``kavi: error: ...`` line and an exit code, never a traceback.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
 
 from kavi_gates.config import LoadedConfig, load_config
-from kavi_gates.errors import EXIT_INTERNAL, KaviError
 from kavi_skills.capabilities import terminal_confirm
 from kavi_skills.chain import ChainSpec, run_chain
 from kavi_skills.errors import SkillInputError
@@ -24,8 +22,6 @@ from kavi_skills.executor import Execution, describe_validation, execution_log, 
 from kavi_skills.loader import load_trusted_registry, registry_path, trust_state
 from kavi_skills.replay import replay
 from kavi_skills.session import build_session, render_tree, session_json
-
-T = TypeVar("T")
 
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", help="Config file (YAML or TOML) instead of discovery.")
@@ -52,17 +48,6 @@ def _sandbox_choice(no_sandbox: bool) -> bool | None:
 def _fail(message: str, code: int) -> typer.Exit:
     sys.stderr.write(f"kavi: error: {message}\n")
     return typer.Exit(code)
-
-
-def _guard(body: Callable[[], T]) -> T:
-    try:
-        return body()
-    except KaviError as err:
-        raise _fail(str(err), err.exit_code) from None
-    except (typer.Exit, typer.Abort):
-        raise
-    except Exception as err:  # a bug of ours: still one line, still non-zero
-        raise _fail(f"internal error: {type(err).__name__}: {err}", EXIT_INTERNAL) from None
 
 
 def _config(config: Path | None) -> LoadedConfig:
@@ -130,7 +115,7 @@ def skills(
                 typer.echo("no trusted skills")
         return 0 if all(row["trust"] == "ok" for row in rows) else 1
 
-    code = _guard(body)
+    code = body()
     if code:
         raise typer.Exit(code)
 
@@ -163,7 +148,7 @@ def run(
             )
         )
 
-    _guard(body)
+    body()
 
 
 def chain(
@@ -198,7 +183,7 @@ def chain(
             sys.stderr.write(f"kavi: error: {r.record.skill_name}: {r.record.error}\n")
         return max((r.exit_code for r in failed), default=0)
 
-    code = _guard(body)
+    code = body()
     if code:
         raise typer.Exit(code)
 
@@ -230,7 +215,7 @@ def log(
         if contents.skipped:
             sys.stderr.write(f"kavi: warning: skipped {contents.skipped} malformed log line(s)\n")
 
-    _guard(body)
+    body()
 
 
 def replay_cmd(
@@ -241,16 +226,14 @@ def replay_cmd(
     config: ConfigOpt = None,
 ) -> None:
     """Re-run a logged execution with the same input; refused if the skill changed since."""
-    _guard(
-        lambda: _finish(
-            replay(
-                execution_id,
-                _config(config),
-                yes=yes,
-                confirm=terminal_confirm,
-                log=not no_log,
-                sandbox=_sandbox_choice(no_sandbox),
-            )
+    _finish(
+        replay(
+            execution_id,
+            _config(config),
+            yes=yes,
+            confirm=terminal_confirm,
+            log=not no_log,
+            sandbox=_sandbox_choice(no_sandbox),
         )
     )
 
@@ -288,7 +271,7 @@ def session(
             for line in render_tree(tree, highlight=start):
                 typer.echo(line)
 
-    _guard(body)
+    body()
 
 
 def register(app: typer.Typer) -> None:

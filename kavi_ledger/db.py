@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -12,7 +14,9 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict
 from sqlite_utils import Database
 
+from kavi_gates.storage import create_storage_dir
 from kavi_ledger.errors import LedgerError, SchemaTooNewError
+from kavi_ledger.lock import acquire_shared
 from kavi_ledger.migrations import MIGRATION_NAMES, MIGRATION_SET, migrations
 
 BUSY_TIMEOUT_MS = 30_000
@@ -51,10 +55,37 @@ def _retry_locked(action: Callable[[], _T], deadline: float) -> _T:
             time.sleep(0.02)
 
 
+class LedgerDatabase(Database):
+    """A ledger connection that holds the ledger's shared lock until it is closed, so that
+    reset and restore never replace the file under it (``kavi_ledger.lock``)."""
+
+    _release: weakref.finalize[[int], LedgerDatabase] | None = None
+
+    def close(self) -> None:
+        """Close the connection, then release the shared lock."""
+        try:
+            super().close()
+        finally:
+            if self._release is not None:
+                self._release()
+
+
 def connect(path: Path) -> Database:
-    """Open a ledger file with the connection settings every caller relies on (no migration)."""
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
-    db = Database(conn)
+    """Open a ledger file with the connection settings every caller relies on (no migration).
+
+    The connection holds the ledger's shared lock until ``close()``; while a reset or a
+    restore holds it exclusively, opening waits (up to the busy timeout) and then refuses.
+    """
+    fd = acquire_shared(path, BUSY_TIMEOUT_MS / 1000)
+    try:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+    except BaseException:
+        if fd is not None:
+            os.close(fd)
+        raise
+    db = LedgerDatabase(conn)
+    if fd is not None:
+        db._release = weakref.finalize(db, os.close, fd)  # also if never closed
     deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     _retry_locked(lambda: db.execute("PRAGMA journal_mode = WAL").fetchall(), deadline)
@@ -132,7 +163,7 @@ def open_ledger(path: Path, *, create: bool = True) -> Database:
     """
     if not create and not path.is_file():
         raise LedgerError(f"no ledger at {path}; run `kavi doctor --fix` or `kavi reset`")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    create_storage_dir(path.parent, "data")
     is_new = not path.exists()
     db: Database | None = None
     try:

@@ -64,18 +64,38 @@ def _writable(directory: Path) -> bool:
         return False
 
 
+def _creatable(directory: Path) -> bool:
+    """Could ``directory`` be created: is its nearest existing ancestor a writable dir?"""
+    for parent in directory.parents:
+        if parent.exists():
+            return parent.is_dir() and _writable(parent)
+    return False
+
+
 def check_directories(paths: KaviPaths, fix: bool) -> Check:
-    """Every storage directory exists and is writable."""
+    """Every storage directory exists and is writable, or can be created on first use.
+
+    A fresh install has none of them yet, and that is healthy: each command creates what
+    it needs. Only a directory that exists unwritable, or cannot be created, fails.
+    """
     if fix:
         with contextlib.suppress(OSError):
             ensure_directories(paths)
-    bad = [str(d) for d in paths.directories if not d.is_dir() or not _writable(d)]
+    missing = [d for d in paths.directories if not d.exists()]
+    bad = [str(d) for d in paths.directories if d.exists() and (not d.is_dir() or not _writable(d))]
+    bad += [str(d) for d in missing if not _creatable(d)]
     if bad:
         return Check(
             name="directories",
             status="fail",
             message="missing or not writable: " + ", ".join(bad),
-            fix_hint="run `kavi doctor --fix` or check permissions",
+            fix_hint="check permissions (kavi doctor --fix creates what it can)",
+        )
+    if missing:
+        return Check(
+            name="directories",
+            status="warn",
+            message="not created yet (created on first use): " + ", ".join(map(str, missing)),
         )
     return Check(
         name="directories",
@@ -98,12 +118,13 @@ def check_ledger(paths: KaviPaths, fix: bool) -> list[Check]:
     hint_reset = "restore a backup from <data>/backups or run `kavi reset --backup`"
     if not paths.ledger.is_file():
         if not fix:
+            # A fresh install: the first command that records something creates it.
             return [
                 Check(
                     name="ledger",
-                    status="fail",
-                    message=f"no ledger at {paths.ledger}",
-                    fix_hint="run `kavi doctor --fix` or `kavi reset`",
+                    status="warn",
+                    message=f"no ledger yet at {paths.ledger} (created on first use)",
+                    fix_hint="`kavi doctor --fix` creates it now",
                 )
             ]
         try:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from kavi_gates.config import StorageConfig
 from kavi_gates.paths import storage_dir
+from kavi_gates.storage import create_storage_dir
 
 LEDGER_FILE = "ledger.db"
 EXECUTIONS_LOG = "executions.jsonl"
@@ -66,10 +67,20 @@ def resolve_paths(
 
 
 def ensure_directories(paths: KaviPaths) -> tuple[Path, ...]:
-    """Create every missing directory (owner-only, the ledger is private); return those made."""
+    """Create every missing directory (owner-only, the ledger is private); return those made.
+
+    Each storage directory Kavi creates is marked as Kavi's (``kavi_gates.storage``): only
+    a marked directory is ever wiped by ``kavi reset``.
+    """
     created: list[Path] = []
-    for directory in (*paths.directories, paths.backups_dir):
-        if not directory.is_dir():
-            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    kinds = (
+        (paths.data_dir, "data"),
+        (paths.config_dir, "config"),
+        (paths.cache_dir, "cache"),
+        (paths.vault_dir, "vault"),
+        (paths.backups_dir, "backups"),
+    )
+    for directory, kind in kinds:
+        if create_storage_dir(directory, kind):
             created.append(directory)
     return tuple(created)

@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unus
 from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped, unused-ignore]
 
 from kavi_gates.config import SIDE_EFFECT_CLASSES
+from kavi_gates.errors import shorten
 from kavi_ledger.errors import ValidationError
 
 # Environment-variable-like: what the runtime can inject without quoting surprises.
@@ -20,9 +21,9 @@ _SECRET_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 def validate_skill_name(name: str) -> str:
     """A skill name must be a Python identifier that is not a keyword (it names a module)."""
     if not name.isidentifier() or not name.isascii():
-        raise ValidationError(f"skill name {name!r} is not a Python identifier")
+        raise ValidationError(f"skill name {shorten(repr(name))} is not a Python identifier")
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
-        raise ValidationError(f"skill name {name!r} is a Python keyword")
+        raise ValidationError(f"skill name {name!r} is a Python keyword")  # short: a keyword
     return name
 
 
@@ -30,7 +31,7 @@ def validate_side_effect(side_effect: str) -> str:
     """The side-effect class must be one of the six the runtime enforces."""
     if side_effect not in SIDE_EFFECT_CLASSES:
         raise ValidationError(
-            f"unknown side-effect class {side_effect!r}; expected one of "
+            f"unknown side-effect class {shorten(repr(side_effect))}; expected one of "
             + ", ".join(SIDE_EFFECT_CLASSES)
         )
     return side_effect
@@ -43,7 +44,9 @@ def validate_io_schema(schema: Any) -> dict[str, Any]:
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as err:
-        raise ValidationError(f"io schema is not a valid JSON Schema: {err.message}") from None
+        raise ValidationError(
+            f"io schema is not a valid JSON Schema: {shorten(err.message)}"
+        ) from None
     return schema
 
 
@@ -62,8 +65,9 @@ def validate_required_secrets(secrets: Any) -> tuple[str, ...]:
         raise ValidationError("required secrets must be a JSON list of names")
     for item in secrets:
         if not isinstance(item, str) or not _SECRET_NAME.match(item):
+            shown = shorten(repr(item)) if isinstance(item, str) else type(item).__name__
             raise ValidationError(
-                f"required secret {item!r} is not an environment variable name (A-Z, 0-9, _)"
+                f"required secret {shown} is not an environment variable name (A-Z, 0-9, _)"
             )
     if len(set(secrets)) != len(secrets):
         raise ValidationError("required secrets contain duplicates")

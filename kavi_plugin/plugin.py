@@ -20,7 +20,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 from kavi_gates.config import LoadedConfig, load_config
-from kavi_gates.errors import EXIT_USAGE, KaviError
+from kavi_gates.errors import EXIT_INTERNAL, EXIT_USAGE, describe_failure
 from kavi_gates.models import RunReport
 from kavi_gates.paths import atomic_write
 from kavi_gates.report.json_report import render_json
@@ -117,8 +117,8 @@ class KaviVerify:
         config_file = option or (self.config.rootpath / ini if ini else None)
         try:
             return load_config(config_file, start=self.config.rootpath)
-        except KaviError as err:
-            raise pytest.UsageError(f"kavi: {err}") from None
+        except Exception as err:
+            raise _boundary(err) from None
 
     def _gates(self) -> list[str] | None:
         chosen = self.config.getoption("kavi_gate") or self.config.getini("kavi_gates")
@@ -138,10 +138,8 @@ class KaviVerify:
                 use_cache=not self.config.getoption("kavi_no_cache"),
             )
             gates = available_gates()
-        except KaviError as err:
-            if err.exit_code == EXIT_USAGE:
-                raise pytest.UsageError(f"kavi: {err}") from None
-            raise pytest.UsageError(f"kavi: internal error: {err}") from None
+        except Exception as err:
+            raise _boundary(err) from None
         file_gates = tuple(g for g, gate in gates.items() if gate.scope == "files")
         shared = SharedRun(report=report, file_gates=file_gates)
         atomic_write(self.run_path, shared.model_dump_json().encode("utf-8"), durable=False)
@@ -175,6 +173,16 @@ class KaviVerify:
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
+
+
+def _boundary(err: Exception) -> BaseException:
+    """The plugin's one error boundary: Kavi's mapping (``describe_failure``), in pytest's
+    terms: a usage or configuration error is ``pytest.UsageError`` (pytest exits 4), an
+    internal error ends the session with exit 3, both as one line without a traceback."""
+    failure = describe_failure(err)
+    if failure.exit_code == EXIT_USAGE:
+        return pytest.UsageError(f"kavi: {failure.message}")
+    return pytest.exit.Exception(f"kavi: {failure.message}", returncode=EXIT_INTERNAL)
 
 
 class _XdistHooks:

@@ -13,9 +13,10 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from kavi_gates.import_roots import ImportRoots
 from kavi_skills.base import BaseSkill
 from kavi_skills.protocol import RunRequest
-from kavi_skills.verified_import import compile_verified, module_name_for
+from kavi_skills.verified_import import finder_for, module_name_for
 
 
 class LoadFailure(Exception):
@@ -48,7 +49,8 @@ def check_class(request: RunRequest, candidate: object) -> type[BaseSkill]:
 def load_skill_class(request: RunRequest) -> type[BaseSkill]:
     """Compile the verified bytes, import the skill module from them, return its class."""
     try:
-        finder = compile_verified(Path(request.root), request.verified_bytes())
+        roots = ImportRoots.from_dict(request.import_roots)
+        finder = finder_for(Path(request.root), request.verified_bytes(), request.served, roots)
         module_name, _ = module_name_for(request.skill_path)
     except Exception as err:  # TrustError: a pinned file that does not compile
         raise LoadFailure(str(err)) from None

@@ -137,6 +137,8 @@ def build_request(skill: TrustedSkill, raw_input: Any, grant: Grant, vault: str)
         side_effect_class=skill.entry.side_effect_class,
         root=str(skill.root),
         modules={path: encode_bytes(data) for path, data in skill.verified.items()},
+        served=dict(skill.served),
+        import_roots=skill.import_roots,
         input=raw_input,
         vault_dir=vault,
         file_roots=None if files is None else {k: str(v) for k, v in files.roots.items()},

@@ -23,9 +23,10 @@ from kavi_gates.codes.hash_pin import PIN_MISSING
 from kavi_gates.config import SIDE_EFFECT_CLASSES, LoadedConfig
 from kavi_gates.errors import KaviError
 from kavi_gates.hash_pin import Registry, RegistryEntry, load_registry, read_pinned, verify_pins
+from kavi_gates.import_roots import ImportRoots
 from kavi_gates.models import Severity
 from kavi_skills.errors import TrustError, UnknownSkillError
-from kavi_skills.verified_import import module_name_for
+from kavi_skills.verified_import import module_name_for, served_names
 
 TrustState = Literal["ok", "drifted", "missing", "unattested"]
 _METADATA = ("name", "side_effect_class", "required_secrets", "allowed_hosts")
@@ -44,6 +45,10 @@ class TrustedSkill:
     allowed_hosts: tuple[str, ...]
     """The hosts its HTTP capability may reach: the signed entry's ``allowed_hosts``."""
     root: Path
+    served: Mapping[str, str]
+    """Module name -> pinned path: every name the verified code imports a pinned file by."""
+    import_roots: dict[str, object]
+    """The project's import roots (``ImportRoots.as_dict``), for the child's import guard."""
 
 
 def registry_path(loaded: LoadedConfig) -> Path:
@@ -170,9 +175,20 @@ def verify_entry(
         raise TrustError(f"{name}: refusing to run untrusted code: {err}") from None
     metadata = static_metadata(name, entry, verified[entry.path])
     _check_metadata(name, entry, metadata)
+    # Imports are resolved here, where the project is visible; the child only serves them.
+    root = root.resolve()
+    roots = ImportRoots.discover(root)
+    served = served_names(root, verified, roots)
     # The signed entry's hosts are the grant (promotion records the class's literal).
     return TrustedSkill(
-        name, entry, bundle_hash(entry), verified, entry.allowed_hosts, root.resolve()
+        name,
+        entry,
+        bundle_hash(entry),
+        verified,
+        entry.allowed_hosts,
+        root,
+        served,
+        roots.as_dict(),
     )
 
 

@@ -62,6 +62,10 @@ class RunRequest(_Message):
     """The project root the module origins are reported under (the child cannot see it)."""
     modules: dict[str, str]
     """Pinned path -> base64 of its verified bytes."""
+    served: dict[str, str]
+    """Module name -> pinned path, as the parent resolved the verified code's imports."""
+    import_roots: dict[str, Any]
+    """The project's import roots (``ImportRoots.as_dict``) for the import guard."""
     input: Any
     vault_dir: str
     file_roots: dict[str, str] | None = None

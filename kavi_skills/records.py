@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kavi_gates.errors import InternalError
+from kavi_gates.storage import create_storage_dir
 
 RECORD_VERSION = 1
 
@@ -82,19 +83,8 @@ class ExecutionLog:
     def append_many(self, records: list[ExecutionRecord]) -> None:
         """Append several records under one lock."""
         payload = "".join(record.to_line() + "\n" for record in records).encode("utf-8")
+        fd = self._open_locked()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            flags = (
-                os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-            )
-            fd = os.open(self.path, flags, 0o600)
-        except OSError as err:
-            raise InternalError(f"cannot open execution log {self.path}: {err.strerror}") from None
-        try:
-            info = os.fstat(fd)
-            if stat.S_IMODE(info.st_mode) != 0o600:
-                os.fchmod(fd, 0o600)
-            fcntl.flock(fd, fcntl.LOCK_EX)
             try:
                 # A torn last line (a crash mid-write) must not swallow this record.
                 size = os.fstat(fd).st_size  # after the lock: another writer may have appended
@@ -107,6 +97,39 @@ class ExecutionLog:
         except OSError as err:
             raise InternalError(f"cannot write execution log {self.path}: {err.strerror}") from None
         finally:
+            os.close(fd)
+
+    def _open_locked(self) -> int:
+        """The log, opened for appending and locked; the file at ``path`` at that moment.
+
+        A reset may delete the log between our open and our lock: then the descriptor names
+        a deleted file, and what we wrote would be lost. Reopen until they agree.
+        """
+        flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+        while True:
+            try:
+                create_storage_dir(self.path.parent, "data")
+                fd = os.open(self.path, flags, 0o600)
+            except OSError as err:
+                raise InternalError(
+                    f"cannot open execution log {self.path}: {err.strerror}"
+                ) from None
+            try:
+                info = os.fstat(fd)
+                if stat.S_IMODE(info.st_mode) != 0o600:
+                    os.fchmod(fd, 0o600)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                current = os.stat(self.path, follow_symlinks=False)
+            except FileNotFoundError:
+                os.close(fd)
+                continue
+            except OSError as err:
+                os.close(fd)
+                raise InternalError(
+                    f"cannot write execution log {self.path}: {err.strerror}"
+                ) from None
+            if (current.st_dev, current.st_ino) == (info.st_dev, info.st_ino):
+                return fd
             os.close(fd)
 
     def read(self) -> LogContents:

@@ -95,7 +95,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Committed: a pinned, tested skill. Then: one violation (at least) of every gate."""
     root = tmp_path_factory.mktemp("parity")
-    write(root, "kavi.yaml", 'include: ["skills/**/*.py"]\n')
+    write(root, "kavi.yaml", 'include: ["skills/**/*.py"]\ndiff_allowlist: {judge: all}\n')
     write(root, ".gitignore", "__pycache__/\n")
     write(root, "skills/echo.py", SKILL)
     write(root, "tests/skills/test_echo.py", TEST)

@@ -77,4 +77,42 @@ NEW_EXECUTABLE = Code(
     fix="chmod -x the file (git update-index --chmod=-x PATH).",
 )
 
+INDEX_FLAG = Code(
+    id="KAV707",
+    gate=GATE,
+    category="concealment",
+    title="index flag on a protected path",
+    doc="""
+        A governed path or one of Kavi's own config files (kavi.yaml, pyproject.toml, the
+        registry, the allowed-signers file, an attestation, .pre-commit-config.yaml, a
+        pinned file) is marked skip-worktree or assume-unchanged in the git index (git
+        ls-files -v shows S/s or a lowercase tag). Git then stops reporting edits to it,
+        so a loosened config could pass unseen. The gate compares the bytes on disk
+        instead, and the flag itself is a finding.
+        """,
+    fix="""
+        Clear the flag: git update-index --no-skip-worktree --no-assume-unchanged PATH
+        (sparse checkouts must include Kavi's config and the governed paths).
+        """,
+    suppressible=False,
+)
+IGNORED_LOCALLY = Code(
+    id="KAV708",
+    gate=GATE,
+    category="concealment",
+    title="protected path ignored by a local rule",
+    doc="""
+        A governed path or one of Kavi's own config files is untracked and ignored by a
+        rule that is not part of the repository's tracked .gitignore files: .git/info/
+        exclude, core.excludesFile, the global ignore file, or an untracked .gitignore.
+        Such a rule hides the file from git status and from a plain change list. The gate
+        counts the file as a change anyway, and the rule itself is a finding.
+        """,
+    fix="""
+        Remove the rule (git check-ignore -v PATH names it), or add the file to the
+        repository so it is reviewed.
+        """,
+    suppressible=False,
+)
+
 CODES = codes_of(globals())

@@ -75,13 +75,19 @@ UNPINNED_IMPORT = Code(
     id="KAV807",
     gate=GATE,
     category="pins",
-    title="skill imports a local module its entry does not pin",
+    title="skill imports a project file its entry does not pin",
     doc="""
-        The skill (or a pinned helper) imports a module that resolves inside the project
-        but is not among the entry's pins: editing it would change what runs without any
-        check noticing. The runtime refuses to run the skill.
+        The skill (or a pinned helper) imports a module that resolves to a file of the
+        project (through any import root: the root, a sibling file, src/, an in-project
+        sys.path entry such as a .pth line, an editable install) that is not among the
+        entry's pins, or that is compiled (an extension module or a sourceless .pyc, which
+        cannot be verified as source): editing it would change what runs without any check
+        noticing. The runtime refuses to run the skill.
         """,
-    fix="Promote the skill again: promotion pins the whole local import closure.",
+    fix="""
+        Promote the skill again: promotion pins the whole import closure. Replace a
+        compiled module with its source.
+        """,
     suppressible=False,
 )
 UNATTESTED = Code(

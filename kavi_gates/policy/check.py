@@ -8,6 +8,7 @@ from functools import partial
 
 import libcst as cst
 
+from kavi_gates.codes.builtin import NON_POLICY_CODES
 from kavi_gates.config import PolicyConfig
 from kavi_gates.models import Finding
 from kavi_gates.policy.analysis import ModuleFacts, analyze
@@ -259,8 +260,8 @@ def _apply_suppressions(
             )
             continue
         for rule_id in sup.rules:
-            if rule_id in sup.used:
-                continue
+            if rule_id in sup.used or rule_id in NON_POLICY_CODES:
+                continue  # another gate's code: judged after the run (kavi_gates.triage)
             if not _ID.match(rule_id) or rule_id not in rule_ids:
                 why = f"unknown rule id '{rule_id}'"
             elif rule_id in locked:

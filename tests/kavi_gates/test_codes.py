@@ -18,7 +18,8 @@ CODE_LITERAL = re.compile(r"[\"']KAV\d{3}[\"']")
 def test_every_gate_declares_the_codes_it_reports() -> None:
     codes = finding_codes()
     gates = set(available_gates())
-    assert {c.gate for c in codes.values()} == gates
+    # "targets" is the runner's own pseudo-gate (include globs, unreadable paths).
+    assert {c.gate for c in codes.values()} == gates | {"targets"}
     for gate in ("invariants", "diff-allowlist", "hash-pin"):
         declared = [c for c in codes.values() if c.gate == gate]
         assert declared, gate

@@ -47,7 +47,10 @@ def repo(tmp_path: Path) -> Path:
 
 
 def check(root: Path, base: str | None = None, **settings: tuple[str, ...]) -> GateOutcome:
-    config = KaviConfig(diff_allowlist=DiffAllowlistConfig(**{"allow": ALLOW, **settings}))
+    # judge="all": these tests are about what the gate finds, not whose change it judges.
+    config = KaviConfig(
+        diff_allowlist=DiffAllowlistConfig(**{"allow": ALLOW, "judge": "all", **settings})
+    )
     loaded = LoadedConfig(config=config, root=root, source="test")
     return DiffAllowlistGate().check(GateContext(loaded=loaded, files=(), base=base))
 
@@ -248,7 +251,8 @@ def test_absolute_and_parent_paths_are_kav704(tmp_path: Path) -> None:
 
 def test_run_gates_reports_the_diff_allowlist_failure(repo: Path) -> None:
     write(repo, "evil.py")
-    loaded = LoadedConfig(config=KaviConfig(), root=repo, source="test")
+    config = KaviConfig(diff_allowlist=DiffAllowlistConfig(judge="all"))
+    loaded = LoadedConfig(config=config, root=repo, source="test")
     report = run_gates(loaded, only=["diff-allowlist"])
     (result,) = report.results
     assert result.status is Status.FAIL

@@ -1,4 +1,5 @@
-"""`kavi check` as a user runs it: real processes, exit codes, every output format."""
+"""`kavi check` as a user runs it: through ``main([...])`` in-process (exit codes, every output
+format), plus one real-process smoke test of the console entry point."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from kavi_cli import run_kavi
 
 SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "sarif-schema-2.1.0.json"
 KAVI = [sys.executable, "-m", "kavi_hooks.cli"]
 
 
 def kavi(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*KAVI, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    """``kavi ARGS`` in-process through ``main``, shaped like a finished process."""
+    done = run_kavi(args, cwd=cwd)
+    return subprocess.CompletedProcess(["kavi", *args], done.exit_code, done.stdout, done.stderr)
 
 
 @pytest.fixture
@@ -151,8 +155,31 @@ def test_every_command_has_help(tmp_path: Path) -> None:
 
     register_subcommands()
     names = [c.name or c.callback.__name__ for c in app.registered_commands]  # type: ignore[union-attr]
-    assert {"check", "rules", "propose", "run", "doctor"} <= set(names)
+    assert {"check", "rules", "propose", "run", "doctor", "reject", "revoke"} <= set(names)
     for name in names:
         result = kavi(name, "--help", cwd=tmp_path)
         assert result.returncode == 0, name
         assert "Usage" in result.stdout
+
+
+def test_help_renders_brackets_literally(tmp_path: Path) -> None:
+    # Rich markup used to eat "[tool.kavi]".
+    assert "[tool.kavi]" in kavi("check", "--help", cwd=tmp_path).stdout
+
+
+@pytest.mark.slow
+def test_console_entry_point_in_a_real_process(repo: Path) -> None:
+    done = subprocess.run(
+        [*KAVI, "check", "--gate", "policy", "--format", "json"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1 and json.loads(done.stdout)["findings"][0]["rule"] == "KAV401"
+    bogus = subprocess.run(
+        [*KAVI, "check", "--bogus"], cwd=repo, capture_output=True, text=True, check=False
+    )
+    assert bogus.returncode == 2 and bogus.stderr.count("\n") == 1
+    assert "Traceback" not in bogus.stderr

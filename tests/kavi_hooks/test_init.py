@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kavi_gates import __version__
 from kavi_gates.config import KaviConfig, load_config
 from kavi_gates.errors import EXIT_CLEAN, EXIT_USAGE
 from kavi_hooks.cli import main
@@ -121,4 +122,5 @@ def test_second_init_with_force_does_not_duplicate_the_hooks(tmp_path: Path) -> 
 def test_written_workflow_is_the_documented_template(tmp_path: Path) -> None:
     main(["init", str(tmp_path)])
     template = Path(__file__).resolve().parents[2] / "kavi_hooks/templates/kavi-workflow.yml"
-    assert (tmp_path / ".github/workflows/kavi.yml").read_text() == template.read_text()
+    expected = template.read_text().replace("{install}", f"kavi=={__version__}")
+    assert (tmp_path / ".github/workflows/kavi.yml").read_text() == expected

@@ -16,9 +16,9 @@ from kavi_hooks import precommit
 REPO = Path(__file__).resolve().parents[2]
 MANIFEST = REPO / ".pre-commit-hooks.yaml"
 FILE_GATES = {"kavi-policy": "policy", "kavi-invariants": "invariants"}
+STAGED_FILE_GATES = {"kavi-hash-pin": "hash-pin"}  # any staged file: the registry is YAML
 REPO_GATES = {
     "kavi-diff-allowlist": "diff-allowlist",
-    "kavi-hash-pin": "hash-pin",
     "kavi-verify": None,
 }
 BAD = 'import os\nx = eval("1 + 1")\n'
@@ -50,7 +50,7 @@ def test_manifest_is_valid_for_pre_commit() -> None:
 
 
 def test_manifest_has_one_hook_per_gate_plus_verify() -> None:
-    assert set(hooks()) == set(FILE_GATES) | set(REPO_GATES)
+    assert set(hooks()) == set(FILE_GATES) | set(STAGED_FILE_GATES) | set(REPO_GATES)
 
 
 def test_file_gate_hooks_take_python_files_serially() -> None:
@@ -58,6 +58,12 @@ def test_file_gate_hooks_take_python_files_serially() -> None:
         hook = hooks()[hook_id]
         assert hook["types"] == ["python"] and hook["require_serial"] is True
         assert str(hook["entry"]).endswith(f"--gate {gate}")
+
+
+def test_hash_pin_hook_takes_every_staged_file_serially() -> None:
+    hook = hooks()["kavi-hash-pin"]
+    assert "types" not in hook and hook.get("pass_filenames", True) is True
+    assert hook["require_serial"] is True and str(hook["entry"]).endswith("--gate hash-pin")
 
 
 def test_whole_repo_hooks_always_run_without_filenames() -> None:
@@ -93,14 +99,15 @@ def test_file_hook_ignores_staged_files_the_config_does_not_govern(
     assert "KAV401" not in capsys.readouterr().out
 
 
-def test_file_hook_without_governed_files_checks_every_governed_file(
+def test_file_hook_without_governed_files_checks_none(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    # Issue 12: a person's commit to tools/build.py must not fail on skills/bad.py.
     monkeypatch.chdir(make_repo(tmp_path, {"skills/bad.py": BAD, "tools/build.py": "x = 1\n"}))
-    assert precommit.main(["--gate", "policy", "tools/build.py"]) == EXIT_FINDINGS
-    assert "skills/bad.py:2:5: KAV401 " in capsys.readouterr().out
+    assert precommit.main(["--gate", "policy", "tools/build.py"]) == EXIT_CLEAN
+    assert "KAV401" not in capsys.readouterr().out
 
 
 # --- the real pre-commit, installing Kavi from this repository ---------------------------

@@ -6,13 +6,7 @@ import sys
 from pathlib import Path
 
 # Runs the ledger commands in a fresh interpreter, as the `kavi` console script would.
-CLI_SCRIPT = (
-    "import sys, typer\n"
-    "from kavi_hooks.ledger_cli import register\n"
-    "app = typer.Typer()\n"
-    "register(app)\n"
-    "app(prog_name='kavi')\n"
-)
+CLI_SCRIPT = "from kavi_hooks.cli import main\nraise SystemExit(main())\n"
 PYTHON = sys.executable
 
 

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 import typer
+from kavi_cli import KaviRunner as CliRunner
 from ledger_helpers import CLI_SCRIPT, PYTHON, corrupt_middle
-from typer.testing import CliRunner
 
 from kavi_hooks.ledger_cli import register
 from kavi_ledger.paths import KaviPaths
 
-COMMANDS = ("propose", "status", "doctor", "reset")
+COMMANDS = ("propose", "status", "doctor", "reset", "backup", "restore")
 GOOD = ["--desc", "Writes a note", "--io-schema-json", '{"type": "object"}']
 
 
@@ -134,10 +134,21 @@ def test_doctor_json_after_reset_force_is_healthy(
 
 
 def test_doctor_exits_1_when_a_check_fails(
-    runner: CliRunner, app: typer.Typer, project: Path
+    runner: CliRunner, app: typer.Typer, paths: KaviPaths
 ) -> None:
-    result = runner.invoke(app, ["doctor", "--json"])  # nothing set up yet
+    # A fresh install is healthy (issue 12); a ledger that is not a database is not.
+    paths.ledger.parent.mkdir(parents=True, exist_ok=True)
+    paths.ledger.write_text("not a database")
+    result = runner.invoke(app, ["doctor", "--json"])
     assert result.exit_code == 1 and json.loads(result.stdout)["healthy"] is False
+
+
+def test_doctor_on_a_fresh_install_is_healthy_without_fix(
+    runner: CliRunner, app: typer.Typer, paths: KaviPaths
+) -> None:
+    result = runner.invoke(app, ["doctor"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "healthy" and not paths.ledger.exists()
 
 
 def test_reset_dry_run_deletes_nothing(
@@ -155,15 +166,18 @@ def test_reset_without_force_and_without_stdin_aborts_and_changes_nothing(
     runner: CliRunner, app: typer.Typer, paths: KaviPaths
 ) -> None:
     _propose(runner, app)
+    # No terminal: refused like `kavi promote` (exit 2, pass --yes), never a silent abort.
     result = runner.invoke(app, ["reset"], input="")
-    assert result.exit_code == 1 and "aborted" in result.stderr
+    assert result.exit_code == 2 and "pass --yes" in result.stderr
+    assert "nothing was changed" in result.stderr
     assert len(json.loads(runner.invoke(app, ["status", "--json"]).stdout)["proposals"]) == 1
 
 
 def test_reset_confirmed_with_backup_wipes_the_ledger_and_keeps_a_backup(
-    runner: CliRunner, app: typer.Typer, paths: KaviPaths
+    runner: CliRunner, app: typer.Typer, paths: KaviPaths, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _propose(runner, app)
+    monkeypatch.setattr("kavi_hooks.confirm.stdin_is_terminal", lambda: True)
     result = runner.invoke(app, ["reset", "--backup"], input="y\n")
     assert result.exit_code == 0, result.stderr
     assert len(list(paths.backups_dir.glob("ledger-*.db"))) == 1
@@ -217,3 +231,13 @@ def test_a_real_subprocess_reset_then_doctor_is_healthy(project: Path) -> None:
     )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert bad.stderr.startswith("kavi: error:")
+
+
+def test_reset_declined_at_the_terminal_changes_nothing(
+    runner: CliRunner, app: typer.Typer, paths: KaviPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _propose(runner, app)
+    monkeypatch.setattr("kavi_hooks.confirm.stdin_is_terminal", lambda: True)
+    result = runner.invoke(app, ["reset"], input="n\n")
+    assert result.exit_code == 1 and "aborted" in result.stderr
+    assert len(json.loads(runner.invoke(app, ["status", "--json"]).stdout)["proposals"]) == 1

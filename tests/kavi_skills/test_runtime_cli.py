@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 import typer
-from typer.testing import CliRunner
+from kavi_cli import KaviRunner as CliRunner
 
 from kavi_hooks.skills_cli import register
 from kavi_skills.records import ExecutionLog

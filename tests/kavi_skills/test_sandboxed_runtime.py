@@ -142,13 +142,14 @@ def test_where_no_sandbox_can_start_kavi_run_refuses_and_names_the_fix(
     project: Project, tmp_path: Path
 ) -> None:
     """A real machine without user namespaces: the inside of another sandbox."""
-    packages = ["kavi_gates", "kavi_hooks", "kavi_ledger", "kavi_plugin", "kavi_skills"]
+    from kavi_gates import KAVI_PACKAGES
+
     xdg = tmp_path / "nested-xdg"
     xdg.mkdir()
     ssh_keygen = Path(shutil.which("ssh-keygen") or "/usr/bin/ssh-keygen")  # verifies promotions
     policy = SandboxPolicy(
         read_only=(
-            *python_read_only_paths([*packages, "kavi_sandbox"]),
+            *python_read_only_paths(KAVI_PACKAGES),
             project.root,
             ssh_keygen,
             Path("/etc/passwd"),

@@ -1,0 +1,320 @@
+"""What happens to the gates' findings before they are reported, in one place for every gate.
+
+``run_gates`` calls ``triage`` on the gates' raw results, in this order:
+
+1. suppression comments (``# kavi: allow[KAV605] reason``) for the codes of every gate but
+   the policy gate, which applies its own before it reports (and caches). The comment goes
+   on the finding's line or alone on the line above; for a finding about a whole file (no
+   line), alone on a line before the file's first line of code. A code declared
+   ``suppressible=False`` (a drifted pin) is refused with a KAV004 finding that says so; an
+   unused suppression is a KAV004 finding too.
+2. selection: ``select``/``ignore`` (codes or prefixes; the longest matching selector
+   decides, as in ruff) and ``per_path_ignores``.
+3. the baseline: findings whose fingerprint the baseline records are accepted (counted,
+   not reported); codes that cannot be suppressed cannot be baselined either.
+
+Each step counts what it removed on the gate's result, and a gate's status follows from
+what is left, so every surface (CLI, pre-commit, pytest, forge) reports the same verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kavi_gates.baseline import Baseline
+from kavi_gates.codes.builtin import (
+    NON_POLICY_CODES,
+    SUPPRESSION_NO_REASON,
+    SUPPRESSION_UNUSED,
+)
+from kavi_gates.config import KaviConfig
+from kavi_gates.errors import ConfigError
+from kavi_gates.models import Code, Finding, GateResult, Severity, Status
+from kavi_gates.paths import is_safe_relative, match_glob
+from kavi_gates.policy.suppress import Suppression, find_suppressions
+
+POLICY_GATE = "policy"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which codes are reported: ``select`` (empty: all), ``ignore``, per-path ignores."""
+
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_path: Mapping[str, tuple[str, ...]] | None = None
+
+    @classmethod
+    def from_config(
+        cls,
+        config: KaviConfig,
+        select: Sequence[str] | None = None,
+        ignore: Sequence[str] = (),
+    ) -> Selection:
+        """The config's selection; ``select`` replaces its select, ``ignore`` extends it."""
+        return cls(
+            select=tuple(config.select if select is None else select),
+            ignore=(*config.ignore, *ignore),
+            per_path=config.per_path_ignores or None,
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.select or self.ignore or self.per_path)
+
+    def selectors(self) -> tuple[str, ...]:
+        per_path = [c for codes in (self.per_path or {}).values() for c in codes]
+        return (*self.select, *self.ignore, *per_path)
+
+    def reports(self, rule: str, path: str) -> bool:
+        """Is a finding of ``rule`` at ``path`` reported?"""
+        ignore = list(self.ignore)
+        for glob, codes in (self.per_path or {}).items():
+            if match_glob(path, glob):
+                ignore.extend(codes)
+        best_select = max((len(s) for s in self.select if rule.startswith(s)), default=-1)
+        best_ignore = max((len(s) for s in ignore if rule.startswith(s)), default=-1)
+        if best_ignore > best_select:
+            return False
+        return best_select >= 0 or not self.select
+
+
+def check_selectors(selection: Selection, known: Iterable[str]) -> None:
+    """Every selector names at least one declared code (a typo must not select nothing)."""
+    ids = tuple(known)
+    for selector in selection.selectors():
+        if not any(code.startswith(selector) for code in ids):
+            raise ConfigError(f"unknown finding code or prefix {selector!r} (see kavi rules)")
+
+
+@dataclass
+class _Counts:
+    suppressed: int = 0
+    ignored: int = 0
+    baselined: int = 0
+
+
+def _first_code_line(text: str) -> int:
+    """1-based number of the first line that is neither blank nor a comment."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return number
+    return len(text.splitlines()) + 1
+
+
+def _covers(sup: Suppression, finding: Finding, header_end: int) -> bool:
+    if finding.line > 0:
+        return sup.covers(finding.line)
+    return sup.own_line and sup.line < header_end
+
+
+def _read_text(root: Path, rel: str) -> str | None:
+    if not is_safe_relative(rel):
+        return None
+    path = root / rel
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if b"kavi:" not in data:
+        return None
+    return data.decode("utf-8", errors="replace")
+
+
+def _suppress(
+    results: list[GateResult],
+    counts: dict[str, _Counts],
+    root: Path,
+    scanned: Iterable[str],
+    codes: Callable[[], Mapping[str, Code]],
+) -> list[GateResult]:
+    """Apply suppression comments to the findings of every gate but the policy gate."""
+    # Only a gate that judged can tell whether a comment naming its code is used.
+    ran = {r.gate for r in results if r.status in (Status.PASS, Status.FAIL)}
+    by_path: dict[str, list[Finding]] = {}
+    for result in results:
+        if result.gate != POLICY_GATE:
+            for finding in result.findings:
+                by_path.setdefault(finding.path, []).append(finding)
+    removed: set[int] = set()
+    added: dict[str, list[Finding]] = {}
+    for rel in sorted({*by_path, *scanned}):
+        text = _read_text(root, rel)
+        if text is None:
+            continue
+        theirs = NON_POLICY_CODES.keys() | _finding_rules(by_path)
+        sups = [s for s in find_suppressions(text) if any(r in theirs for r in s.rules)]
+        if not sups:
+            continue
+        header_end = _first_code_line(text)
+        for finding in by_path.get(rel, []):
+            for sup in sups:
+                if finding.rule not in sup.rules or not _covers(sup, finding, header_end):
+                    continue
+                if not sup.reason:
+                    continue  # KAV003, reported below
+                declared = _declared(finding.rule, codes)
+                if declared is not None and not declared.suppressible:
+                    continue  # refused below, the finding stays
+                sup.used.add(finding.rule)
+                if id(finding) not in removed:
+                    removed.add(id(finding))
+                    counts[finding.gate].suppressed += 1
+        for sup in sups:
+            mine = [r for r in sup.rules if r in NON_POLICY_CODES or r in _finding_rules(by_path)]
+            if not sup.reason and POLICY_GATE not in ran:
+                gate = _owner(mine, ran)
+                if gate is not None:
+                    added.setdefault(gate, []).append(
+                        _meta(
+                            SUPPRESSION_NO_REASON,
+                            gate,
+                            rel,
+                            sup,
+                            "suppression needs a reason: "
+                            f"# kavi: allow[{','.join(sup.rules)}] <why this is safe>",
+                        )
+                    )
+                continue
+            for rule in mine:
+                if rule in sup.used or not sup.reason:
+                    continue
+                gate = _owner([rule], ran)
+                if gate is None:
+                    continue  # that gate did not run: nothing to judge the comment against
+                declared = _declared(rule, codes)
+                if declared is not None and not declared.suppressible:
+                    why = f"{rule} cannot be suppressed ({declared.title}); {declared.fix}"
+                else:
+                    why = f"no {rule} finding here"
+                added.setdefault(gate, []).append(
+                    _meta(SUPPRESSION_UNUSED, gate, rel, sup, f"unused suppression: {why}")
+                )
+    out: list[GateResult] = []
+    for result in results:
+        kept = [f for f in result.findings if id(f) not in removed]
+        kept.extend(added.get(result.gate, []))
+        out.append(
+            result.model_copy(update={"findings": tuple(sorted(kept, key=Finding.sort_key))})
+        )
+    return out
+
+
+def _declared(rule: str, codes: Callable[[], Mapping[str, Code]]) -> Code | None:
+    # The built-in declarations first: loading every code imports the policy rules.
+    return NON_POLICY_CODES.get(rule) or codes().get(rule)
+
+
+def _finding_rules(by_path: Mapping[str, list[Finding]]) -> set[str]:
+    return {f.rule for findings in by_path.values() for f in findings}
+
+
+def _owner(rules: Sequence[str], ran: set[str]) -> str | None:
+    for rule in rules:
+        code = NON_POLICY_CODES.get(rule)
+        if code is not None and code.gate in ran:
+            return code.gate
+    return None
+
+
+def _meta(rule: str, gate: str, path: str, sup: Suppression, message: str) -> Finding:
+    return Finding(
+        gate=gate, rule=rule, path=path, line=sup.line, col=sup.col, message=message
+    ).with_fingerprint(f"{rule}:{','.join(sup.rules)}")
+
+
+def _select(
+    results: list[GateResult], counts: dict[str, _Counts], selection: Selection
+) -> list[GateResult]:
+    out = []
+    for result in results:
+        kept = [f for f in result.findings if selection.reports(f.rule, f.path)]
+        counts[result.gate].ignored += len(result.findings) - len(kept)
+        out.append(result.model_copy(update={"findings": tuple(kept)}))
+    return out
+
+
+def baselinable(finding: Finding, codes: Callable[[], Mapping[str, Code]]) -> bool:
+    """May a baseline accept this finding? Not when its code cannot be suppressed."""
+    declared = _declared(finding.rule, codes)
+    return declared is None or declared.suppressible
+
+
+def apply_baseline(
+    results: Sequence[GateResult],
+    baseline: Baseline,
+    codes: Callable[[], Mapping[str, Code]],
+) -> tuple[list[GateResult], int]:
+    """Drop the findings the baseline accepts; returns the results and how many baseline
+    entries matched nothing (findings fixed since: the baseline can be rewritten)."""
+    remaining = baseline.counts()
+    out = []
+    for result in results:
+        kept = []
+        accepted = 0
+        for finding in sorted(result.findings, key=Finding.sort_key):
+            if remaining[finding.fingerprint] > 0 and baselinable(finding, codes):
+                remaining[finding.fingerprint] -= 1
+                accepted += 1
+            else:
+                kept.append(finding)
+        out.append(
+            _restatus(
+                result.model_copy(
+                    update={"findings": tuple(kept), "baselined": result.baselined + accepted}
+                )
+            )
+        )
+    return out, sum(n for n in remaining.values() if n > 0)
+
+
+def _restatus(result: GateResult) -> GateResult:
+    if result.status in (Status.ERROR, Status.SKIP):
+        return result
+    failed = any(f.severity is Severity.ERROR for f in result.findings)
+    return result.model_copy(update={"status": Status.FAIL if failed else Status.PASS})
+
+
+def triage(
+    results: Sequence[GateResult],
+    *,
+    root: Path,
+    scanned: Iterable[str],
+    selection: Selection,
+    baseline: Baseline | None,
+    codes: Callable[[], Mapping[str, Code]],
+) -> tuple[list[GateResult], int]:
+    """Suppressions, selection, then the baseline (see the module docstring). Returns the
+    results and the number of baseline entries that matched nothing."""
+    counts: dict[str, _Counts] = {r.gate: _Counts() for r in results}
+    current = _suppress(list(results), counts, root, scanned, codes)
+    if selection.active:
+        current = _select(current, counts, selection)
+    current = [
+        _restatus(
+            r.model_copy(
+                update={
+                    "suppressed": r.suppressed + counts[r.gate].suppressed,
+                    "ignored": r.ignored + counts[r.gate].ignored,
+                }
+            )
+        )
+        for r in current
+    ]
+    if baseline is None:
+        return current, 0
+    return apply_baseline(current, baseline, codes)
+
+
+__all__ = [
+    "Selection",
+    "apply_baseline",
+    "baselinable",
+    "check_selectors",
+    "triage",
+]
