@@ -1,15 +1,16 @@
-"""Checking a skill inside a sandbox: every gate through ``run_gates``, then ruff, mypy, pytest.
+"""Checking a skill in a sandbox copy: every gate through ``run_gates``, then ruff, mypy, pytest.
 
-The gates run with the *repository's* configuration re-rooted at the sandbox, never with a
-config read from the sandbox (the agent could have edited it). The tools run through a
-``ToolRunner`` that tests can substitute; the real one runs ``python -m ruff/mypy/pytest``
-on the skill and its test with the sandbox as working directory.
+The gates are static (they parse, never import) and run first; the tools run only when every
+gate passed, since pytest executes the agent's code and mypy may run plugins. The gates use
+the *repository's* configuration re-rooted at the copy, never a config read from the copy
+(the agent could have edited it). The tools run through a ``ToolRunner`` that tests can
+substitute; the real one runs ``python -m ruff/mypy/pytest`` on the skill and its test in the
+OS sandbox (:mod:`kavi_forge.isolation`): no network, only the copy writable.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import subprocess
 import sys
 import tempfile
 import time
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from kavi_forge.isolation import tool_policy
 from kavi_gates import KAVI_PACKAGES
 from kavi_gates.codes.hash_pin import UNATTESTED
 from kavi_gates.config import DiffAllowlistConfig, HashPinConfig, LoadedConfig
@@ -26,12 +28,14 @@ from kavi_gates.hash_pin import compute_pins
 from kavi_gates.models import Finding, GateResult, Severity, Status
 from kavi_gates.registry import Registry, RegistryEntry, load_registry, save_registry
 from kavi_gates.runner import available_gates, run_gates
+from kavi_sandbox import Backend, SandboxError, run, select_backend
 
 TOOLS = ("ruff", "mypy", "pytest")
 DIFF_GATE = "diff-allowlist"
 HASH_GATE = "hash-pin"
 EXCERPT = 64_000
 """Characters of a tool's output kept (its end): the whole output of any real failure."""
+NOT_RUN = "not run: a gate failed, and no agent-written code runs before every gate passes"
 
 
 @dataclass(frozen=True)
@@ -73,21 +77,25 @@ def kavi_type_path(directory: Path) -> Path:
 
 
 class SubprocessToolRunner:
-    """The real tools, each ``sys.executable -m TOOL`` (the interpreter Kavi runs in)."""
+    """The real tools, each ``sys.executable -m TOOL`` (the interpreter Kavi runs in), each
+    run in its own sandbox of ``backend`` (default: the bubblewrap sandbox, refusing where it
+    cannot start)."""
 
-    def __init__(self, mypy_cache: Path | None = None) -> None:
+    def __init__(self, mypy_cache: Path | None = None, backend: Backend | None = None) -> None:
         self.mypy_cache = mypy_cache
+        self.backend = backend
 
     def commands(self, tool: str, files: Sequence[str], cwd: Path) -> list[list[str]]:
         """The command lines for one tool (mypy checks the test file separately)."""
         skills = [f for f in files if not Path(f).name.startswith("test_")]
         tests = [f for f in files if Path(f).name.startswith("test_")]
         if tool == "ruff":
-            return [[sys.executable, "-m", "ruff", "check", "--no-cache", *files]]
+            return [[sys.executable, "-B", "-m", "ruff", "check", "--no-cache", *files]]
         if tool == "mypy":
-            cache = self.mypy_cache or cwd / ".mypy_cache"
+            cache = self._cache(cwd)
             mypy = [
                 sys.executable,
+                "-B",
                 "-m",
                 "mypy",
                 "--explicit-package-bases",
@@ -110,6 +118,7 @@ class SubprocessToolRunner:
             return [
                 [
                     sys.executable,
+                    "-B",
                     "-m",
                     "pytest",
                     "-q",
@@ -125,31 +134,43 @@ class SubprocessToolRunner:
             ]
         raise ConfigError(f"forge.checks: unknown check {tool!r} (choose from {', '.join(TOOLS)})")
 
+    def _cache(self, cwd: Path) -> Path:
+        return self.mypy_cache or cwd / ".mypy_cache"
+
     def run(
         self, tool: str, files: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float
     ) -> ToolOutcome:
         commands = self.commands(tool, files, cwd)
+        writable: tuple[Path, ...] = ()
+        read_only: tuple[Path, ...] = ()
         if tool == "mypy":
-            cache = self.mypy_cache or cwd / ".mypy_cache"
-            env = {**env, "MYPYPATH": str(kavi_type_path(cache.parent / "kavi-type-path"))}
+            # mypy never imports the code it checks; its cache is the one path outside the
+            # copy it may write (a cold mypy run costs seconds per check).
+            cache = self._cache(cwd)
+            writable = tuple(p for p in (cache, Path(f"{cache}-tests")) if cwd not in p.parents)
+            for directory in writable:
+                directory.mkdir(parents=True, exist_ok=True)
+            type_path = kavi_type_path(cache.parent / "kavi-type-path")
+            read_only = (type_path,)
+            env = {**env, "MYPYPATH": str(type_path)}
+        try:
+            backend = self.backend or select_backend()
+        except SandboxError as err:
+            return ToolOutcome(None, f"{tool} could not start: {err}")
+        policy = tool_policy(cwd, dict(env), timeout, writable=writable, read_only=read_only)
         outputs: list[str] = []
         code = 0
         for argv in commands:
             try:
-                done = subprocess.run(
-                    argv,
-                    cwd=cwd,
-                    env=dict(env),
-                    capture_output=True,
-                    text=True,
-                    timeout=timeout,
-                    check=False,
-                )
-            except subprocess.TimeoutExpired:
-                return ToolOutcome(None, f"{tool} timed out after {timeout:g} s")
-            except OSError as err:
+                done = run(argv, policy, backend=backend)
+            except (SandboxError, OSError) as err:
                 return ToolOutcome(None, f"{tool} could not start: {err}")
-            outputs.append((done.stdout + done.stderr).strip())
+            if done.timed_out:
+                return ToolOutcome(None, f"{tool} timed out after {timeout:g} s")
+            if done.output_exceeded:
+                return ToolOutcome(None, f"{tool} wrote more output than allowed and was stopped")
+            text = (done.stdout + done.stderr).decode("utf-8", "replace").strip()
+            outputs.append(text)
             code = code or done.returncode
         return ToolOutcome(code, "\n".join(o for o in outputs if o))
 
@@ -227,17 +248,10 @@ def pending_attestation(result: GateResult) -> GateResult:
     )
 
 
-def run_all_checks(
-    loaded: LoadedConfig,
-    *,
-    skill_path: str,
-    test_path: str,
-    tools: ToolRunner,
-    env: Mapping[str, str],
-    entry: RegistryEntry,
-    name: str,
+def run_static_gates(
+    loaded: LoadedConfig, *, skill_path: str, entry: RegistryEntry, name: str
 ) -> list[GateResult]:
-    """Every gate but diff-allowlist on the pinned files, then each configured tool.
+    """Every gate but diff-allowlist on the pinned files (static: nothing is imported).
 
     ``loaded`` is rooted at the sandbox. hash-pin checks the registry as promotion would
     write it, so a skill that cannot be pinned cleanly fails here, not after promotion.
@@ -254,10 +268,35 @@ def run_all_checks(
         )
         gates = [g for g in available_gates() if g != DIFF_GATE]
         report = run_gates(gated, [root / p for p in pins], gates, use_cache=False)
-    results = [pending_attestation(r) for r in report.results]
+    return [pending_attestation(r) for r in report.results]
+
+
+def skipped_tools(loaded: LoadedConfig, skill_path: str) -> list[GateResult]:
+    """A SKIP row per configured tool: a gate failed, so no agent-written code ran."""
+    return [
+        GateResult(
+            gate=tool,
+            status=Status.SKIP,
+            checked=(skill_path,),
+            notes=(NOT_RUN,),
+        )
+        for tool in loaded.config.forge.checks
+    ]
+
+
+def run_tools(
+    loaded: LoadedConfig,
+    *,
+    skill_path: str,
+    test_path: str,
+    tools: ToolRunner,
+    env: Mapping[str, str],
+) -> list[GateResult]:
+    """Each configured tool on the skill and its test (call only after every gate passed)."""
+    results = []
     files = [skill_path, test_path]
     for tool in loaded.config.forge.checks:
         started = time.perf_counter()
-        outcome = tools.run(tool, files, root, env, loaded.config.forge.check_timeout)
+        outcome = tools.run(tool, files, loaded.root, env, loaded.config.forge.check_timeout)
         results.append(tool_result(tool, outcome, skill_path, time.perf_counter() - started))
     return results

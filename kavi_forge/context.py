@@ -11,13 +11,17 @@ from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
-from kavi_forge.agent import clean_env
 from kavi_forge.checks import SubprocessToolRunner, ToolRunner
+from kavi_forge.isolation import Isolation, choose_isolation, tool_env
+from kavi_forge.redact import secret_values
 from kavi_gates.config import LoadedConfig
+from kavi_gates.models import GateResult
 from kavi_gates.registry import RegistryEntry
-from kavi_ledger.models import Build, BuildStatus, Proposal
+from kavi_ledger.artifacts import write_note
+from kavi_ledger.models import Artifact, ArtifactKind, Build, BuildStatus, Proposal
 from kavi_ledger.paths import KaviPaths
-from kavi_ledger.states import list_builds
+from kavi_ledger.states import list_builds, list_proposals
+from kavi_skills.secrets import Redactor
 
 SKILLS_DIR = "skills"
 
@@ -44,18 +48,30 @@ class Forge:
     keep_sandbox: bool = False
     timeout: float | None = None
     """Agent timeout in seconds (``None``: ``forge.timeout``)."""
-
-    def __post_init__(self) -> None:
-        if self.tools is None:
-            self.tools = SubprocessToolRunner(self.paths.cache_dir / "mypy")
+    no_sandbox: bool = False
+    """``--no-sandbox``: run the agent and the tools unconfined (recorded everywhere)."""
+    _isolation: Isolation | None = field(default=None, init=False, repr=False)
+    _redactor: Redactor | None = field(default=None, init=False, repr=False)
 
     @property
     def root(self) -> Path:
         return self.loaded.root
 
+    def isolation(self) -> Isolation:
+        """The sandbox (or the recorded opt-out); refuses (exit 2) where none can start."""
+        if self._isolation is None:
+            self._isolation = choose_isolation(
+                enabled=self.loaded.config.sandbox.enabled, no_sandbox=self.no_sandbox
+            )
+        return self._isolation
+
     @property
     def tool_runner(self) -> ToolRunner:
-        assert self.tools is not None
+        """The configured tool runner, or the real tools in this command's isolation."""
+        if self.tools is None:
+            self.tools = SubprocessToolRunner(
+                self.paths.cache_dir / "mypy", backend=self.isolation().backend
+            )
         return self.tools
 
     def advisor(self) -> LLMClient | None:
@@ -63,16 +79,17 @@ class Forge:
         return self.llm() if self.loaded.config.forge.advice else None
 
     def storage_dirs(self) -> list[Path]:
-        """Kavi's own data directories: never copied into a sandbox."""
+        """Kavi's own data directories: never copied into a sandbox, never visible in one."""
         return list(self.paths.directories)
 
-    def child_env(self, proposal: Proposal, *, for_agent: bool) -> dict[str, str]:
-        """The environment for the agent (or the tools): no secrets, no declared secrets."""
-        declared = set(proposal.required_secrets) | self.registry_secrets()
-        allow = self.loaded.config.forge.agent_env_allow if for_agent else ()
-        env = clean_env(self.environ, declared_secrets=declared, allow=allow)
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-        return env
+    def tool_env(self) -> dict[str, str]:
+        """The tools' environment: built from nothing (no secret), no bytecode written."""
+        return tool_env()
+
+    def declared_secrets(self) -> set[str]:
+        """Every secret name a registry entry or any proposal declares (whatever its state)."""
+        names = {s for p in list_proposals(self.db) for s in p.required_secrets}
+        return names | self.registry_secrets()
 
     def registry_secrets(self) -> set[str]:
         """Every secret a registry entry declares (best effort: no registry, no names)."""
@@ -86,6 +103,39 @@ class Forge:
         except Exception:  # an unreadable registry is reported by the gates, not here
             return set()
         return {s for entry in registry.skills.values() for s in entry.required_secrets}
+
+    def redactor(self) -> Redactor:
+        """Replaces every known secret value (see ``kavi_forge.redact``)."""
+        if self._redactor is None:
+            values = secret_values(
+                self.declared_secrets(),
+                self.environ,
+                self.paths.config_dir,
+                self.loaded.config.forge.agent_env,
+            )
+            self._redactor = Redactor(values)
+        return self._redactor
+
+    def redact(self, text: str) -> str:
+        """``text`` without any known secret value."""
+        return self.redactor().text(text)
+
+    def redact_results(self, results: list[GateResult]) -> list[GateResult]:
+        """``results`` without any known secret value in messages, errors and notes."""
+        from kavi_forge.redact import redact_results
+
+        return redact_results(self.redactor(), results)
+
+    def note(self, kind: ArtifactKind, title: str, body: str, related_id: str | None) -> Artifact:
+        """Write a vault note, every known secret value redacted first."""
+        return write_note(
+            self.db,
+            self.paths.vault_dir,
+            kind=kind,
+            title=self.redact(title),
+            body=self.redact(body),
+            related_id=related_id,
+        )
 
 
 def summary_of(build: Build) -> dict[str, Any]:

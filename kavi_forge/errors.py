@@ -23,3 +23,23 @@ class EscalationRequired(ForgeError):
 
 class PromotionRefused(ForgeError):
     """Promotion would pin bytes that the latest passing verification did not cover."""
+
+
+class SandboxRefused(KaviError):
+    """No sandbox can start and nobody opted out: nothing untrusted runs (exit 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+class AgentConfigError(KaviError):
+    """The agent's sandbox cannot be set up as configured (exit 2): a path that would expose
+    the repository, Kavi's storage or the home directory, a program inside them."""
+
+    exit_code = EXIT_USAGE
+
+
+class SecretsUnreadable(KaviError):
+    """The secrets file exists but cannot be read safely, so its values could not be kept
+    out of the forge's notes (exit 2)."""
+
+    exit_code = EXIT_USAGE

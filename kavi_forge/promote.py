@@ -4,7 +4,9 @@ Order matters for failing safe: every refusal happens before anything is written
 signature is made and checked against the allowed signers first); the ledger records the
 promotion (which re-checks the hashes in its transaction), then the attestation is written,
 then the registry is replaced atomically. A crash in between leaves a TRUSTED row or an
-attestation that no registry entry matches: nothing runs, never pins nobody signed.
+attestation that no registry entry matches: nothing runs, never pins nobody signed. The
+approver is shown every suppression (``# kavi: allow[...]``) in the pinned code and whether
+the verification ran without the sandbox; the PROMOTION note records both.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from kavi_forge.attest import (
 )
 from kavi_forge.context import Forge, entry_for, skill_path
 from kavi_forge.errors import ForgeError, PromotionRefused
+from kavi_forge.isolation import was_sandboxed
 from kavi_forge.signing import signing_key
 from kavi_forge.skillspec import read_declared
 from kavi_forge.verify import Verified, verify_proposal
@@ -31,7 +34,6 @@ from kavi_gates.hash_pin import compute_pins
 from kavi_gates.paths import relpath
 from kavi_gates.registry import Registry, RegistryEntry, load_registry, save_registry
 from kavi_gates.statement import Suppression
-from kavi_ledger.artifacts import write_note
 from kavi_ledger.models import Artifact, ArtifactKind, Promotion, Proposal, VerificationRun
 from kavi_ledger.records import approver
 from kavi_ledger.states import (
@@ -57,6 +59,8 @@ class Promoted:
     artifact: Artifact
     verified: Verified | None = None
     suppressions: tuple[Suppression, ...] = ()
+    sandboxed: bool | None = True
+    """Whether the verification ran in the sandbox (None: recorded before this was known)."""
 
 
 def _changed_files(verified: dict[str, str], current: dict[str, str]) -> list[str]:
@@ -71,7 +75,7 @@ def check_promotable(
     if run is None:
         raise PromotionRefused(f"proposal {proposal.id} was never verified; run `kavi verify`")
     if not run.passed:
-        failing = ", ".join(r.gate for r in run.results if r.status.value != "pass")
+        failing = ", ".join(r.gate for r in run.results if r.status.value in ("fail", "error"))
         raise PromotionRefused(f"the latest verification of {proposal.id} failed ({failing})")
     if not (forge.root / rel).is_file():
         raise PromotionRefused(f"{rel} does not exist")
@@ -131,8 +135,11 @@ def promote_proposal(
         }
     )
     configured = forge.loaded.config.attestation.signing_key
+    sandboxed = was_sandboxed(run.results)
     with signing_key(forge.root, key, configured, forge.environ) as signer:
         question = promotion_question(proposal.name, entry, listed, signer)
+        if sandboxed is False:
+            question += "  its checks ran WITHOUT a sandbox (explicit opt-out)\n"
         if confirm is not None and not confirm(question):
             raise ForgeError("promotion not confirmed; nothing was changed")
         envelope = sign_promotion(
@@ -150,21 +157,29 @@ def promote_proposal(
     save_registry(registry_file, Registry(skills={**registry.skills, proposal.name: entry}))
     body = (
         f"- proposal: `{proposal.id}`\n- skill: `{proposal.name}` ({rel})\n"
-        f"- verification: `{run.run_id}`\n- approved by: {who}\n- at: {entry.promoted_at}\n"
+        f"- verification: `{run.run_id}` ({_verified_where(sandboxed)})\n"
+        f"- approved by: {who}\n- at: {entry.promoted_at}\n"
         f"- attestation: `{entry.attestation}` (key {envelope.signatures[0].keyid})\n"
         f"- network hosts: {', '.join(entry.allowed_hosts) or 'none'}\n"
         f"- suppressions: {len(listed)}\n\n"
-        "## Pins\n\n```json\n" + json.dumps(pins, indent=2, sort_keys=True) + "\n```\n"
+        "## Pins\n\n```json\n" + json.dumps(pins, indent=2, sort_keys=True) + "\n```\n\n"
+        "## Suppressions in the pinned code\n\n"
+        + ("".join(f"- `{describe(s)}`\n" for s in listed) or "none\n")
     )
-    artifact = write_note(
-        forge.db,
-        forge.paths.vault_dir,
-        kind=ArtifactKind.PROMOTION,
-        title=f"Promotion {proposal.name}",
-        body=body,
-        related_id=proposal.id,
-    )
-    return Promoted(proposal.name, promotion, entry, artifact, verified, listed)
+    artifact = forge.note(ArtifactKind.PROMOTION, f"Promotion {proposal.name}", body, proposal.id)
+    return Promoted(proposal.name, promotion, entry, artifact, verified, listed, sandboxed)
+
+
+def describe(suppression: Suppression) -> str:
+    """``path:line allow[RULES] reason``, as prompts, notes and the CLI show it."""
+    reason = suppression.reason or "(no reason)"
+    return f"{suppression.path}:{suppression.line} allow[{', '.join(suppression.rules)}] {reason}"
+
+
+def _verified_where(sandboxed: bool | None) -> str:
+    if sandboxed is None:
+        return "sandbox not recorded"
+    return "checked in the sandbox" if sandboxed else "checked WITHOUT a sandbox (opted out)"
 
 
 def adopt_path(forge: Forge, path: Path) -> Proposal:
@@ -223,13 +238,14 @@ def promote_path(
     key: Path | None = None,
 ) -> Promoted:
     """Adopt a hand-written skill: propose, verify it, then promote it on those bytes."""
+    forge.isolation()  # no sandbox and no opt-out: refused before anything is recorded
     proposal = adopt_path(forge, path)
     verified = verify_proposal(forge, proposal.id)
     if not verified.run.passed:
         failing = "; ".join(
             f"{r.gate}: {_first_line(r.findings_json)}"
             for r in verified.run.results
-            if r.status.value != "pass"
+            if r.status.value in ("fail", "error")
         )
         report = (forge.paths.vault_dir / verified.report.path).resolve()
         raise ForgeError(

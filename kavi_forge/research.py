@@ -87,6 +87,7 @@ class Research(BaseModel):
 # Checked in this order: the first failing class decides the kind.
 _BY_GATE = (
     ("diff-allowlist", FailureKind.GATE_VIOLATION),
+    ("agent-suppressions", FailureKind.VERIFY_POLICY),
     ("policy", FailureKind.VERIFY_POLICY),
     ("invariants", FailureKind.VERIFY_INVARIANT),
     ("spec", FailureKind.VERIFY_INVARIANT),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import stat
 from collections.abc import Sequence
+from pathlib import Path
 
 from kavi_forge.context import Forge
 from kavi_forge.errors import EscalationRequired
@@ -17,20 +19,31 @@ from kavi_forge.research import (
     triggers,
     write_research,
 )
-from kavi_forge.sandbox import Sandbox, sandbox_changes
+from kavi_forge.sandbox import Sandbox, sandbox_changes, unsafe_entries
 from kavi_gates.models import GateResult
 from kavi_ledger.models import Artifact, Proposal
 from kavi_ledger.states import latest_verification, list_builds
 
 
+def _lines(path: Path) -> list[str]:
+    """A regular file's lines (a symlink or special file is never opened: no lines)."""
+    try:
+        if not stat.S_ISREG(path.lstat().st_mode):
+            return []
+    except OSError:
+        return []
+    return path.read_text(encoding="utf-8").splitlines()
+
+
 def diff_lines(sandbox: Sandbox) -> int:
     """Added plus removed lines of the sandbox against its baseline (binary files: 1 each)."""
+    if unsafe_entries(sandbox):
+        return 0  # the build already failed on them; reading could block or exhaust memory
     total = 0
     for change in sandbox_changes(sandbox):
         before, after = sandbox.baseline / change.path, sandbox.repo / change.path
         try:
-            old = before.read_text(encoding="utf-8").splitlines() if before.is_file() else []
-            new = after.read_text(encoding="utf-8").splitlines() if after.is_file() else []
+            old, new = _lines(before), _lines(after)
         except UnicodeDecodeError:
             total += 1
             continue
@@ -62,8 +75,10 @@ def record_failure(
 ) -> tuple[Artifact, Research]:
     """Classify, ask for advice, raise triggers and write the RESEARCH_NOTE."""
     settings = forge.loaded.config.forge
-    lines = (*extra_facts, *facts(results))
+    clean = forge.redact_results(list(results))
+    lines = tuple(forge.redact(line) for line in (*extra_facts, *facts(clean)))
     advice, answered = ask_advice(forge.advisor(), kind, lines, proposal)
+    advice = forge.redact(advice)
     consecutive = _consecutive(forge, proposal)
     raised = triggers(
         kind,

@@ -175,6 +175,35 @@ def sandbox_changes(sandbox: Sandbox) -> list[Change]:
     return directory_changes(sandbox.repo, sandbox.baseline)
 
 
+MAX_NEW_FILE = 16 << 20
+"""Bytes a file the agent wrote may hold (the host reads changed files to compare them)."""
+
+
+def unsafe_entries(sandbox: Sandbox) -> list[str]:
+    """What the agent left that the host must not read: special files (a FIFO would block
+    the reader forever) and new or grown files past ``MAX_NEW_FILE``. Never follows links."""
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(sandbox.repo):
+        dirnames[:] = [d for d in dirnames if d not in BASELINE_SKIP]
+        here = Path(dirpath)
+        for name in filenames:
+            full = here / name
+            rel = full.relative_to(sandbox.repo)
+            info = full.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                continue  # the diff-allowlist gate refuses symlinks by their own code
+            if not stat.S_ISREG(info.st_mode):
+                found.append(f"{rel.as_posix()} is a special file (FIFO, socket or device)")
+                continue
+            if info.st_size > MAX_NEW_FILE:
+                before = sandbox.baseline / rel
+                if not before.is_file() or before.lstat().st_size != info.st_size:
+                    found.append(
+                        f"{rel.as_posix()} holds {info.st_size} bytes (limit {MAX_NEW_FILE})"
+                    )
+    return found
+
+
 def _checked_rel(rel: str) -> PurePosixPath:
     try:
         return check_relative(rel)

@@ -86,13 +86,17 @@ _HARDENED_ENV = {
 }
 
 
+class NotAGitRepository(UsageError):
+    """The project is not inside a git repository, so git cannot say what changed."""
+
+
 def _open_repo(root: Path) -> git.Repo:
     import git  # GitPython costs ~80 ms to import: only when a git diff is needed
 
     try:
         repo = git.Repo(root, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise UsageError(
+        raise NotAGitRepository(
             f"diff-allowlist: {root} is not inside a git repository "
             "(use --base dir:PATH to compare against a directory)"
         ) from None

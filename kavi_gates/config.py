@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kavi_gates.errors import ConfigError, shorten
 from kavi_gates.paths import match_glob
@@ -103,6 +103,34 @@ class StorageConfig(_Strict):
     vault_dir: str | None = None
 
 
+AGENT_ENV_DEFAULT = ("PATH", "LANG", "LC_ALL", "TERM", "TZ")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+class AgentPath(_Strict):
+    """A path of the coding agent's own (its login, its settings) made visible in its sandbox.
+
+    Written as ``"~/.claude"`` (read-write) or ``{path: "~/.claude.json", mode: ro}``.
+    """
+
+    path: str
+    mode: Literal["rw", "ro"] = "rw"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        return {"path": value} if isinstance(value, str) else value
+
+    @field_validator("path")
+    @classmethod
+    def _absolute_or_home(cls, value: str) -> str:
+        if not value.startswith(("/", "~/")) or "\0" in value:
+            raise ValueError(f"{value!r} must be absolute or start with ~/")
+        if ".." in value.split("/"):
+            raise ValueError(f"{value!r} must not contain '..'")
+        return value
+
+
 class ForgeConfig(_Strict):
     agent: str = "claude -p --output-format text --allowedTools Edit Write Glob Grep Read"
     timeout: float = 900.0
@@ -110,15 +138,47 @@ class ForgeConfig(_Strict):
     checks: tuple[str, ...] = ("ruff", "mypy", "pytest")
     check_timeout: float = 600.0
     """Seconds each of ruff, mypy and pytest may take inside a sandbox."""
-    agent_env_allow: tuple[str, ...] = ()
-    """Secret-looking env vars the agent may still see (its own login, e.g. ANTHROPIC_API_KEY);
-    a secret a skill declares never passes."""
+    agent_env: tuple[str, ...] = AGENT_ENV_DEFAULT
+    """The agent's whole environment: these variables' values, nothing else (an allowlist
+    built from nothing; add the agent's login, e.g. ANTHROPIC_API_KEY). A secret that a
+    skill or a proposal declares never passes, whatever this says."""
+    agent_paths: tuple[AgentPath, ...] = ()
+    """Paths of the agent's own bound into its sandbox (e.g. ["~/.claude", "~/.claude.json"]);
+    everything else of the home directory, the repository and Kavi's storage is invisible."""
+    agent_network: Literal["host", "none"] = "host"
+    """The agent's network: ``host`` (it needs its API) or ``none``."""
     advice: bool = True
     """Ask the OpenAI-compatible endpoint for retry advice (falls back when it is down)."""
     repeated_failure_limit: int = 3
     """Consecutive failures of one proposal that raise REPEATED_FAILURE."""
     max_diff_lines: int = 400
     """Changed lines in one build above which LARGE_DIFF is raised."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_keys(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "agent_env_allow" in value:
+            raise ValueError(
+                "forge.agent_env_allow was replaced by forge.agent_env, an allowlist built "
+                "from nothing: list every variable the agent needs, e.g. "
+                f"[{', '.join(AGENT_ENV_DEFAULT)}, ANTHROPIC_API_KEY]"
+            )
+        return value
+
+    @field_validator("agent_env")
+    @classmethod
+    def _env_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not _ENV_NAME.match(name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+        return value
+
+
+class SandboxConfig(_Strict):
+    """The OS sandbox every untrusted process runs in (the agent, its tests, skills)."""
+
+    enabled: bool = True
+    """False runs untrusted code unconfined: an explicit opt-out, recorded and reported."""
 
 
 class SandboxConfig(_Strict):
@@ -218,7 +278,7 @@ def _format_validation_error(err: ValidationError, source: str) -> str:
     where, problem = validation_summary(err)
     if problem == "unknown key":
         return f"{source}: unknown config key '{where}'"
-    return f"{source}: invalid value for '{where}': {problem}"
+    return f"{source}: invalid value for '{where}': {problem.removeprefix('Value error, ')}"
 
 
 def validate_config(data: Any, source: str) -> KaviConfig:

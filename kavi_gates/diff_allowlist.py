@@ -41,6 +41,7 @@ from kavi_gates.changes import (
     MODE_SUBMODULE,
     MODE_SYMLINK,
     Change,
+    NotAGitRepository,
     Protection,
     collect_changes,
 )
@@ -202,9 +203,12 @@ class DiffAllowlistGate:
             if why is None:
                 # A person's change is not judged, but Kavi's config hidden from git is a
                 # finding whoever hid it (an agent may run commands in a person's shell).
-                hidden = collect_changes(
-                    context.root, context.base, protection_for(context.loaded)
-                ).concealments
+                try:
+                    hidden = collect_changes(
+                        context.root, context.base, protection_for(context.loaded)
+                    ).concealments
+                except NotAGitRepository:
+                    hidden = ()  # without git, nothing can be hidden from git
                 return GateOutcome(
                     findings=_concealment_findings(hidden),
                     skipped=(

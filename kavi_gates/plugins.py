@@ -17,6 +17,7 @@ BUILTIN_PLUGINS = (
     "kavi_gates.diff_allowlist",
     "kavi_gates.hash_pin",
     "kavi_gates.targets",  # the runner's own codes (no gate)
+    "kavi_gates.suppressions",  # no gate: declares the forge's KAV901 for `kavi rules`
 )
 
 

@@ -32,6 +32,13 @@ KeyOpt = Annotated[
 ConfigOpt = Annotated[
     str | None, typer.Option("--config", help="Config file (YAML or TOML); default: discovered.")
 ]
+NoSandboxOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-sandbox",
+        help="Run the agent and its code WITHOUT the OS sandbox (recorded in the ledger).",
+    ),
+]
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -41,14 +48,25 @@ def _fail(message: str, code: int) -> typer.Exit:
 
 @contextlib.contextmanager
 def _forge(
-    config: str | None, *, keep_sandbox: bool = False, timeout: float | None = None
+    config: str | None,
+    *,
+    keep_sandbox: bool = False,
+    timeout: float | None = None,
+    no_sandbox: bool = False,
 ) -> Iterator[Forge]:
     """The project's forge with an open ledger."""
     loaded = load_config(config)
     paths = resolve_paths(loaded.config.storage, loaded.root)
     db = open_ledger(paths.ledger)
     try:
-        yield Forge(loaded=loaded, paths=paths, db=db, keep_sandbox=keep_sandbox, timeout=timeout)
+        yield Forge(
+            loaded=loaded,
+            paths=paths,
+            db=db,
+            keep_sandbox=keep_sandbox,
+            timeout=timeout,
+            no_sandbox=no_sandbox,
+        )
     finally:
         db.close()
 
@@ -84,11 +102,14 @@ def build(
             "--yes", "-y", help="Retry although the previous failure raised an escalation trigger."
         ),
     ] = False,
+    no_sandbox: NoSandboxOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """Build a proposal in a sandbox with the coding agent; copy back only a green result."""
-    with _forge(config, keep_sandbox=keep_sandbox, timeout=timeout) as forge:
+    with _forge(config, keep_sandbox=keep_sandbox, timeout=timeout, no_sandbox=no_sandbox) as forge:
         outcome = build_proposal(forge, proposal_id, agent=agent, yes=yes)
+    if outcome.isolation is not None and not outcome.isolation.sandboxed:
+        typer.echo(f"kavi: warning: {outcome.isolation.describe()}", err=True)
     if outcome.sandbox:
         typer.echo(f"sandbox kept: {outcome.sandbox}", err=True)
     if not outcome.succeeded:
@@ -114,12 +135,16 @@ def build(
 
 def verify(
     proposal_id: Annotated[str, typer.Argument(help="The proposal to verify.")],
+    no_sandbox: NoSandboxOpt = False,
     config: ConfigOpt = None,
 ) -> None:
-    """Run every gate plus ruff, mypy and pytest on the skill; record one row per check."""
-    with _forge(config) as forge:
+    """Run every gate, then ruff, mypy and pytest on the skill; record one row per check."""
+    with _forge(config, no_sandbox=no_sandbox) as forge:
         verified = run_verify(forge, proposal_id)
         vault = forge.paths.vault_dir
+        isolation = forge.isolation()
+    if not isolation.sandboxed:
+        typer.echo(f"kavi: warning: {isolation.describe()}", err=True)
     for row in verified.run.results:
         typer.echo(f"{row.gate:<16} {row.status.value}")
     if not verified.run.passed:
@@ -144,6 +169,7 @@ def promote(
         str | None, typer.Option("--by", help="Approver (default: git user.email).")
     ] = None,
     key: KeyOpt = None,
+    no_sandbox: NoSandboxOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """Pin the verified bytes in the registry, sign the promotion, mark the skill TRUSTED.
@@ -155,11 +181,13 @@ def promote(
     confirm = None if yes else _confirm
     if target.endswith(".py") and not Path(target).is_file():
         raise UsageError(f"path does not exist: {target}")
-    with _forge(config) as forge:
+    with _forge(config, no_sandbox=no_sandbox) as forge:
         if target.endswith(".py") or Path(target).is_file():
             promoted = promote_path(forge, Path(target), by=by, confirm=confirm, key=key)
         else:
             promoted = promote_proposal(forge, target, by=by, confirm=confirm, key=key)
+    if promoted.sandboxed is False:
+        typer.echo("kavi: warning: its checks ran WITHOUT a sandbox (explicit opt-out)", err=True)
     entry = promoted.entry
     typer.echo(
         f"promoted {promoted.name} ({entry.path}) by {entry.promoted_by}; "

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,16 +19,18 @@ from kavi_ledger.records import list_artifacts
 
 SHOUT_SCHEMA = json.dumps({"type": "object", "properties": {"text": {"type": "string"}}})
 
-# The scripted agent: argv[1] says which flaw to write; "fixed KIND" first proves the packet
-# carries the research note of the KIND failure, then writes the clean skill.
-AGENT = r'''
+# The scripted agent, an executable script like a real agent's entry point (it runs in the
+# agent's sandbox, which binds its directory): argv[1] says which flaw to write; "fixed KIND"
+# first proves the packet carries the research note of the KIND failure, then writes the
+# clean skill.
+AGENT = r'''#!/usr/bin/env python3
 import pathlib, sys, time
 
 mode = sys.argv[1]
 packet = sys.stdin.read()
 if mode == "envdump":
     import json, os
-    pathlib.Path(sys.argv[2]).write_text(json.dumps(sorted(os.environ)))
+    print("ENV=" + json.dumps(dict(os.environ), sort_keys=True))
     sys.exit(3)
 if mode == "fixed" and ("Previous failure analysis" not in packet or sys.argv[2] not in packet):
     sys.exit(4)
@@ -122,7 +126,18 @@ class Repo:
         return out.strip()
 
     def agent(self, *args: str) -> str:
-        return " ".join(["python3", str(self.root.parent / "agent.py"), *args])
+        return " ".join([str(agent_script(self.root.parent)), *args])
+
+    def notes(self, kind: ArtifactKind | None = None) -> list[str]:
+        """The text of every vault note (of one kind), checked against the ledger."""
+        db = open_ledger(self.data / "kavi" / "ledger.db")
+        try:
+            found = [a for a in list_artifacts(db) if kind is None or a.kind is kind]
+        finally:
+            db.close()
+        vault = self.data / "kavi" / "vault"
+        assert all(verify_artifact(vault, a) for a in found)
+        return [(vault / a.path).read_text() for a in found]
 
     def research(self) -> dict[str, object]:
         """The data block of the latest RESEARCH_NOTE (its bytes checked against the ledger)."""
@@ -136,6 +151,11 @@ class Repo:
         text = (vault / notes[-1].path).read_text()
         data: dict[str, object] = json.loads(text.split("```json\n")[-1].split("\n```")[0])
         return data
+
+
+def agent_script(tmp_path: Path) -> Path:
+    """Where ``make_repo`` puts the scripted agent (outside the repository)."""
+    return tmp_path / "agent-bin" / "kavi-test-agent"
 
 
 def git(root: Path, *args: str) -> str:
@@ -156,7 +176,15 @@ def make_repo(
     git(root, "init", "-q")
     git(root, "config", "user.email", "dev@example.com")
     git(root, "config", "user.name", "dev")
-    (tmp_path / "agent.py").write_text(AGENT)
+    script = agent_script(tmp_path)
+    script.parent.mkdir()
+    script.write_text(AGENT)
+    script.chmod(0o755)
+    # The agent's PATH (forge.agent_env passes it): this interpreter first, as an activated
+    # virtual environment would have it, then the system.
+    monkeypatch.setenv(
+        "PATH", os.pathsep.join((str(Path(sys.executable).parent), "/usr/bin", "/bin"))
+    )
     data = tmp_path / "xdg-data"
     monkeypatch.setenv("XDG_DATA_HOME", str(data))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))

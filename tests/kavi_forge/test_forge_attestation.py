@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 from attest_keys import make_key
-from forge_project import Repo, git
+from forge_project import Repo, agent_script, git
 
 from kavi_forge import Forge, ForgeError, promote_path
 from kavi_gates.config import load_config
@@ -72,7 +72,7 @@ def write_shout(repo: Repo, tmp_path: Path) -> None:
     """The scripted agent's clean shout skill and its test, written by hand."""
     elsewhere = tmp_path / "hand"
     elsewhere.mkdir()
-    agent = tmp_path / "agent.py"
+    agent = agent_script(tmp_path)
     subprocess.run(
         [sys.executable, str(agent), "good"], cwd=elsewhere, input="", text=True, check=True
     )

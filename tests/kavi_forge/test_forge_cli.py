@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from forge_project import Repo
+from forge_project import Repo, agent_script
 
 from kavi_gates.hash_pin import compute_pins
 from kavi_ledger.db import open_ledger
@@ -53,9 +53,7 @@ def test_an_unknown_proposal_is_a_usage_error(repo: Repo) -> None:
     assert code == 2 and "no proposal with id 'nope'" in err
 
 
-def test_the_agent_never_sees_secrets(
-    repo: Repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_the_agent_never_sees_secrets(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WEATHER_ID", "declared-by-the-skill")
     code, out, err = repo.kavi(
         "propose",
@@ -70,12 +68,14 @@ def test_the_agent_never_sees_secrets(
         "--required-secrets",
         '["WEATHER_ID"]',
     )
-    dump = tmp_path / "env.json"
-    code, _, err = repo.kavi("build", out.strip(), "--agent", repo.agent("envdump", str(dump)))
+    code, _, err = repo.kavi("build", out.strip(), "--agent", repo.agent("envdump"))
     assert code == 1 and "BUILD_ERROR" in err
-    names = json.loads(dump.read_text())
+    (log,) = repo.notes(ArtifactKind.BUILD_LOG)
+    names = json.loads(log.split("ENV=", 1)[1].splitlines()[0])
     assert "PATH" in names
     assert "GITHUB_TOKEN" not in names and "WEATHER_ID" not in names
+    # the allowlist, the sandbox's HOME, and the PWD bubblewrap sets for the working directory
+    assert set(names) <= {"PATH", "LANG", "LC_ALL", "TERM", "TZ", "HOME", "PWD"}
 
 
 def test_a_failed_build_records_its_class_packet_and_log(repo: Repo) -> None:
@@ -127,6 +127,7 @@ def test_verify_records_a_row_per_check_with_the_hashes_verified(repo: Repo) -> 
     run = latest_verification(ledger(repo), pid)
     assert run is not None
     assert [r.gate for r in run.results] == [
+        "sandbox",
         "spec",
         "policy",
         "invariants",
@@ -152,7 +153,7 @@ def hand_write(repo: Repo, tmp_path: Path, mode: str) -> None:
     elsewhere = tmp_path / "hand"
     elsewhere.mkdir()
     subprocess.run(
-        [sys.executable, str(tmp_path / "agent.py"), mode],
+        [sys.executable, str(agent_script(tmp_path)), mode],
         cwd=elsewhere,
         input="",
         text=True,

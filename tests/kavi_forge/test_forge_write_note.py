@@ -37,10 +37,14 @@ known-first-party = ["kavi_gates", "kavi_hooks", "kavi_ledger", "kavi_plugin", "
 [tool.mypy]
 strict = true
 """
+# The agent ships the files it writes beside itself: its sandbox shows it its own directory,
+# never the Kavi checkout or the repository.
+WRITTEN = ("skills/write_note.py", "tests/skills/test_write_note.py")
 COPY_AGENT = """\
+#!/usr/bin/env python3
 import pathlib, shutil, sys
 
-source = pathlib.Path(sys.argv[1])
+source = pathlib.Path(__file__).resolve().parent / "files"
 sys.stdin.read()
 for rel in ("skills/write_note.py", "tests/skills/test_write_note.py"):
     pathlib.Path(rel).parent.mkdir(parents=True, exist_ok=True)
@@ -54,7 +58,12 @@ def test_write_note_is_rebuilt_verified_and_pinned(repo: Repo, tmp_path: Path) -
         (repo.root / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(KAVI / rel, repo.root / rel)
     (repo.root / "pyproject.toml").write_text(PYPROJECT)
-    (tmp_path / "copy_agent.py").write_text(COPY_AGENT)
+    agent = tmp_path / "copy-agent" / "copy-agent"
+    for rel in WRITTEN:
+        (agent.parent / "files" / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(KAVI / rel, agent.parent / "files" / rel)
+    agent.write_text(COPY_AGENT)
+    agent.chmod(0o755)
     code, out, err = repo.kavi(
         "propose",
         "--name",
@@ -67,8 +76,7 @@ def test_write_note_is_rebuilt_verified_and_pinned(repo: Repo, tmp_path: Path) -
         '{"type": "object"}',
     )
     pid = out.strip()
-    agent = f"python3 {tmp_path / 'copy_agent.py'} {KAVI}"
-    code, out, err = repo.kavi("build", pid, "--agent", agent)
+    code, out, err = repo.kavi("build", pid, "--agent", str(agent))
     assert code == 0, err
     code, out, err = repo.kavi("verify", pid)
     assert code == 0, out + err

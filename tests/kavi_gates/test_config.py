@@ -98,3 +98,55 @@ def test_policy_digest_changes_with_the_policy(tmp_path: Path) -> None:
     (tmp_path / "kavi.yaml").write_text("policy: {network: allow}\n")
     assert policy_digest(load_config(start=tmp_path).config) != first
     assert first.startswith("sha256:")
+
+
+def test_the_old_agent_env_allow_key_names_its_replacement(tmp_path: Path) -> None:
+    (tmp_path / "kavi.yaml").write_text("forge:\n  agent_env_allow: [ANTHROPIC_API_KEY]\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(start=tmp_path)
+    message = str(info.value)
+    assert "forge.agent_env_allow was replaced by forge.agent_env" in message
+    assert "allowlist built from nothing" in message and "Value error" not in message
+
+
+def test_forge_agent_settings_and_the_sandbox_switch(tmp_path: Path) -> None:
+    (tmp_path / "kavi.yaml").write_text(
+        "forge:\n"
+        "  agent_env: [PATH, ANTHROPIC_API_KEY]\n"
+        "  agent_paths: ['~/.claude', {path: '~/.claude.json', mode: ro}]\n"
+        "  agent_network: none\n"
+        "sandbox: {enabled: false}\n"
+    )
+    config = load_config(start=tmp_path).config
+    assert config.forge.agent_env == ("PATH", "ANTHROPIC_API_KEY")
+    assert [(p.path, p.mode) for p in config.forge.agent_paths] == [
+        ("~/.claude", "rw"),
+        ("~/.claude.json", "ro"),
+    ]
+    assert config.forge.agent_network == "none" and config.sandbox.enabled is False
+
+
+def test_the_defaults_sandbox_everything_with_a_minimal_agent_environment(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / ".git").mkdir()
+    config = load_config(start=tmp_path).config
+    assert config.sandbox.enabled is True
+    assert config.forge.agent_env == ("PATH", "LANG", "LC_ALL", "TERM", "TZ")
+    assert config.forge.agent_paths == () and config.forge.agent_network == "host"
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("forge:\n  agent_paths: [relative/path]\n", "agent_paths"),
+        ("forge:\n  agent_paths: ['~/../etc']\n", "agent_paths"),
+        ("forge:\n  agent_env: ['A=B']\n", "agent_env"),
+        ("forge:\n  agent_network: lan\n", "agent_network"),
+        ("sandbox:\n  enable: false\n", "sandbox.enable"),
+    ],
+)
+def test_bad_agent_settings_are_config_errors(tmp_path: Path, text: str, where: str) -> None:
+    (tmp_path / "kavi.yaml").write_text(text)
+    with pytest.raises(ConfigError, match=where):
+        load_config(start=tmp_path)

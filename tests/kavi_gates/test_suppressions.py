@@ -1,0 +1,93 @@
+"""Suppressions as data: listing them, and telling which ones a change added."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kavi_gates.codes.forge import AGENT_SUPPRESSION
+from kavi_gates.models import Status
+from kavi_gates.suppressions import (
+    added_suppressions,
+    agent_suppressions_result,
+    suppressions_in,
+)
+
+HUMAN = (
+    "import socket  # kavi: allow[KAV301] the resolver needs the host name\n"
+    "\n"
+    "# kavi: allow[KAV401] evaluates the fixture's literal\n"
+    "value = eval('1')\n"
+)
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def test_every_suppression_is_listed_with_what_it_covers(tmp_path: Path) -> None:
+    root = write(tmp_path, {"skills/a.py": HUMAN, "notes.md": "# kavi: allow[KAV1] x"})
+    found = suppressions_in(root, ["skills/a.py", "notes.md", "skills/missing.py"])
+    assert [(s.path, s.line, s.rules, s.reason) for s in found] == [
+        ("skills/a.py", 1, ("KAV301",), "the resolver needs the host name"),
+        ("skills/a.py", 3, ("KAV401",), "evaluates the fixture's literal"),
+    ]
+    assert found[1].covers == "value = eval('1')"  # alone on its line: it covers the next
+    assert found[0].describe() == ("skills/a.py:1 allow[KAV301] the resolver needs the host name")
+
+
+def test_a_comment_inside_a_string_is_not_a_suppression(tmp_path: Path) -> None:
+    root = write(tmp_path, {"a.py": 'text = "# kavi: allow[KAV301] no"\n'})
+    assert suppressions_in(root, ["a.py"]) == ()
+
+
+def test_a_change_that_keeps_a_humans_suppression_adds_none(tmp_path: Path) -> None:
+    before = write(tmp_path / "before", {"a.py": HUMAN})
+    after = write(tmp_path / "after", {"a.py": "import os\n\n" + HUMAN + "x = 1\n"})
+    assert added_suppressions(before, after, ["a.py"]) == ()
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        HUMAN + "y = eval('2')  # kavi: allow[KAV401] also needed\n",  # a new one
+        HUMAN + "# kavi: allow[KAV401] evaluates the fixture's literal\nz = eval(data)\n",
+        HUMAN.replace("value = eval('1')", "value = eval(data)"),  # moved onto other code
+    ],
+)
+def test_added_or_moved_suppressions_are_found(tmp_path: Path, changed: str) -> None:
+    before = write(tmp_path / "before", {"a.py": HUMAN})
+    after = write(tmp_path / "after", {"a.py": changed})
+    (added,) = added_suppressions(before, after, ["a.py"])
+    assert added.rules == ("KAV401",)
+
+
+def test_a_new_file_with_a_suppression_is_a_kav901_finding(tmp_path: Path) -> None:
+    before = write(tmp_path / "before", {})
+    after = write(tmp_path / "after", {"skills/new.py": HUMAN})
+    result = agent_suppressions_result(before, after, ["skills/new.py"])
+    assert result.status is Status.FAIL
+    assert [(f.rule, f.line) for f in result.findings] == [
+        (AGENT_SUPPRESSION.id, 1),
+        (AGENT_SUPPRESSION.id, 3),
+    ]
+    assert not AGENT_SUPPRESSION.suppressible
+
+
+def test_reading_suppressions_never_imports_libcst(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom pathlib import Path\n"
+        "from kavi_gates.suppressions import suppressions_in\n"
+        f"suppressions_in(Path({str(tmp_path)!r}), ['a.py'])\n"
+        "print('libcst' in sys.modules)\n"
+    )
+    write(tmp_path, {"a.py": HUMAN})
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
