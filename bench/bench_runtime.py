@@ -1,6 +1,6 @@
 """Cost of running skills sandboxed: ``kavi run`` of each first-party skill, sandboxed vs not.
 
-Usage: ``python bench/bench_runtime.py [--repeat N] [--baseline-src DIR]``.
+Usage: ``python bench/bench_runtime.py [--repeat N] [--baseline-src DIR] [--only NAME]...``.
 
 The repo's six first-party skills and their registry are copied into a scratch project with
 a small vault and signed with a bench key; the LLM endpoint is the loopback stand-in from
@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--baseline-src", type=Path, help="an older Kavi source tree")
+    parser.add_argument("--only", action="append", help="measure only this skill (repeatable)")
     args = parser.parse_args(argv)
     state = StandIn()
     server = _Server(state)
@@ -127,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         worst_ratio = worst_added = 0.0
         for skill, data in inputs(state.base_url).items():
+            if args.only and skill not in args.only:
+                continue
             samples: dict[str, list[float]] = {name: [] for name in variants}
             for _ in range(args.repeat):
                 for name, (extra, run_env, cwd) in variants.items():
