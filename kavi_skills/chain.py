@@ -155,11 +155,16 @@ class _WarmChild:
     def __init__(self, loaded: LoadedConfig, sandbox: bool | None) -> None:
         self._loaded = loaded
         self._sandbox = sandbox
+        self._vault = project_paths(loaded).vault_dir
         self._next: SkillProcess | None = start_process(loaded, sandbox)
 
     def take(self, more_to_come: bool) -> SkillProcess:
         """The started child; start the next one now if another step may need it."""
-        process = self._next or start_process(self._loaded, self._sandbox)
+        process = self._next
+        if process is not None and not process.sees_vault and self._vault.is_dir():
+            process.close()  # an earlier step made the vault after this child started
+            process = None
+        process = process or start_process(self._loaded, self._sandbox)
         self._next = start_process(self._loaded, self._sandbox) if more_to_come else None
         return process
 

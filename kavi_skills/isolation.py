@@ -59,7 +59,9 @@ def child_policy(loaded: LoadedConfig, paths: KaviPaths, broker_fd: int) -> Sand
     """What a skill's child may see and do (see the module docstring)."""
     read_only = list(python_read_only_paths(CHILD_PACKAGES))
     vault = Path(os.path.abspath(paths.vault_dir))
-    if vault.is_dir():
+    if (
+        vault.is_dir()
+    ):  # a bind mount is live: notes written later are seen, a vault made later is not
         read_only.append(vault)
     visible = [Path(p) for p in read_only]
     sensitive = [loaded.root, paths.data_dir, paths.config_dir, paths.cache_dir]
@@ -96,9 +98,13 @@ def child_policy(loaded: LoadedConfig, paths: KaviPaths, broker_fd: int) -> Sand
 class SkillProcess:
     """A started child waiting for its run request, and the parent's end of the pipe."""
 
-    def __init__(self, process: SandboxedProcess, channel: socket.socket) -> None:
+    def __init__(
+        self, process: SandboxedProcess, channel: socket.socket, sees_vault: bool = True
+    ) -> None:
         self.process = process
         self._channel = channel
+        self.sees_vault = sees_vault
+        """False when the vault did not exist yet when it started (so it cannot see it)."""
         self.fd = channel.fileno()
         self.backend = process.backend
         self.sandboxed = process.sandboxed
@@ -134,7 +140,7 @@ class SkillProcess:
         finally:
             child_end.close()
         parent_end.setblocking(False)
-        return cls(process, parent_end)
+        return cls(process, parent_end, sees_vault=Path(paths.vault_dir).is_dir())
 
     def deadline(self) -> float:
         """When the wall-time limit ends (``time.monotonic()``)."""
