@@ -30,7 +30,7 @@ from typing import Any
 
 from kavi_gates.config import LoadedConfig
 from kavi_ledger.paths import KaviPaths, resolve_paths
-from kavi_skills.errors import ConfirmationRefused, TrustError
+from kavi_skills.errors import ConfirmationNeeded, ConfirmationRefused, TrustError
 from kavi_skills.guarded_files import GuardedFiles, roots_for
 from kavi_skills.guarded_http import GuardedHTTP
 from kavi_skills.loader import TrustedSkill
@@ -130,7 +130,7 @@ def confirm_side_effects(
         return
     what = ", ".join(f"{name} ({cls})" for name, cls in pending)
     if confirm is None:
-        raise ConfirmationRefused(f"{what} has side effects; pass --yes to confirm")
+        raise ConfirmationNeeded(f"{what} has side effects; pass --yes to confirm")
     if not confirm(f"Run {what}?"):
         raise ConfirmationRefused(f"not confirmed: {what} did not run")
 
@@ -138,7 +138,7 @@ def confirm_side_effects(
 def terminal_confirm(question: str) -> bool:
     """Ask on the terminal; with no terminal, refuse rather than guess."""
     if not (sys.stdin.isatty() and sys.stderr.isatty()):
-        raise ConfirmationRefused(
+        raise ConfirmationNeeded(
             f"{question[:-1]} needs confirmation and there is no terminal; pass --yes"
         )
     sys.stderr.write(f"{question} [y/N] ")
