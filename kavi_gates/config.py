@@ -181,7 +181,14 @@ class SandboxConfig(_Strict):
     """The OS sandbox every untrusted process runs in (the agent, its tests, skills)."""
 
     enabled: bool = True
-    """False runs untrusted code unconfined: an explicit opt-out, recorded and reported."""
+    """False runs untrusted code unconfined: an explicit opt-out, recorded and reported
+    (``--no-sandbox`` does the same for one command). Skills still run in a child process,
+    without isolation; every execution record says so."""
+    timeout: float = Field(default=300.0, gt=0)
+    """Seconds a skill's process may run before everything in its sandbox is killed."""
+    memory_mb: int = Field(default=2048, gt=0)
+    """Address-space limit of a skill's process, in MiB (the forge's tools have their own
+    timeouts under ``forge``)."""
 
 
 CODE_SELECTOR = re.compile(r"[A-Z][A-Z0-9]*\Z")

@@ -28,6 +28,21 @@ ConfigOpt = Annotated[
 ]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Confirm side effects without asking.")]
 NoLogOpt = Annotated[bool, typer.Option("--no-log", help="Do not append to the execution log.")]
+NoSandboxOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-sandbox",
+        help="Run without the OS sandbox (explicit opt-out, recorded in every record).",
+    ),
+]
+
+
+def _sandbox_choice(no_sandbox: bool) -> bool | None:
+    """``--no-sandbox`` is the explicit opt-out; otherwise the config decides (default on)."""
+    if no_sandbox:
+        sys.stderr.write("kavi: warning: --no-sandbox: the skill runs without OS isolation\n")
+        return False
+    return None
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -58,6 +73,8 @@ def _echo_json(data: Any) -> None:
 def _finish(result: Execution) -> None:
     record = result.record
     sys.stderr.write(f"kavi: execution {record.execution_id}\n")
+    if record.sandbox == "none":
+        sys.stderr.write("kavi: warning: this execution ran without the OS sandbox\n")
     if record.success:
         _echo_json(record.output_json)
         return
@@ -108,18 +125,26 @@ def run(
     json_input: Annotated[str, typer.Option("--json", help="Input as a JSON object (or @FILE).")],
     yes: YesOpt = False,
     no_log: NoLogOpt = False,
+    no_sandbox: NoSandboxOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """Run a trusted skill on JSON input and print its output JSON on stdout.
 
-    The skill's pinned files are hashed first; a drifted or unpinned skill never runs.
+    The skill's pinned files are hashed first; a drifted or unpinned skill never runs. It
+    runs in its own sandboxed process, which receives the verified bytes from this one.
     """
 
     def body() -> None:
         data = _parse_json(json_input, "--json")
         _finish(
             run_skill(
-                name, data, _config(config), yes=yes, confirm=terminal_confirm, log=not no_log
+                name,
+                data,
+                _config(config),
+                yes=yes,
+                confirm=terminal_confirm,
+                log=not no_log,
+                sandbox=_sandbox_choice(no_sandbox),
             )
         )
 
@@ -130,6 +155,7 @@ def chain(
     spec_json: Annotated[str, typer.Option("--json", help="ChainSpec as JSON (or @FILE).")],
     yes: YesOpt = False,
     no_log: NoLogOpt = False,
+    no_sandbox: NoSandboxOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """Run a chain of trusted skills, mapping fields between steps by dot path.
@@ -144,7 +170,12 @@ def chain(
         except ValidationError as err:
             raise SkillInputError(f"invalid chain spec: {describe_validation(err)}") from None
         results = run_chain(
-            spec, _config(config), yes=yes, confirm=terminal_confirm, log=not no_log
+            spec,
+            _config(config),
+            yes=yes,
+            confirm=terminal_confirm,
+            log=not no_log,
+            sandbox=_sandbox_choice(no_sandbox),
         )
         _echo_json({"steps": [r.record.model_dump(mode="json") for r in results]})
         failed = [r for r in results if not r.record.success]
@@ -191,11 +222,19 @@ def replay_cmd(
     execution_id: Annotated[str, typer.Argument(help="Execution id (or a unique prefix).")],
     yes: YesOpt = False,
     no_log: NoLogOpt = False,
+    no_sandbox: NoSandboxOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """Re-run a logged execution with the same input; refused if the skill changed since."""
     _finish(
-        replay(execution_id, _config(config), yes=yes, confirm=terminal_confirm, log=not no_log)
+        replay(
+            execution_id,
+            _config(config),
+            yes=yes,
+            confirm=terminal_confirm,
+            log=not no_log,
+            sandbox=_sandbox_choice(no_sandbox),
+        )
     )
 
 

@@ -267,6 +267,54 @@ def check_toolchain() -> Check:
     return Check(name="toolchain", status="pass", message="git, ruff, mypy, pytest found")
 
 
+def _unsandboxed_runs(paths: KaviPaths) -> int:
+    """How many logged executions ran without the OS sandbox (the recorded opt-out)."""
+    count = 0
+    with contextlib.suppress(OSError), paths.executions_log.open(encoding="utf-8") as log:
+        for line in log:
+            with contextlib.suppress(json.JSONDecodeError):
+                record = json.loads(line)
+                count += isinstance(record, dict) and record.get("sandbox") == "none"
+    return count
+
+
+def check_sandbox(paths: KaviPaths, loaded: LoadedConfig | None) -> Check:
+    """Skills can run sandboxed here; an opt-out (config or logged runs) is a warning."""
+    from kavi_sandbox import SandboxError
+    from kavi_sandbox.bwrap import probe
+
+    if loaded is not None and not loaded.config.sandbox.enabled:
+        return Check(
+            name="sandbox",
+            status="warn",
+            message=f"skills run WITHOUT the OS sandbox: sandbox.enabled is false in "
+            f"{loaded.source}",
+            fix_hint="remove the opt-out (`sandbox: {enabled: true}`) once the sandbox starts",
+        )
+    try:
+        bwrap = probe()
+    except SandboxError as err:
+        return Check(
+            name="sandbox",
+            status="fail",
+            message=f"no sandbox can start, so `kavi run` refuses every skill: {err}",
+            fix_hint="fix the above, or opt out explicitly (--no-sandbox; recorded)",
+        )
+    unsandboxed = _unsandboxed_runs(paths)
+    if unsandboxed:
+        return Check(
+            name="sandbox",
+            status="warn",
+            message=f"{unsandboxed} logged execution(s) ran without the OS sandbox "
+            "(--no-sandbox or sandbox.enabled: false)",
+            fix_hint="`kavi log --json` shows them: their records say sandbox: none",
+        )
+    version = ".".join(map(str, bwrap.version))
+    return Check(
+        name="sandbox", status="pass", message=f"bubblewrap {version} starts a sandbox here"
+    )
+
+
 def run_doctor(paths: KaviPaths, loaded: LoadedConfig | None, *, fix: bool = False) -> DoctorReport:
     """Run every check (fixing directories and schema first when ``fix``); never raises."""
     steps: list[Callable[[], list[Check]]] = [
@@ -275,6 +323,7 @@ def run_doctor(paths: KaviPaths, loaded: LoadedConfig | None, *, fix: bool = Fal
         lambda: [check_registry(loaded)],
         lambda: [check_executions_log(paths)],
         lambda: [check_toolchain()],
+        lambda: [check_sandbox(paths, loaded)],
     ]
     checks: list[Check] = []
     for step in steps:

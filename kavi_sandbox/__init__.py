@@ -17,17 +17,54 @@ the fix; the only way around it is asking for the ``none`` backend, which caller
 
 from __future__ import annotations
 
-from kavi_sandbox.backend import (
-    Backend,
-    BubblewrapBackend,
-    NoSandboxBackend,
-    run,
-    select_backend,
-)
-from kavi_sandbox.errors import PolicyError, SandboxError, SandboxUnavailable
-from kavi_sandbox.interpreter import package_dir, python_read_only_paths
-from kavi_sandbox.policy import SANDBOX_HOME, SANDBOX_TMP, Limits, Network, SandboxPolicy
-from kavi_sandbox.process import SandboxedProcess, SandboxResult
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kavi_sandbox.backend import (
+        Backend,
+        BubblewrapBackend,
+        NoSandboxBackend,
+        run,
+        select_backend,
+    )
+    from kavi_sandbox.errors import PolicyError, SandboxError, SandboxUnavailable
+    from kavi_sandbox.interpreter import package_dir, python_read_only_paths
+    from kavi_sandbox.policy import SANDBOX_HOME, SANDBOX_TMP, Limits, Network, SandboxPolicy
+    from kavi_sandbox.process import SandboxedProcess, SandboxResult
+
+# Imported on first use: a sandboxed child imports kavi_sandbox.confine first thing, and
+# should not pay for subprocess, threading and the rest of the parent's side.
+_WHERE = {
+    "Backend": "backend",
+    "BubblewrapBackend": "backend",
+    "NoSandboxBackend": "backend",
+    "run": "backend",
+    "select_backend": "backend",
+    "PolicyError": "errors",
+    "SandboxError": "errors",
+    "SandboxUnavailable": "errors",
+    "package_dir": "interpreter",
+    "python_read_only_paths": "interpreter",
+    "SANDBOX_HOME": "policy",
+    "SANDBOX_TMP": "policy",
+    "Limits": "policy",
+    "Network": "policy",
+    "SandboxPolicy": "policy",
+    "SandboxedProcess": "process",
+    "SandboxResult": "process",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kavi_sandbox' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"kavi_sandbox.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "SANDBOX_HOME",

@@ -72,8 +72,9 @@ class BubblewrapBackend:
     name = "bubblewrap"
     sandboxed = True
 
-    def __init__(self, found: bwrap.Bubblewrap) -> None:
+    def __init__(self, found: bwrap.Bubblewrap, pending: bwrap.PendingProbe | None = None) -> None:
         self.bwrap = found
+        self._pending = pending
 
     def spawn(
         self, argv: Sequence[str], policy: SandboxPolicy, *, stdin: int = DEVNULL
@@ -112,9 +113,17 @@ class BubblewrapBackend:
                 f"cannot start bubblewrap at {self.bwrap.path}: {err}"
             ) from None
         _closer(fds)()  # the child holds its own copies; bwrap reads them at start
-        return SandboxedProcess(
+        process = SandboxedProcess(
             popen, policy.limits, backend=self.name, sandboxed=True, kill_group=False
         )
+        if self._pending is not None:  # the probe ran alongside; nothing returns before it
+            try:
+                self._pending.result()
+            except SandboxUnavailable:
+                process.close()
+                raise
+            self._pending = None
+        return process
 
 
 class NoSandboxBackend:
@@ -159,12 +168,22 @@ class NoSandboxBackend:
         )
 
 
-def select_backend(*, sandbox: bool = True) -> BubblewrapBackend | NoSandboxBackend:
+def select_backend(
+    *, sandbox: bool = True, probe_alongside: bool = False
+) -> BubblewrapBackend | NoSandboxBackend:
     """The bubblewrap backend (probed once per process; raises :class:`SandboxUnavailable`
-    naming the fix), or — only when the caller explicitly opted out — no sandbox."""
+    naming the fix), or — only when the caller explicitly opted out — no sandbox.
+
+    With ``probe_alongside`` the probe's result is awaited by the first ``spawn``, after it
+    has started its own process (the two start in parallel); ``spawn`` still returns only
+    once the probe passed, and raises (killing what it started) if it did not.
+    """
     if not sandbox:
         return NoSandboxBackend()
-    return BubblewrapBackend(bwrap.probe())
+    pending = bwrap.start_probe()
+    if probe_alongside:
+        return BubblewrapBackend(pending.bwrap, pending)
+    return BubblewrapBackend(pending.result())
 
 
 def run(

@@ -17,9 +17,9 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path, PurePath
 
 from kavi_sandbox.errors import SandboxUnavailable
@@ -111,9 +111,53 @@ def namespace_flags(*, network: bool, disable_userns: bool) -> list[str]:
     return flags
 
 
-@cache
-def probe() -> Bubblewrap:
-    """Find bwrap and show, once per process, that it really starts a sandbox here."""
+class PendingProbe:
+    """A probe sandbox that was started and not yet waited for (see :func:`start_probe`)."""
+
+    def __init__(self, bwrap: Bubblewrap, popen: subprocess.Popen[str]) -> None:
+        self.bwrap = bwrap
+        self._popen = popen
+        self._outcome: SandboxUnavailable | None = None
+        self._done = False
+        self._lock = threading.Lock()
+
+    def result(self) -> Bubblewrap:
+        """Wait for the probe (once); the bwrap it proved, or :class:`SandboxUnavailable`."""
+        with self._lock:
+            if not self._done:
+                self._outcome = self._finish()
+                self._done = True
+        if self._outcome is not None:
+            raise self._outcome
+        return self.bwrap
+
+    def _finish(self) -> SandboxUnavailable | None:
+        try:
+            _, stderr = self._popen.communicate(timeout=PROBE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self._popen.kill()
+            self._popen.communicate()
+            return SandboxUnavailable(f"bubblewrap at {self.bwrap.path} did not start in time")
+        if self._popen.returncode == 0:
+            return None
+        said = " ".join(stderr.split())[:300] or f"exit code {self._popen.returncode}"
+        return SandboxUnavailable(f"bubblewrap could not start a sandbox ({said}); {userns_hint()}")
+
+
+_PENDING: list[PendingProbe] = []
+_PENDING_LOCK = threading.Lock()
+
+
+def start_probe() -> PendingProbe:
+    """Find bwrap and start, once per process, a sandbox that shows namespaces really start
+    here; return without waiting (so a caller can start its own sandbox meanwhile)."""
+    with _PENDING_LOCK:
+        if not _PENDING:
+            _PENDING.append(_start_probe())
+        return _PENDING[0]
+
+
+def _start_probe() -> PendingProbe:
     if not sys.platform.startswith("linux"):
         raise SandboxUnavailable(
             f"no sandbox backend for {sys.platform}: Kavi isolates untrusted code with "
@@ -126,8 +170,7 @@ def probe() -> Bubblewrap:
         )
     except (OSError, subprocess.TimeoutExpired) as err:
         raise SandboxUnavailable(f"{path} does not run ({err}): {INSTALL_HINT}") from None
-    version = parse_version(shown.stdout)
-    bwrap = Bubblewrap(path, version)
+    bwrap = Bubblewrap(path, parse_version(shown.stdout))
     true = shutil.which("true") or sys.executable
     command = [true] if true != sys.executable else [true, "-S", "-c", "pass"]
     argv = [
@@ -144,13 +187,17 @@ def probe() -> Bubblewrap:
         *command,
     ]
     try:
-        ran = subprocess.run(argv, capture_output=True, text=True, timeout=PROBE_TIMEOUT, env={})
-    except (OSError, subprocess.TimeoutExpired) as err:
+        popen = subprocess.Popen(
+            argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={}
+        )
+    except OSError as err:
         raise SandboxUnavailable(f"bubblewrap at {path} could not start: {err}") from None
-    if ran.returncode != 0:
-        said = " ".join(ran.stderr.split())[:300] or f"exit code {ran.returncode}"
-        raise SandboxUnavailable(f"bubblewrap could not start a sandbox ({said}); {userns_hint()}")
-    return bwrap
+    return PendingProbe(bwrap, popen)
+
+
+def probe() -> Bubblewrap:
+    """Find bwrap and show, once per process, that it really starts a sandbox here."""
+    return start_probe().result()
 
 
 def _bind_order(policy: SandboxPolicy) -> list[tuple[str, PurePath]]:

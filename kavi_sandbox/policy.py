@@ -29,7 +29,9 @@ class Limits:
 
     - ``wall_time`` (seconds): the whole sandbox (every process in it) is killed after it.
     - ``memory_bytes``: ``RLIMIT_AS`` of every process in it (address space, so leave room
-      for shared libraries and thread stacks).
+      for shared libraries and thread stacks). Applied between fork and exec, which costs a
+      large caller a full ``fork``; a Python child may apply it itself instead
+      (:func:`kavi_sandbox.confine.confine_self`) and leave it ``None`` here.
     - ``processes``: ``RLIMIT_NPROC``. Linux counts it per real user across the machine and
       does not apply it to root, so it bounds a fork bomb where it is enforceable; a process
       that must not start processes at all uses ``allow_processes=False`` (seccomp) instead.

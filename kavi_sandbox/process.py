@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import resource
+import select
 import signal
 import subprocess
 import threading
@@ -48,17 +49,27 @@ def _count_user_processes(uid: int) -> int:
     return count
 
 
-def limits_preexec(limits: Limits) -> Callable[[], None]:
-    """A ``preexec_fn`` that applies ``limits`` (rlimits are inherited through exec and fork)."""
+def limits_preexec(limits: Limits) -> Callable[[], None] | None:
+    """A ``preexec_fn`` applying ``limits`` (rlimits are inherited through exec and fork), or
+    None when there is nothing to apply.
+
+    A ``preexec_fn`` makes the caller ``fork`` instead of ``vfork``: for a large caller that
+    is tens of milliseconds per start, so a Python child that can apply its own limits before
+    running untrusted code (see :func:`kavi_sandbox.confine.confine_self`) should leave
+    ``memory_bytes`` and ``processes`` unset here.
+    """
+    if limits.memory_bytes is None and limits.processes is None:
+        return None
     nproc = None
     if limits.processes is not None and os.getuid() != 0:
         # RLIMIT_NPROC counts all of the user's processes: leave room for the ones running.
         nproc = _count_user_processes(os.getuid()) + limits.processes
+    memory = limits.memory_bytes
 
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if limits.memory_bytes is not None:
-            resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        if memory is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         if nproc is not None:
             resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
@@ -120,6 +131,10 @@ class SandboxedProcess:
         self._on_close = on_close
         self._started = time.monotonic()
         self.timed_out = False
+        self._closed = False
+        self._pidfd: int | None = None
+        with contextlib.suppress(OSError, AttributeError):  # Linux 5.3+; else Popen's polling
+            self._pidfd = os.pidfd_open(popen.pid)
         self._readers = [
             _BoundedReader(stream, limits.output_bytes, self.kill)
             for stream in (popen.stdout, popen.stderr)
@@ -137,6 +152,11 @@ class SandboxedProcess:
     def stdin(self) -> IO[bytes] | None:
         """The command's stdin when it was started with ``stdin=PIPE``."""
         return self._popen.stdin
+
+    def restart_clock(self) -> None:
+        """Count the wall time from now: for a process started ahead of its work (it idled
+        while the caller was still deciding, e.g. asking for confirmation)."""
+        self._started = time.monotonic()
 
     def remaining(self) -> float | None:
         """Seconds left of the wall-time limit (``None``: no limit)."""
@@ -157,14 +177,30 @@ class SandboxedProcess:
         """Wait up to ``timeout`` (and never past the wall time, which kills everything)."""
         left = self.remaining()
         budget = left if timeout is None else (timeout if left is None else min(timeout, left))
-        try:
-            return self._popen.wait(budget)
-        except subprocess.TimeoutExpired:
-            if self.remaining() == 0.0:
-                self.timed_out = True
-                self.kill()
-                return self._popen.wait()
-            return None
+        if budget is None or self._exited_within(budget):
+            return self._popen.wait()
+        if self.remaining() == 0.0:
+            self.timed_out = True
+            self.kill()
+            return self._popen.wait()
+        return None
+
+    def _exited_within(self, seconds: float) -> bool:
+        """Block until the process exits or ``seconds`` pass; True if it exited.
+
+        A pidfd wakes us exactly when it exits (``Popen.wait(timeout)`` polls, with sleeps of
+        up to 50 ms: tens of milliseconds on every short command).
+        """
+        if self._popen.poll() is not None:
+            return True
+        if self._pidfd is None:
+            try:
+                self._popen.wait(seconds)
+            except subprocess.TimeoutExpired:
+                return False
+            return True
+        readable, _, _ = select.select([self._pidfd], [], [], seconds)
+        return bool(readable) or self._popen.poll() is not None
 
     def kill(self) -> None:
         """SIGKILL the sandbox (every process in it) or, unsandboxed, the process group."""
@@ -212,7 +248,10 @@ class SandboxedProcess:
         return ""
 
     def close(self) -> None:
-        """Kill whatever is still running and release the descriptors."""
+        """Kill whatever is still running and release the descriptors (once)."""
+        if self._closed:
+            return
+        self._closed = True
         if self._popen.poll() is None:
             self.kill()
             self._popen.wait()
@@ -222,6 +261,9 @@ class SandboxedProcess:
         if self._popen.stdin is not None:
             with contextlib.suppress(OSError):
                 self._popen.stdin.close()
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+            self._pidfd = None
         if self._on_close is not None:
             self._on_close()
             self._on_close = None

@@ -2,17 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel
 
-if TYPE_CHECKING:
-    from kavi_skills.guarded_files import GuardedFiles
-    from kavi_skills.guarded_http import GuardedHTTP
-    from kavi_skills.llm import LLMClient
+
+class FileAPI(Protocol):
+    """The guarded file API (FILE_WRITE): paths relative to a granted root."""
+
+    @property
+    def roots(self) -> dict[str, Path]: ...
+    def resolve(self, path: str, root: str | None = None) -> Path: ...
+    def write(self, path: str, text: str, root: str | None = None) -> Path: ...
+    def append(self, path: str, text: str, root: str | None = None) -> Path: ...
+    def read(self, path: str, root: str | None = None) -> str: ...
+    def exists(self, path: str, root: str | None = None) -> bool: ...
+    def mkdir(self, path: str, root: str | None = None) -> Path: ...
+
+
+class HTTPAPI(Protocol):
+    """The guarded HTTP client (NETWORK...): GET JSON from the trusted hosts only."""
+
+    @property
+    def allowed_hosts(self) -> tuple[str, ...]: ...
+    def check_url(self, url: str) -> None: ...
+    def get_json(self, url: str, headers: Mapping[str, str] | None = None) -> Any: ...
+
+
+class LLMAPI(Protocol):
+    """The runtime's client for the configured OpenAI-compatible endpoint."""
+
+    @property
+    def model(self) -> str: ...
+    @property
+    def embed_model(self) -> str: ...
+    def is_available(self) -> bool: ...
+    def chat_json(self, prompt: str, schema: type[BaseModel]) -> dict[str, Any]: ...
+    def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
 
 
 @dataclass(frozen=True)
@@ -22,12 +51,14 @@ class SkillContext:
     ``files`` exists only for FILE_WRITE skills, ``http`` only for NETWORK skills; ``secrets``
     holds only the names the trusted registry entry declares. ``llm`` is the runtime's own
     client for the configured OpenAI-compatible endpoint (the skill cannot choose the host).
+    At run time each is a proxy to the trusted parent process (:mod:`kavi_skills.brokered`);
+    tests may pass the real ``GuardedFiles``, ``GuardedHTTP`` and ``LLMClient``.
     """
 
     vault_dir: Path
-    files: GuardedFiles | None = None
-    http: GuardedHTTP | None = None
-    llm: LLMClient | None = None
+    files: FileAPI | None = None
+    http: HTTPAPI | None = None
+    llm: LLMAPI | None = None
     secrets: Mapping[str, str] = field(default_factory=dict)
 
 

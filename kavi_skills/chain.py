@@ -1,9 +1,9 @@
 """Chains: a fixed sequence of trusted skills with explicit dot-path mapping between steps.
 
-Every skill of a chain is trust-checked, and side effects confirmed, before step 0 runs. A
-mapping that cannot be resolved, or mapped input that fails the schema, becomes a FAILURE
-record without the skill running. Lineage: step *i* > 0 is a child of step *i* - 1 unless
-``parent_index`` says otherwise.
+Every skill of a chain is trust-checked, and side effects confirmed, before step 0 runs;
+each step then runs in its own sandboxed child. A mapping that cannot be resolved, or
+mapped input that fails the schema, becomes a FAILURE record without the skill running.
+Lineage: step *i* > 0 is a child of step *i* - 1 unless ``parent_index`` says otherwise.
 """
 
 from __future__ import annotations
@@ -14,9 +14,23 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kavi_gates.config import LoadedConfig
-from kavi_skills.capabilities import Confirm, confirm_side_effects, prepare_context, project_paths
-from kavi_skills.executor import Execution, execute, execution_log, failure
-from kavi_skills.loader import LoadedSkill, load_trusted_skill
+from kavi_skills.capabilities import (
+    Confirm,
+    LazyLLM,
+    confirm_side_effects,
+    prepare_capabilities,
+    project_paths,
+    uses_llm,
+)
+from kavi_skills.executor import (
+    Execution,
+    execute_in_child,
+    execution_log,
+    failure,
+    start_process,
+)
+from kavi_skills.isolation import SkillProcess
+from kavi_skills.loader import TrustedSkill, load_trusted_skill
 
 
 class _Spec(BaseModel):
@@ -135,6 +149,31 @@ def build_input(
     return data
 
 
+class _WarmChild:
+    """Keeps one child started ahead of the step that will use it (each step gets its own)."""
+
+    def __init__(self, loaded: LoadedConfig, sandbox: bool | None) -> None:
+        self._loaded = loaded
+        self._sandbox = sandbox
+        self._vault = project_paths(loaded).vault_dir
+        self._next: SkillProcess | None = start_process(loaded, sandbox)
+
+    def take(self, more_to_come: bool) -> SkillProcess:
+        """The started child; start the next one now if another step may need it."""
+        process = self._next
+        if process is not None and not process.sees_vault and self._vault.is_dir():
+            process.close()  # an earlier step made the vault after this child started
+            process = None
+        process = process or start_process(self._loaded, self._sandbox)
+        self._next = start_process(self._loaded, self._sandbox) if more_to_come else None
+        return process
+
+    def close(self) -> None:
+        if self._next is not None:
+            self._next.close()
+            self._next = None
+
+
 def run_chain(
     spec: ChainSpec,
     loaded: LoadedConfig,
@@ -142,9 +181,30 @@ def run_chain(
     yes: bool = False,
     confirm: Confirm | None = None,
     log: bool = True,
+    sandbox: bool | None = None,
 ) -> list[Execution]:
-    """Run the chain; every step that was reached yields a record (logged as it finishes)."""
-    skills: dict[str, LoadedSkill] = {}
+    """Run the chain; every step that was reached yields a record (logged as it finishes).
+
+    Each step runs in its own child process (sandboxed unless ``sandbox`` or the config
+    opts out), so no step can reach another's capabilities, secrets or the parent's redactor.
+    """
+    warm = _WarmChild(loaded, sandbox)  # first: its start-up overlaps the trust checks
+    try:
+        return _run_steps(spec, loaded, warm, yes=yes, confirm=confirm, log=log)
+    finally:
+        warm.close()
+
+
+def _run_steps(
+    spec: ChainSpec,
+    loaded: LoadedConfig,
+    warm: _WarmChild,
+    *,
+    yes: bool,
+    confirm: Confirm | None,
+    log: bool,
+) -> list[Execution]:
+    skills: dict[str, TrustedSkill] = {}
     for step in spec.steps:
         if step.skill_name not in skills:
             skills[step.skill_name] = load_trusted_skill(step.skill_name, loaded)
@@ -152,7 +212,10 @@ def run_chain(
         [(s.name, s.entry.side_effect_class) for s in skills.values()], yes, confirm
     )
     paths = project_paths(loaded)
-    prepared = {name: prepare_context(skill, loaded, paths) for name, skill in skills.items()}
+    grants = {name: prepare_capabilities(skill, loaded, paths) for name, skill in skills.items()}
+    llm = LazyLLM()
+    if any(uses_llm(skill) for skill in skills.values()):
+        llm.warm_up()
     log_file = execution_log(loaded) if log else None
     results: list[Execution] = []
     outputs: list[dict[str, Any] | None] = []
@@ -168,11 +231,20 @@ def run_chain(
                 step.input_template or {},
                 f"mapping failed: {err}",
                 "mapping",
-                prepared[step.skill_name].redactor,
+                grants[step.skill_name].redactor,
                 parent,
             )
         else:
-            result = execute(skill, data, prepared[step.skill_name], parent)
+            with warm.take(more_to_come=index + 1 < len(spec.steps)) as process:
+                result = execute_in_child(
+                    skill,
+                    data,
+                    grants[step.skill_name],
+                    process,
+                    str(paths.vault_dir),
+                    llm,
+                    parent,
+                )
         results.append(result)
         outputs.append(result.record.output_json)
         if log_file is not None:

@@ -24,9 +24,16 @@ class SkillInputError(KaviError):
 
 
 class ConfirmationRefused(KaviError):
-    """A side effect needed confirmation and did not get it (declined, or no terminal)."""
+    """A side effect needed confirmation and the person at the terminal declined (exit 1)."""
 
     exit_code = EXIT_FINDINGS
+
+
+class ConfirmationNeeded(ConfirmationRefused):
+    """A side effect needs confirmation and nobody can give it: no terminal and no ``--yes``.
+    A usage error (exit 2), as for ``kavi promote``, ``reset`` and ``revoke``."""
+
+    exit_code = EXIT_USAGE
 
 
 class SideEffectRefused(KaviError):
@@ -45,3 +52,9 @@ class ReplayRefused(KaviError):
     """A recorded execution cannot be replayed (its skill's code changed since)."""
 
     exit_code = EXIT_FINDINGS
+
+
+class SandboxRefused(KaviError):
+    """No sandbox can start for a skill here (the message names the fix and the opt-out)."""
+
+    exit_code = EXIT_USAGE

@@ -1,32 +1,57 @@
-"""Run one trusted skill: validate input, execute, validate output, record the outcome.
+"""Run one trusted skill: each run in its own sandboxed child, the parent keeping the record.
 
-Every way a run can go wrong after trust is established (bad input, a failing skill, bad
-output) becomes a FAILURE record with a one-line error, never an exception; refusals before
-anything could run (unknown skill, drift, no confirmation, missing secret) raise KaviErrors.
+:func:`run_skill` is the one entry point every surface calls (``kavi run``, ``kavi replay``
+through it, ``kavi serve``): a skill name, its input, the confirmation policy and the
+sandbox choice in; an :class:`Execution` (the record, logged) out. The child is started
+first, so its interpreter start-up overlaps the parent's trust check; the parent never
+executes skill code itself.
+
+Every way a run can go wrong once the child has the request (bad input, a failing skill,
+bad output, a dead or runaway process) becomes a FAILURE record with a one-line error;
+refusals before anything could run (unknown skill, drift, no confirmation, missing
+secret, no sandbox) raise KaviErrors. A skill whose verified module fails to import or
+does not match its entry is recorded and then refused with a TrustError.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ValidationError
-
 from kavi_gates.config import LoadedConfig
-from kavi_gates.errors import shorten
+from kavi_gates.errors import ConfigError
+from kavi_skills.broker import CapabilityBroker, converse
 from kavi_skills.capabilities import (
     Confirm,
-    Prepared,
+    Grant,
+    LazyLLM,
     confirm_side_effects,
-    prepare_context,
+    prepare_capabilities,
     project_paths,
+    uses_llm,
 )
-from kavi_skills.loader import LoadedSkill, load_trusted_skill
+from kavi_skills.errors import TrustError
+from kavi_skills.isolation import SkillProcess
+from kavi_skills.loader import TrustedSkill, load_trusted_skill
+from kavi_skills.protocol import LLMInfo, RunRequest, encode_bytes
 from kavi_skills.records import ExecutionLog, ExecutionRecord, utc_now
 from kavi_skills.secrets import Redactor
+from kavi_skills.validation import describe_validation
 
-FailureKind = Literal["input", "mapping", "skill", "output"]
+FailureKind = Literal["input", "mapping", "skill", "output", "trust", "process"]
+
+__all__ = [
+    "Execution",
+    "FailureKind",
+    "describe_validation",
+    "execute_in_child",
+    "execution_log",
+    "failure",
+    "run_loaded",
+    "run_skill",
+]
 
 
 @dataclass(frozen=True)
@@ -44,14 +69,22 @@ class Execution:
         return 2 if self.failure in ("input", "mapping") else 1
 
 
-def describe_validation(err: ValidationError, limit: int = 5) -> str:
-    """``field: message`` pairs from a pydantic error, without echoing the input values."""
-    parts = []
-    for item in err.errors(include_url=False, include_input=False)[:limit]:
-        where = ".".join(str(p) for p in item["loc"]) or "<root>"  # keys come from the input
-        parts.append(f"{shorten(where)}: {shorten(item['msg'])}")
-    more = err.error_count() - limit
-    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+MAX_ERROR_CHARS = 2000
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def printable(text: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """``text`` safe to show on a terminal: control and bidi-override characters escaped
+    (a skill's error is untrusted: it must not drive the user's terminal), length bounded."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if code < 0x20 or 0x7F <= code < 0xA0 or char in _BIDI:
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(char)
+    cleaned = "".join(out)
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 
 def _as_input_json(raw: Any) -> dict[str, Any]:
@@ -59,13 +92,14 @@ def _as_input_json(raw: Any) -> dict[str, Any]:
 
 
 def failure(
-    skill: LoadedSkill,
+    skill: TrustedSkill,
     raw_input: Any,
     error: str,
     kind: FailureKind,
     redactor: Redactor,
     parent_execution_id: str | None = None,
     started_at: str | None = None,
+    sandbox: str | None = None,
 ) -> Execution:
     """A FAILURE record for ``skill`` that did not (fully) run."""
     record = ExecutionRecord(
@@ -75,58 +109,102 @@ def failure(
         side_effect_class=skill.entry.side_effect_class,
         input_json=redactor.data(_as_input_json(raw_input)),
         success=False,
-        error=redactor.text(error),
+        error=printable(redactor.text(error)),
         started_at=started_at or utc_now(),
         finished_at=utc_now(),
+        sandbox=sandbox,
     )
     return Execution(record, kind)
 
 
-def execute(
-    skill: LoadedSkill,
+def _llm_info() -> LLMInfo:
+    from kavi_skills.llm import LLMSettings, where
+
+    try:
+        settings = LLMSettings.from_env()
+    except ConfigError as err:  # reported when the skill calls it, as before
+        return LLMInfo(model="", embed_model="", where=f"LLM endpoint (misconfigured: {err})")
+    return LLMInfo(model=settings.model, embed_model=settings.embed_model, where=where(settings))
+
+
+def build_request(skill: TrustedSkill, raw_input: Any, grant: Grant, vault: str) -> RunRequest:
+    """The one message that tells a child what to run and what it was granted."""
+    files = grant.files
+    return RunRequest(
+        skill_name=skill.name,
+        skill_path=skill.entry.path,
+        class_name=skill.entry.class_,
+        side_effect_class=skill.entry.side_effect_class,
+        root=str(skill.root),
+        modules={path: encode_bytes(data) for path, data in skill.verified.items()},
+        served=dict(skill.served),
+        import_roots=skill.import_roots,
+        input=raw_input,
+        vault_dir=vault,
+        file_roots=None if files is None else {k: str(v) for k, v in files.roots.items()},
+        allowed_hosts=None if grant.http is None else grant.http.allowed_hosts,
+        llm=_llm_info(),
+        secrets=grant.secrets,
+    )
+
+
+_STAGE_KIND: dict[str, FailureKind] = {
+    "load": "trust",
+    "input": "input",
+    "skill": "skill",
+    "output": "output",
+}
+
+
+def execute_in_child(
+    skill: TrustedSkill,
     raw_input: Any,
-    prepared: Prepared,
+    grant: Grant,
+    process: SkillProcess,
+    vault: str,
+    llm: Any,
     parent_execution_id: str | None = None,
 ) -> Execution:
-    """Validate, run and validate again; the result is always a record."""
+    """Hand the verified bytes and input to ``process``, broker its calls, build the record.
+
+    Everything the child says is untrusted data: it is validated, bounded and redacted here.
+    """
     started = utc_now()
-    redactor = prepared.redactor
-    cls = skill.skill_class
+    redactor = grant.redactor
 
     def fail(error: str, kind: FailureKind, data: Any = raw_input) -> Execution:
-        return failure(skill, data, error, kind, redactor, parent_execution_id, started)
+        return failure(
+            skill, data, error, kind, redactor, parent_execution_id, started, process.backend
+        )
 
-    with skill.activated():
-        if not isinstance(raw_input, Mapping):
-            return fail(
-                f"invalid input: expected a JSON object, got {type(raw_input).__name__}", "input"
-            )
-        try:
-            data = cls.input_model.model_validate(dict(raw_input))
-        except ValidationError as err:
-            return fail(f"invalid input: {describe_validation(err)}", "input")
-        input_json = data.model_dump(mode="json")
-        try:
-            result = cls(prepared.context).execute(data)
-        except (Exception, SystemExit) as err:  # a skill's failure is data, not a crash
-            return fail(f"{type(err).__name__}: {err}", "skill", input_json)
-        try:
-            if isinstance(result, BaseModel) and not isinstance(result, cls.output_model):
-                result = result.model_dump()
-            output = cls.output_model.model_validate(result)
-            output_json = output.model_dump(mode="json")
-        except ValidationError as err:
-            return fail(f"invalid output: {describe_validation(err)}", "output", input_json)
+    try:
+        json.dumps(raw_input, allow_nan=False)
+    except (TypeError, ValueError) as err:  # only JSON data crosses the pipe
+        return fail(f"invalid input: not JSON data ({err})", "input")
+    request = build_request(skill, raw_input, grant, vault)
+    broker = CapabilityBroker(skill.name, skill.entry.side_effect_class, grant, llm)
+    result = converse(process, request, broker)
+    process.close()  # nothing of the child outlives its answer
+    outcome = result.outcome
+    if outcome is None:
+        return fail(f"the skill's process {result.failure}", "process")
+    if not outcome.ok:
+        kind = _STAGE_KIND.get(outcome.stage or "skill", "skill")
+        data = raw_input if outcome.input is None else outcome.input
+        return fail(outcome.error or "failed without an error message", kind, data)
+    if outcome.output is None:
+        return fail("the skill's process reported success without an output", "output")
     record = ExecutionRecord(
         parent_execution_id=parent_execution_id,
         skill_name=skill.name,
         source_hash=skill.source_hash,
         side_effect_class=skill.entry.side_effect_class,
-        input_json=redactor.data(input_json),
-        output_json=redactor.data(output_json),
+        input_json=redactor.data(_as_input_json(outcome.input)),
+        output_json=redactor.data(outcome.output),
         success=True,
         started_at=started,
         finished_at=utc_now(),
+        sandbox=process.backend,
     )
     return Execution(record)
 
@@ -136,8 +214,13 @@ def execution_log(loaded: LoadedConfig) -> ExecutionLog:
     return ExecutionLog(project_paths(loaded).executions_log)
 
 
+def start_process(loaded: LoadedConfig, sandbox: bool | None = None) -> SkillProcess:
+    """Start a skill's child now (sandboxed unless the caller or the config opted out)."""
+    return SkillProcess.start(loaded, project_paths(loaded), sandbox)
+
+
 def run_loaded(
-    skill: LoadedSkill,
+    skill: TrustedSkill,
     raw_input: Any,
     loaded: LoadedConfig,
     *,
@@ -145,13 +228,28 @@ def run_loaded(
     confirm: Confirm | None = None,
     log: bool = True,
     parent_execution_id: str | None = None,
+    sandbox: bool | None = None,
+    process: SkillProcess | None = None,
 ) -> Execution:
-    """Confirm, prepare capabilities, execute and (unless ``log`` is false) append the record."""
+    """Confirm, grant capabilities, run in a child and (unless ``log`` is false) log the record.
+
+    ``process`` is a child already started for this run (else one is started here).
+    """
     confirm_side_effects([(skill.name, skill.entry.side_effect_class)], yes, confirm)
-    prepared = prepare_context(skill, loaded, project_paths(loaded))
-    result = execute(skill, raw_input, prepared, parent_execution_id)
+    paths = project_paths(loaded)
+    grant = prepare_capabilities(skill, loaded, paths)
+    child = process if process is not None else SkillProcess.start(loaded, paths, sandbox)
+    llm = LazyLLM()
+    if uses_llm(skill):
+        llm.warm_up()  # overlaps the child's start-up instead of the skill's first call
+    with child:
+        result = execute_in_child(
+            skill, raw_input, grant, child, str(paths.vault_dir), llm, parent_execution_id
+        )
     if log:
         execution_log(loaded).append(result.record)
+    if result.failure == "trust":
+        raise TrustError(result.record.error or f"{skill.name}: the skill did not load")
     return result
 
 
@@ -164,15 +262,29 @@ def run_skill(
     confirm: Confirm | None = None,
     log: bool = True,
     parent_execution_id: str | None = None,
+    sandbox: bool | None = None,
 ) -> Execution:
-    """Load the trusted skill ``name`` (pins checked first) and run it once."""
-    skill = load_trusted_skill(name, loaded)
-    return run_loaded(
-        skill,
-        raw_input,
-        loaded,
-        yes=yes,
-        confirm=confirm,
-        log=log,
-        parent_execution_id=parent_execution_id,
-    )
+    """Run the trusted skill ``name`` once on ``raw_input``; the surfaces' one entry point.
+
+    - ``yes``/``confirm``: the confirmation policy for side effects (``yes`` skips asking;
+      ``confirm`` is asked otherwise; neither refuses a skill with side effects).
+    - ``sandbox``: True requires the OS sandbox, False is the explicit, recorded opt-out,
+      None follows the project's ``sandbox.enabled``.
+    - ``log``: append the record to the project's execution log.
+
+    Raises a KaviError when nothing could run (unknown skill, drift, refused confirmation,
+    missing secret, no sandbox) and TrustError (after logging) when the verified module did
+    not load; every other outcome is the returned record.
+    """
+    with start_process(loaded, sandbox) as process:  # first: its start-up overlaps the checks
+        skill = load_trusted_skill(name, loaded)
+        return run_loaded(
+            skill,
+            raw_input,
+            loaded,
+            yes=yes,
+            confirm=confirm,
+            log=log,
+            parent_execution_id=parent_execution_id,
+            process=process,
+        )

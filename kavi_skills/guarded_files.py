@@ -4,7 +4,8 @@ Paths are relative to a root (the vault by default, or a named allowed write pat
 paths, ``..``, empty or NUL-bearing paths are refused before any I/O. The walk from the root
 opens each directory with ``O_NOFOLLOW`` relative to its parent's descriptor, so a symlink
 anywhere below the root (pointing out or not) is refused and cannot be swapped in between a
-check and a use. Writes are atomic (temp file, fsync, rename); appends use ``O_APPEND``.
+check and a use. Writes are atomic (temp file, fsync, rename: a hard link at the target is
+replaced, never written through); appends and reads refuse a file with other hard links.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import contextlib
 import errno
 import os
 import secrets
+import stat
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
@@ -21,6 +23,8 @@ from kavi_gates.paths import UnsafePath, check_relative, is_safe_relative
 from kavi_skills.errors import SideEffectRefused
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+# O_NONBLOCK: opening a FIFO planted under a root must fail at once, never hang the runtime.
+_NONBLOCK_CLOEXEC = os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 DEFAULT_ROOT = "vault"
 
 
@@ -30,6 +34,16 @@ def _parts(path: str | PurePosixPath) -> tuple[str, ...]:
         return check_relative(str(path)).parts
     except UnsafePath as err:
         raise SideEffectRefused(f"refused path: {err} (paths are relative to a root)") from None
+
+
+def _refuse_shared_inode(fd: int, path: str) -> None:
+    """Close ``fd`` and refuse when it is not a regular file or has other hard links: a
+    hard link inside a root may share its inode with a file outside every root."""
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+        os.close(fd)
+        what = "a hard link" if stat.S_ISREG(info.st_mode) else "not a regular file"
+        raise SideEffectRefused(f"refused {path!r}: it is {what}")
 
 
 class GuardedFiles:
@@ -118,13 +132,12 @@ class GuardedFiles:
     def append(self, path: str, text: str, root: str | None = None) -> Path:
         """Append ``text`` (UTF-8) to ``path``, creating it; a symlink there is refused."""
         with self._parent_fd(path, root, create=True) as (dir_fd, name):
-            flags = (
-                os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-            )
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | _NONBLOCK_CLOEXEC
             try:
                 fd = os.open(name, flags, 0o600, dir_fd=dir_fd)
             except OSError as err:
                 raise SideEffectRefused(f"refused append to {path!r}: {err.strerror}") from None
+            _refuse_shared_inode(fd, path)
             with os.fdopen(fd, "ab") as handle:
                 handle.write(text.encode("utf-8"))
                 handle.flush()
@@ -135,11 +148,10 @@ class GuardedFiles:
         """Read ``path`` (UTF-8) below a root; a symlink anywhere on the way is refused."""
         with self._parent_fd(path, root, create=False) as (dir_fd, name):
             try:
-                fd = os.open(
-                    name, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), dir_fd=dir_fd
-                )
+                fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | _NONBLOCK_CLOEXEC, dir_fd=dir_fd)
             except OSError as err:
                 raise SideEffectRefused(f"cannot read {path!r}: {err.strerror}") from None
+            _refuse_shared_inode(fd, path)
             with os.fdopen(fd, "rb") as handle:
                 return handle.read().decode("utf-8")
 

@@ -12,27 +12,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from kavi_skills.errors import SideEffectRefused
+from kavi_skills.hosts import check_url
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_BYTES = 1_000_000
-
-
-def _host_port(url: str) -> tuple[str, int | None]:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise SideEffectRefused(f"refused {url!r}: only http and https are allowed")
-    if parts.username is not None or parts.password is not None:
-        raise SideEffectRefused(f"refused {url!r}: credentials in URLs are not allowed")
-    try:
-        port = parts.port
-    except ValueError:
-        raise SideEffectRefused(f"refused {url!r}: invalid port") from None
-    if not parts.hostname:
-        raise SideEffectRefused(f"refused {url!r}: no host")
-    return parts.hostname.lower(), port
 
 
 class _AllowlistRedirects(urllib.request.HTTPRedirectHandler):
@@ -72,15 +57,7 @@ class GuardedHTTP:
 
     def check_url(self, url: str) -> None:
         """Refuse ``url`` unless its scheme and host are allowed."""
-        host, port = _host_port(url)
-        for allowed in self.allowed_hosts:
-            name, sep, allowed_port = allowed.partition(":")
-            if name == host and (not sep or (port is not None and str(port) == allowed_port)):
-                return
-        declared = ", ".join(self.allowed_hosts) or "none"
-        raise SideEffectRefused(
-            f"refused {url!r}: host {host!r} is not declared (allowed: {declared})"
-        )
+        check_url(url, self.allowed_hosts)
 
     def get_json(self, url: str, headers: Mapping[str, str] | None = None) -> Any:
         """GET ``url`` and parse its JSON body (at most ``max_bytes``)."""

@@ -3,6 +3,9 @@
 Every failure surfaces as a ``KaviError``: ``LLMUnavailable`` when the endpoint cannot be
 reached in time (callers fall back to their deterministic path), ``LLMError`` when it
 answered but the answer is unusable (503, empty choices, malformed JSON, wrong shape).
+
+``openai`` is imported when a client is built, not with this module: a skill's sandboxed
+child imports the error types from here and talks to the endpoint only through the parent.
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import openai
 from pydantic import BaseModel, ValidationError
 
 from kavi_gates.errors import ConfigError, KaviError
+
+if TYPE_CHECKING:
+    import openai
 
 DEFAULT_BASE_URL = "http://localhost:8000/v1"
 DEFAULT_MODEL = "gpt-oss-20b"
@@ -82,6 +87,22 @@ def _positive(env: Mapping[str, str], key: str, default: _N, kind: Callable[[str
     return value
 
 
+def where(settings: LLMSettings) -> str:
+    """How errors name the endpoint."""
+    return f"LLM endpoint {settings.base_url}"
+
+
+def validate_chat_answer(answer: Any, schema: type[BaseModel], where: str) -> dict[str, Any]:
+    """``answer`` validated against ``schema``, as a dict, or an ``LLMError`` saying why not."""
+    try:
+        return schema.model_validate(answer).model_dump(mode="json")
+    except ValidationError as exc:
+        raise LLMError(
+            f"{where}: chat completion does not match {schema.__name__}: "
+            f"{exc.error_count()} error(s), first: {exc.errors()[0]['msg']}"
+        ) from None
+
+
 def bound_prompt(text: str, limit: int) -> str:
     """Cut ``text`` to at most ``limit`` characters (the endpoint never sees more)."""
     return text if len(text) <= limit else text[:limit]
@@ -91,6 +112,8 @@ class LLMClient:
     """Chat with strict JSON output and batch embeddings against one configured endpoint."""
 
     def __init__(self, settings: LLMSettings | None = None) -> None:
+        import openai  # ~0.6 s: paid by the process that talks to the endpoint, when it does
+
         self.settings = settings if settings is not None else LLMSettings.from_env()
         # Retries are ours (bounded, Retry-After aware, reported), never the library's.
         self._client = openai.OpenAI(
@@ -112,6 +135,8 @@ class LLMClient:
 
     def is_available(self) -> bool:
         """True when ``GET /models`` answers; never raises."""
+        import openai
+
         try:
             self._client.models.list()
         except openai.OpenAIError:
@@ -120,9 +145,15 @@ class LLMClient:
 
     def chat_json(self, prompt: str, schema: type[BaseModel]) -> dict[str, Any]:
         """Ask for a JSON object shaped like ``schema``; return it validated, as a dict."""
+        answer = self.chat_json_raw(prompt, schema.__name__, schema.model_json_schema())
+        return validate_chat_answer(answer, schema, self._where())
+
+    def chat_json_raw(self, prompt: str, name: str, json_schema: dict[str, Any]) -> Any:
+        """Ask for JSON matching ``json_schema`` (named ``name``); return it parsed, not yet
+        validated (a sandboxed skill's parent cannot rebuild the skill's model class)."""
         system = (
             "Answer with one JSON object and nothing else. It must match this JSON schema: "
-            + json.dumps(schema.model_json_schema(), sort_keys=True)
+            + json.dumps(json_schema, sort_keys=True)
         )
         response = self._call(
             "chat completion",
@@ -137,7 +168,7 @@ class LLMClient:
                 ],
                 response_format={
                     "type": "json_schema",
-                    "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()},
+                    "json_schema": {"name": name, "schema": json_schema},
                 },
             ),
         )
@@ -147,17 +178,10 @@ class LLMClient:
         if not content or not content.strip():
             raise LLMError(f"{self._where()}: chat completion returned empty content")
         try:
-            parsed = json.loads(content)
+            return json.loads(content)
         except json.JSONDecodeError as exc:
             raise LLMError(
                 f"{self._where()}: malformed JSON in chat completion ({exc.msg}): {content[:80]!r}"
-            ) from None
-        try:
-            return schema.model_validate(parsed).model_dump(mode="json")
-        except ValidationError as exc:
-            raise LLMError(
-                f"{self._where()}: chat completion does not match {schema.__name__}: "
-                f"{exc.error_count()} error(s), first: {exc.errors()[0]['msg']}"
             ) from None
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
@@ -181,10 +205,12 @@ class LLMClient:
         return vectors
 
     def _where(self) -> str:
-        return f"LLM endpoint {self.settings.base_url}"
+        return where(self.settings)
 
     def _call(self, what: str, request: Callable[[], _T]) -> _T:
         """Run ``request``, mapping transport failures to Kavi errors; retry 503s, bounded."""
+        import openai
+
         attempt = 0
         while True:
             try:

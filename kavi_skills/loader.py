@@ -1,59 +1,54 @@
-"""Trusted loading: hash the pinned bytes first, then execute exactly those bytes.
+"""The parent's trust check: verified bytes and static metadata, and nothing executed.
 
-Nothing of a skill runs before every pin of its registry entry matches. The loader reads each
-pinned file once (``read_pinned``), compiles the bytes it hashed, and executes them through a
-private finder (:mod:`kavi_skills.verified_import`) so ``import skills._vault`` inside the
-skill gets the verified helper too, never a re-read or a ``sys.path`` lookup.
+:func:`verify_entry` is the whole decision whether a registry entry may run: every pin
+matches (``read_pinned`` reads each file once and hands back the bytes it hashed), and the
+skill class, read *statically* from those bytes, declares the name, side-effect class and
+secrets the registry trusted. Nothing of the skill runs in this process, ever: the bytes
+go to a sandboxed child (:mod:`kavi_skills.isolation`), which compiles and runs exactly
+them. The signed promotion (attestation) is checked here too; extend the check here (a
+fuller import closure...) and every run path gets it.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Literal
-
-from pydantic import BaseModel
 
 from kavi_gates.attestation import require_entry_attestation, verify_entry_attestation
 from kavi_gates.codes.hash_pin import PIN_MISSING
 from kavi_gates.config import SIDE_EFFECT_CLASSES, LoadedConfig
 from kavi_gates.errors import KaviError
 from kavi_gates.hash_pin import Registry, RegistryEntry, load_registry, read_pinned, verify_pins
+from kavi_gates.import_roots import ImportRoots
 from kavi_gates.models import Severity
-from kavi_skills.base import BaseSkill
 from kavi_skills.errors import TrustError, UnknownSkillError
-from kavi_skills.verified_import import (
-    VerifiedFinder,
-    activated,
-    compile_verified,
-    import_verified,
-    module_name_for,
-)
+from kavi_skills.verified_import import module_name_for, served_names
 
 TrustState = Literal["ok", "drifted", "missing", "unattested"]
+_METADATA = ("name", "side_effect_class", "required_secrets", "allowed_hosts")
 
 
 @dataclass(frozen=True)
-class LoadedSkill:
-    """A skill class built from verified bytes, with what it needs to run again."""
+class TrustedSkill:
+    """A registry entry whose pins matched, with the bytes that were hashed."""
 
     name: str
-    skill_class: type[BaseSkill]
     entry: RegistryEntry
     source_hash: str
     """Digest of every pin of the entry (see :func:`bundle_hash`)."""
-    finder: VerifiedFinder
-    modules: dict[str, ModuleType]
-
-    @contextmanager
-    def activated(self) -> Iterator[None]:
-        """Make the verified modules importable while the skill runs (lazy imports included)."""
-        with activated(self.finder, self.modules):
-            yield
+    verified: Mapping[str, bytes]
+    """Pinned path -> the bytes whose sha256 matched its pin."""
+    allowed_hosts: tuple[str, ...]
+    """The hosts its HTTP capability may reach: the signed entry's ``allowed_hosts``."""
+    root: Path
+    served: Mapping[str, str]
+    """Module name -> pinned path: every name the verified code imports a pinned file by."""
+    import_roots: dict[str, object]
+    """The project's import roots (``ImportRoots.as_dict``), for the child's import guard."""
 
 
 def registry_path(loaded: LoadedConfig) -> Path:
@@ -105,64 +100,99 @@ def trust_state(
     return "ok", ""
 
 
-def _check_entry(name: str, entry: RegistryEntry) -> tuple[str, str]:
+def _check_entry(name: str, entry: RegistryEntry) -> None:
     if entry.side_effect_class not in SIDE_EFFECT_CLASSES:
         raise TrustError(f"{name}: unknown side_effect_class {entry.side_effect_class!r}")
     if entry.path not in entry.pins:
         raise TrustError(f"{name}: the skill file {entry.path} is not among its pins")
-    module_name, _ = module_name_for(entry.path)
-    return module_name, entry.class_
+    module_name_for(entry.path)  # refuses a path that names no importable module
 
 
-def _check_class(name: str, entry: RegistryEntry, candidate: object) -> type[BaseSkill]:
+def static_metadata(name: str, entry: RegistryEntry, source: bytes) -> dict[str, object]:
+    """The literal class attributes of the entry's class, read with ``ast`` (nothing runs)."""
     where = f"{name}: {entry.path}:{entry.class_}"
-    if not (isinstance(candidate, type) and issubclass(candidate, BaseSkill)):
-        raise TrustError(f"{where} is not a BaseSkill subclass")
-    if candidate is BaseSkill:
-        raise TrustError(f"{where} is BaseSkill itself, not a skill")
-    if getattr(candidate, "name", None) != name:
-        raise TrustError(f"{where} declares name {getattr(candidate, 'name', None)!r}")
-    declared = getattr(candidate, "side_effect_class", None)
+    try:
+        tree = ast.parse(source, filename=entry.path)
+    except (SyntaxError, ValueError) as err:
+        raise TrustError(f"{name}: pinned source {entry.path} does not compile: {err}") from None
+    classes = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == entry.class_]
+    if not classes:
+        raise TrustError(f"{where} is not a class defined in {entry.path}")
+    found: dict[str, object] = {}
+    for statement in classes[-1].body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target, value = statement.targets[0], statement.value
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            target, value = statement.target, statement.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id in _METADATA:
+            try:
+                found[target.id] = ast.literal_eval(value)
+            except ValueError:
+                raise TrustError(f"{where}.{target.id} is not a literal") from None
+    return found
+
+
+def _strings(value: object, where: str) -> tuple[str, ...]:
+    if not isinstance(value, tuple | list) or not all(isinstance(v, str) for v in value):
+        raise TrustError(f"{where} must be a tuple of strings")
+    return tuple(value)
+
+
+def _check_metadata(name: str, entry: RegistryEntry, metadata: dict[str, object]) -> None:
+    where = f"{name}: {entry.path}:{entry.class_}"
+    if metadata.get("name") != name:
+        raise TrustError(f"{where} declares name {metadata.get('name')!r}")
+    declared = metadata.get("side_effect_class")
     if declared != entry.side_effect_class:
         raise TrustError(
             f"{where} declares side_effect_class {declared!r}, "
             f"the registry trusted {entry.side_effect_class!r}"
         )
-    for attr in ("input_model", "output_model"):
-        model = getattr(candidate, attr, None)
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            raise TrustError(f"{where}.{attr} is not a pydantic model")
-    undeclared = set(candidate.required_secrets) - set(entry.required_secrets)
+    secrets = _strings(metadata.get("required_secrets", ()), f"{where}.required_secrets")
+    undeclared = set(secrets) - set(entry.required_secrets)
     if undeclared:
         raise TrustError(f"{where} wants secrets the registry never trusted: {sorted(undeclared)}")
-    return candidate
+    hosts = _strings(metadata.get("allowed_hosts", ()), f"{where}.allowed_hosts")
+    untrusted = {h.lower() for h in hosts} - {h.lower() for h in entry.allowed_hosts}
+    if untrusted:
+        raise TrustError(f"{where} wants hosts the registry never trusted: {sorted(untrusted)}")
 
 
-def load_entry(
+def verify_entry(
     name: str, entry: RegistryEntry, root: Path, *, allowed_signers: Path
-) -> LoadedSkill:
-    """Verify every pin of ``entry`` and its signed promotion (against ``allowed_signers``),
-    then build the skill class from the verified bytes."""
-    module_name, class_name = _check_entry(name, entry)
+) -> TrustedSkill:
+    """Verify every pin of ``entry``, its signed promotion (against ``allowed_signers``) and
+    its static metadata; return the verified bytes. Nothing of the skill executes here."""
+    _check_entry(name, entry)
     try:
-        verified = read_pinned(entry, root)  # raises PinMismatch before anything executes
+        verified = read_pinned(entry, root)  # raises PinMismatch; nothing has executed
         require_entry_attestation(name, entry, root, allowed_signers)
     except TrustError:
         raise
     except KaviError as err:
         raise TrustError(f"{name}: refusing to run untrusted code: {err}") from None
-    finder = compile_verified(root, verified)
-    try:
-        modules = import_verified(finder, module_name)
-    except (Exception, SystemExit) as err:  # the verified module itself failed at import
-        raise TrustError(
-            f"{name}: importing {entry.path} failed: {type(err).__name__}: {err}"
-        ) from None
-    skill_class = _check_class(name, entry, getattr(modules[module_name], class_name, None))
-    return LoadedSkill(name, skill_class, entry, bundle_hash(entry), finder, modules)
+    metadata = static_metadata(name, entry, verified[entry.path])
+    _check_metadata(name, entry, metadata)
+    # Imports are resolved here, where the project is visible; the child only serves them.
+    root = root.resolve()
+    roots = ImportRoots.discover(root)
+    served = served_names(root, verified, roots)
+    # The signed entry's hosts are the grant (promotion records the class's literal).
+    return TrustedSkill(
+        name,
+        entry,
+        bundle_hash(entry),
+        verified,
+        entry.allowed_hosts,
+        root,
+        served,
+        roots.as_dict(),
+    )
 
 
-def load_trusted_skill(name: str, loaded: LoadedConfig) -> LoadedSkill:
-    """Load the trusted skill ``name`` of the project ``loaded`` (the forge and CLI call this)."""
+def load_trusted_skill(name: str, loaded: LoadedConfig) -> TrustedSkill:
+    """Verify the trusted skill ``name`` of the project ``loaded`` (nothing of it runs here)."""
     entry = entry_for(load_trusted_registry(loaded), name)
-    return load_entry(name, entry, loaded.root, allowed_signers=loaded.allowed_signers())
+    return verify_entry(name, entry, loaded.root, allowed_signers=loaded.allowed_signers())

@@ -53,6 +53,9 @@ class ExecutionRecord(BaseModel):
     error: str | None = None
     started_at: str
     finished_at: str
+    sandbox: str | None = None
+    """How the skill ran: ``bubblewrap`` (the OS sandbox) or ``none`` (the explicit opt-out);
+    absent on records written before skills ran in a child process."""
 
     def to_line(self) -> str:
         """The record as one JSON line (no trailing newline)."""

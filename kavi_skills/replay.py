@@ -5,7 +5,7 @@ from __future__ import annotations
 from kavi_gates.config import LoadedConfig
 from kavi_skills.capabilities import Confirm
 from kavi_skills.errors import ReplayRefused, SkillInputError
-from kavi_skills.executor import Execution, execution_log, run_loaded
+from kavi_skills.executor import Execution, execution_log, run_loaded, start_process
 from kavi_skills.loader import load_trusted_skill
 from kavi_skills.records import ExecutionRecord
 
@@ -25,26 +25,30 @@ def replay(
     yes: bool = False,
     confirm: Confirm | None = None,
     log: bool = True,
+    sandbox: bool | None = None,
 ) -> Execution:
     """Re-run the record's input; the new record's parent is the original.
 
-    The skill is loaded through the trusted loader first (every pin must match the bytes on
-    disk), then its bundle hash must equal the record's ``source_hash``: a skill re-promoted
-    since has different code, and replaying it would not be a replay.
+    The skill is verified through the trusted loader first (every pin must match the bytes
+    on disk), then its bundle hash must equal the record's ``source_hash``: a skill
+    re-promoted since has different code, and replaying it would not be a replay. It runs
+    in its own child, sandboxed unless ``sandbox`` or the config opts out.
     """
-    original = find_record(loaded, execution_id)
-    skill = load_trusted_skill(original.skill_name, loaded)
-    if skill.source_hash != original.source_hash:
-        raise ReplayRefused(
-            f"cannot replay {original.execution_id}: {original.skill_name} changed since it ran "
-            f"(recorded {original.source_hash}, now {skill.source_hash})"
+    with start_process(loaded, sandbox) as process:  # first: start-up overlaps the checks
+        original = find_record(loaded, execution_id)
+        skill = load_trusted_skill(original.skill_name, loaded)
+        if skill.source_hash != original.source_hash:
+            raise ReplayRefused(
+                f"cannot replay {original.execution_id}: {original.skill_name} changed since "
+                f"it ran (recorded {original.source_hash}, now {skill.source_hash})"
+            )
+        return run_loaded(
+            skill,
+            original.input_json,
+            loaded,
+            yes=yes,
+            confirm=confirm,
+            log=log,
+            parent_execution_id=original.execution_id,
+            process=process,
         )
-    return run_loaded(
-        skill,
-        original.input_json,
-        loaded,
-        yes=yes,
-        confirm=confirm,
-        log=log,
-        parent_execution_id=original.execution_id,
-    )

@@ -1,7 +1,8 @@
 """A private import mechanism that serves only hash-verified bytes for pinned module names.
 
-The loader hands this module the bytes it already hashed; nothing here reads a module from
-the disk, and nothing is ever loaded from (or written to) a ``.pyc``. While active, the
+A skill's child (:mod:`kavi_skills.child_loader`) hands this module the bytes its parent
+hashed, and the names the parent resolved them to; nothing here reads a module from the
+disk, and nothing is ever loaded from (or written to) a ``.pyc``. While active, the
 finder sits first on ``sys.meta_path`` and *owns* every top-level package a served name
 lives in: a served name gets its verified bytes, a parent package without a pinned
 ``__init__.py`` gets an empty synthetic package, and any other name under an owned package is
@@ -19,8 +20,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from importlib.abc import Loader, MetaPathFinder
 from importlib.machinery import ModuleSpec
 from pathlib import Path
@@ -182,13 +182,24 @@ def compile_verified(
     """
     root = root.resolve()
     roots = roots or ImportRoots.discover(root)
+    return finder_for(root, verified, served_names(root, verified, roots), roots)
+
+
+def finder_for(
+    root: Path, verified: Mapping[str, bytes], names: Mapping[str, str], roots: ImportRoots
+) -> VerifiedFinder:
+    """The finder serving ``names`` (module name -> pinned path, as :func:`served_names`
+    resolved them) from the verified bytes. A sandboxed child, which cannot see the project,
+    gets ``names`` and ``roots`` from its parent and resolves nothing itself."""
     codes: dict[str, CodeType] = {}
     for rel_path, data in sorted(verified.items()):
         if rel_path.endswith(".py"):  # a pinned data file is verified, but it is not a module
             module_name_for(rel_path)  # refuses an unsafe or unimportable path
             codes[rel_path] = _compile(rel_path, root / rel_path, data)
     sources: dict[str, _VerifiedSource] = {}
-    for name, rel_path in served_names(root, verified, roots).items():
+    for name, rel_path in names.items():
+        if rel_path not in codes:
+            raise TrustError(f"module {name!r} names {rel_path!r}, which is not a pinned module")
         is_package = Path(rel_path).name == "__init__.py"
         sources[name] = _VerifiedSource(name, root / rel_path, codes[rel_path], is_package)
     for name in list(sources):
@@ -198,36 +209,3 @@ def compile_verified(
             if parent not in sources:
                 sources[parent] = _VerifiedSource(parent, root.joinpath(*parts[:depth]), None, True)
     return VerifiedFinder(sources, roots)
-
-
-@contextmanager
-def activated(finder: VerifiedFinder, modules: Mapping[str, ModuleType]) -> Iterator[None]:
-    """Install the finder (and already-built modules) for the duration; restore afterwards.
-
-    Every ``sys.modules`` entry under an owned package is set aside first, so neither a module
-    imported earlier from ``sys.path`` nor another skill's helpers leak in, and put back after.
-    """
-    saved = {name: mod for name, mod in sys.modules.items() if finder.owns(name)}
-    for name in saved:
-        del sys.modules[name]
-    sys.modules.update(modules)
-    sys.meta_path.insert(0, finder)
-    wrote_bytecode = sys.dont_write_bytecode
-    sys.dont_write_bytecode = True  # governed code never leaves a .pyc in the repository
-    try:
-        yield
-    finally:
-        sys.dont_write_bytecode = wrote_bytecode
-        sys.meta_path.remove(finder)
-        for name in [name for name in sys.modules if finder.owns(name)]:
-            del sys.modules[name]
-        sys.modules.update(saved)
-
-
-def import_verified(finder: VerifiedFinder, name: str) -> dict[str, ModuleType]:
-    """Execute module ``name`` (and what it imports) from verified bytes; return the modules."""
-    import importlib
-
-    with activated(finder, {}):
-        importlib.import_module(name)
-        return {n: mod for n, mod in sys.modules.items() if finder.owns(n)}

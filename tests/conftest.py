@@ -17,7 +17,7 @@ if str(_REPO) not in sys.path:
 if str(_TESTS) not in sys.path:
     sys.path.append(str(_TESTS))
 
-pytest.register_assert_rewrite("llm_server", "attest_keys")
+pytest.register_assert_rewrite("llm_server", "attest_keys", "attackers")
 from attest_keys import intruder_key, maintainer_key  # noqa: E402
 from llm_server import (  # noqa: E402
     down_client,

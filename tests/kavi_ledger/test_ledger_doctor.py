@@ -152,3 +152,33 @@ def test_an_unwritable_data_directory_fails(
     bad = paths.model_copy(update={"cache_dir": blocker / "kavi"})
     report = run_doctor(bad, loaded, fix=True)
     assert _status(report, "directories") == "fail"
+
+
+def test_the_sandbox_check_passes_where_bubblewrap_starts(
+    paths: KaviPaths, loaded: LoadedConfig
+) -> None:
+    check = next(c for c in run_doctor(paths, loaded).checks if c.name == "sandbox")
+    assert check.status == "pass" and check.message.startswith("bubblewrap ")
+
+
+def test_the_sandbox_opt_out_in_the_config_is_a_warning(
+    paths: KaviPaths, loaded: LoadedConfig
+) -> None:
+    from kavi_gates.config import KaviConfig, SandboxConfig
+
+    opted_out = loaded.model_copy(
+        update={"config": KaviConfig(sandbox=SandboxConfig(enabled=False))}
+    )
+    check = next(c for c in run_doctor(paths, opted_out).checks if c.name == "sandbox")
+    assert check.status == "warn" and "WITHOUT the OS sandbox" in check.message
+
+
+def test_logged_runs_without_the_sandbox_are_a_warning_with_a_count(
+    paths: KaviPaths, loaded: LoadedConfig
+) -> None:
+    ensure_directories(paths)
+    paths.executions_log.write_text(
+        '{"sandbox": "none"}\n{"sandbox": "bubblewrap"}\n{"sandbox": "none"}\nnot json\n'
+    )
+    check = next(c for c in run_doctor(paths, loaded).checks if c.name == "sandbox")
+    assert check.status == "warn" and check.message.startswith("2 logged execution(s)")

@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
+
 from kavi_sandbox import BubblewrapBackend, Limits, run
 
 if TYPE_CHECKING:
@@ -294,3 +296,25 @@ def test_an_extra_descriptor_reaches_the_sandbox_at_the_same_number(
         os.close(read_end)
         if write_end >= 0:
             os.close(write_end)
+
+
+@pytest.mark.skipif(os.getuid() == 0, reason="Linux does not apply RLIMIT_NPROC to root")
+def test_the_process_limit_stops_a_fork_bomb(
+    bwrap_backend: BubblewrapBackend, policy: PolicyFactory
+) -> None:
+    code = (
+        "import os, time\n"
+        "started = 0\n"
+        "for _ in range(400):\n"
+        "    try:\n"
+        "        if os.fork() == 0:\n"
+        "            time.sleep(5); os._exit(0)\n"
+        "        started += 1\n"
+        "    except OSError:\n"
+        "        break\n"
+        "print(started)\n"
+    )
+    # RLIMIT_NPROC counts the user's processes machine-wide: room for other tests' processes.
+    result = run(py(code), policy(limits=Limits(processes=50)), backend=bwrap_backend)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) <= 50

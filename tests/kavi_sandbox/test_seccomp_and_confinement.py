@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from kavi_sandbox import BubblewrapBackend, run
-from kavi_sandbox.seccomp import AARCH64, X86_64, Arch, base_filter, no_exec_filter
+from kavi_sandbox.seccomp import base_filter, no_exec_filter
+from kavi_sandbox.syscalls import AARCH64, X86_64, Arch
 
 if TYPE_CHECKING:
     from conftest import PolicyFactory
@@ -151,6 +152,7 @@ attempt('exec', lambda: os.execv(sys.executable, [sys.executable, '-c', 'pass'])
 attempt('fork', os.fork)
 attempt('socket', socket.socket)
 attempt('signal init', lambda: os.kill(1, 0))
+print('dumpable', __import__('ctypes').CDLL(None).prctl(3, 0, 0, 0, 0))
 print('read', len(open('/proc/self/status').read()) > 0)
 """
 
@@ -176,6 +178,7 @@ def test_a_child_that_confines_itself_can_no_longer_write_exec_fork_or_open_sock
     assert got == expected
     if abi >= 6:
         assert lines[7] == "signal init 1"  # signals outside the Landlock domain are scoped
+    assert lines[-2] == "dumpable 0"  # no core dump, no ptrace by the same user
     assert lines[-1] == "read True"
 
 

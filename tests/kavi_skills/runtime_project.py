@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -169,6 +169,9 @@ ENTRIES = {
     "fetch": ("skills/fetch.py", "FetchSkill", "NETWORK", ["DEMO_TOKEN"], ["skills/fetch.py"]),
 }
 
+HOSTS = {"fetch": ["127.0.0.1"]}
+"""What promotion records for ``allowed_hosts`` (the literal of the class)."""
+
 
 def sha256_file(path: Path) -> str:
     return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
@@ -180,6 +183,36 @@ class Project:
     data_dir: Path
     config_dir: Path
     key: Key
+    extra: dict[str, tuple[str, str, str, list[str], list[str]]] = field(default_factory=dict)
+    """Skills a test added (same shape as ``ENTRIES``), pinned by :meth:`pin` too."""
+    hosts: dict[str, list[str]] = field(default_factory=lambda: dict(HOSTS))
+    """``allowed_hosts`` recorded for each skill that has some (as promotion records them)."""
+
+    @property
+    def vault(self) -> Path:
+        return self.data_dir / "vault"
+
+    def add_skill(
+        self,
+        name: str,
+        code: str,
+        cls: str,
+        side_effect: str = "READ_ONLY",
+        secrets: tuple[str, ...] = (),
+        helpers: dict[str, str] | None = None,
+        hosts: tuple[str, ...] = (),
+    ) -> None:
+        """Write ``skills/<name>.py`` (and helper modules) and pin it like any trusted skill."""
+        path = f"skills/{name}.py"
+        (self.root / path).write_text(textwrap.dedent(code))
+        pins = [path]
+        for rel, text in (helpers or {}).items():
+            (self.root / rel).write_text(textwrap.dedent(text))
+            pins.append(rel)
+        self.extra[name] = (path, cls, side_effect, list(secrets), pins)
+        if hosts:
+            self.hosts[name] = list(hosts)
+        self.pin()
 
     @property
     def log_path(self) -> Path:
@@ -191,12 +224,13 @@ class Project:
     def pin(self) -> None:
         """(Re)write the registry with the current sha256 of every pinned file, signed."""
         skills = {}
-        for name, (path, cls, side, secrets, pins) in ENTRIES.items():
+        for name, (path, cls, side, secrets, pins) in {**ENTRIES, **self.extra}.items():
             skills[name] = {
                 "path": path,
                 "class": cls,
                 "side_effect_class": side,
                 "required_secrets": secrets,
+                "allowed_hosts": self.hosts.get(name, []),
                 "pins": {p: sha256_file(self.root / p) for p in pins},
             }
         text = yaml.safe_dump({"version": 1, "skills": skills}, sort_keys=True)

@@ -189,3 +189,50 @@ def test_a_cycle_in_the_log_cannot_hang_the_session() -> None:
         stack.extend(node.children)
     assert sorted(ids) == ["a", "b", "c"]
     assert build_session(records, "self").children == ()
+
+
+def test_a_later_step_sees_the_note_an_earlier_step_wrote_into_a_new_vault(
+    project: Project,
+) -> None:
+    assert not (project.data_dir / "vault").exists()
+    project.add_skill(
+        "lister",
+        """\
+        from __future__ import annotations
+
+        from pydantic import BaseModel
+
+        from kavi_skills import BaseSkill
+
+
+        class ListIn(BaseModel):
+            pass
+
+
+        class ListOut(BaseModel):
+            names: list[str]
+
+
+        class ListerSkill(BaseSkill):
+            name = "lister"
+            description = "List the vault."
+            side_effect_class = "READ_ONLY"
+            input_model = ListIn
+            output_model = ListOut
+
+            def execute(self, data: ListIn) -> ListOut:
+                return ListOut(names=sorted(p.name for p in self.context.vault_dir.iterdir()))
+        """,
+        "ListerSkill",
+    )
+    spec = _spec(
+        {
+            "steps": [
+                {"skill_name": "note", "input": {"path": "fresh.md", "body": "x"}},
+                {"skill_name": "lister", "input": {}},
+            ]
+        }
+    )
+    results = run_chain(spec, project.config(), yes=True)
+    assert [r.record.success for r in results] == [True, True], results[-1].record.error
+    assert results[1].record.output_json == {"names": ["fresh.md"]}

@@ -87,6 +87,14 @@ class LateSkill(BaseSkill):
 """
 
 
+COMPUTED_ON_PATH = COMPUTED.replace(
+    "    module: str\n", "    module: str\n    path: str\n"
+).replace(
+    "        return LateOut(",
+    "        import sys\n\n        sys.path.insert(0, data.path)\n        return LateOut(",
+)
+
+
 def attack(marker: Path) -> str:
     return f"import pathlib\npathlib.Path({str(marker)!r}).write_text('pwned')\n"
 
@@ -246,15 +254,33 @@ def test_a_computed_import_of_an_unpinned_project_file_is_refused_at_run_time(
     promote(root, "late", "skills/late.py", "LateSkill")
     write(root, "skills/_planted.py", attack(marker))
     write(root, "planted_top.py", attack(marker))
-    sys.path.insert(0, str(root / "skills"))  # both files really are importable
+    sys.path.insert(0, str(root / "skills"))  # both files really are importable here...
     sys.path.insert(0, str(root))
     for module in ("_planted", "planted_top"):
+        # ...but not in the skill's sandboxed child, which sees nothing of the project
         result = run_skill("late", {"module": module}, config(root))
         assert not result.record.success
-        assert "pins do not cover" in (result.record.error or "")
+        assert result.record.error == f"ModuleNotFoundError: No module named {module!r}"
     assert not marker.exists()
     ok = run_skill("late", {"module": "json"}, config(root))  # outside the project: fine
     assert ok.record.output_json == {"loaded": "json"}
+
+
+@pytest.mark.usefixtures("clean_import_state")
+def test_without_the_sandbox_the_import_guard_still_refuses_an_unpinned_project_file(
+    root: Path, marker: Path
+) -> None:
+    """The child sees the project when the sandbox is opted out: the guard is what refuses."""
+    write(root, "skills/late.py", COMPUTED_ON_PATH)
+    promote(root, "late", "skills/late.py", "LateSkill")
+    write(root, "skills/_planted.py", attack(marker))
+    write(root, "planted_top.py", attack(marker))
+    for module, where in (("_planted", root / "skills"), ("planted_top", root)):
+        data = {"module": module, "path": str(where)}
+        result = run_skill("late", data, config(root), sandbox=False)
+        assert not result.record.success and result.record.sandbox == "none"
+        assert "pins do not cover" in (result.record.error or "")
+    assert not marker.exists()
 
 
 def _console_script() -> Path:

@@ -76,7 +76,7 @@ def test_a_side_effect_without_yes_and_without_a_terminal_is_refused(
     cli: CliRunner, project: Project
 ) -> None:
     code, _, err = invoke(cli, "run", "note", "--json", '{"path": "a.md", "body": "x"}')
-    assert code == 1 and "pass --yes" in err
+    assert code == 2 and "pass --yes" in err  # a usage error, as for promote, reset, revoke
     code, out, _ = invoke(cli, "run", "note", "--json", '{"path": "a.md", "body": "x"}', "--yes")
     assert code == 0 and json.loads(out)["written_path"].endswith("a.md")
 

@@ -11,6 +11,7 @@ import pytest
 from kavi_skills.errors import TrustError, UnknownSkillError
 from kavi_skills.executor import run_skill
 from kavi_skills.loader import load_trusted_skill, trust_state
+from kavi_skills.records import ExecutionLog
 
 if TYPE_CHECKING:
     from runtime_project import Project
@@ -22,7 +23,9 @@ ATTACK = 'import pathlib; pathlib.Path(r"{marker}").write_text("pwned")'
 
 def test_a_pinned_skill_loads_and_runs(project: Project) -> None:
     skill = load_trusted_skill("echo", project.config())
-    assert skill.skill_class.__name__ == "EchoSkill"
+    # The parent only verifies: the class is built from these bytes in the skill's child.
+    assert skill.entry.class_ == "EchoSkill"
+    assert skill.verified == {"skills/echo.py": (project.root / "skills/echo.py").read_bytes()}
     assert skill.source_hash.startswith("sha256:")
     result = run_skill("echo", {"text": "hi"}, project.config())
     assert result.record.success and result.record.output_json == {"text": "hi"}
@@ -128,8 +131,13 @@ def test_relative_imports_of_pinned_helpers_get_the_verified_bytes(project: Proj
 def test_a_pinned_module_that_raises_at_import_is_a_clean_refusal(project: Project) -> None:
     project.append("skills/echo.py", "raise SystemExit(7)")
     project.pin()
+    # The module is imported only in the skill's child, so the refusal comes from the run...
     with pytest.raises(TrustError, match=r"importing skills/echo\.py failed: SystemExit: 7"):
-        load_trusted_skill("echo", project.config())
+        run_skill("echo", {"text": "hi"}, project.config())
+    # ...and, since verified code did run there, the attempt is on the record.
+    (record,) = ExecutionLog(project.log_path).read().records
+    assert not record.success and record.sandbox == "bubblewrap"
+    assert record.error is not None and "SystemExit: 7" in record.error
 
 
 def test_a_skill_calling_sys_exit_at_run_time_is_a_failure_record(project: Project) -> None:
