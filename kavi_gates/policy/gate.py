@@ -67,8 +67,12 @@ class Run:
             self.keys.append(policy.model_dump_json(exclude=set(NOT_POLICY)).encode())
         return index
 
+    def key_prefix(self, rel: str, policy: int) -> bytes:
+        """What precedes a file's bytes in its cache key: its path and its policy."""
+        return rel.encode() + b"\0" + self.keys[policy] + b"\0"
+
     def key(self, rel: str, policy: int, source: bytes) -> str:
-        return self.cache.key(rel.encode() + b"\0" + self.keys[policy] + b"\0" + source)
+        return self.cache.key(self.key_prefix(rel, policy) + source)
 
 
 class PolicyGate:

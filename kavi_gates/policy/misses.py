@@ -4,27 +4,41 @@ Unreadable and trigger-free files (no rule could find anything in them) are sett
 with Python's own parser; the rest are analysed in forked workers, largest first, each
 killed past its ``policy.file_budget`` (KAV005). A rule that raises, or a worker that
 dies, is an error that names the file: the run cannot vouch for it. Still libcst-free: only
-the workers' job (``check.check_source``) needs the parser.
+the workers' job (``check.check_source``) needs the parser. A small run with the built-in
+rules goes to the worker the pre-commit hook started early (``prestart``), if any: it has
+loaded the analysis meanwhile.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kavi_gates.cache import Row, from_rows, to_rows
+from kavi_gates.cache import Row, content_key, from_rows, to_rows
 from kavi_gates.codes import policy as codes
+from kavi_gates.config import PolicyConfig
 from kavi_gates.errors import UsageError
 from kavi_gates.gate import GateContext
 from kavi_gates.models import Code, Finding
 from kavi_gates.policy.gate import GATE, Job, Run
 from kavi_gates.policy.prefilter import Prefilter, trigger_words
 from kavi_gates.policy.source_checks import finding, syntax_check, unreadable
-from kavi_gates.policy.workers import Crashed, Done, Failed, Overrun, run_budgeted
+from kavi_gates.policy.workers import (
+    Crashed,
+    Done,
+    Failed,
+    Outcome,
+    Overrun,
+    run_budgeted,
+    take_prestarted,
+)
 
 if TYPE_CHECKING:
     from kavi_gates.policy.rule import Rule
+    from kavi_gates.policy.workers import Worker
 
 BUILTIN_RULE_PLUGIN = "kavi_gates.policy.plugin"
 """The plugin whose rules the policy codes describe (``kavi_gates.codes.policy``)."""
@@ -77,8 +91,56 @@ def analyse(run: Run, misses: list[Job], sources: dict[str, bytes]) -> list[Find
         findings.extend(result)
     sources.clear()  # the workers read their files themselves
     if rest:
-        findings.extend(_in_workers(run, rest, rules or load_rules(run.context)))
+        prestarted = take_prestarted()
+        if prestarted and rules is None:
+            findings.extend(_in_prestarted(run, rest, prestarted))
+        else:
+            for worker in prestarted:
+                worker.stop(kill=True)
+            findings.extend(_in_workers(run, rest, rules or load_rules(run.context)))
     return findings
+
+
+@dataclass(frozen=True)
+class FileJob:
+    """One file for a prestarted worker: everything ``analyse_file`` needs, picklable."""
+
+    path: str
+    rel: str
+    policy: PolicyConfig
+    key_prefix: bytes
+    """What precedes the file's bytes in its cache key (``Run.key``)."""
+    salt: str
+
+
+def analyse_file(job: FileJob) -> tuple[str, list[Row]]:
+    """A prestarted worker's job: the built-in rules on one file; its cache key and rows."""
+    from kavi_gates.policy.check import check_source
+    from kavi_gates.policy.rules import BUILTIN_RULES
+
+    source = Path(job.path).read_bytes()
+    found = check_source(source, job.rel, job.policy, BUILTIN_RULES)
+    return content_key(job.key_prefix + source, job.salt), to_rows(found)
+
+
+def _in_prestarted(run: Run, jobs: list[Job], prestarted: list[Worker]) -> list[Finding]:
+    ordered = sorted(jobs, key=lambda job: job.size, reverse=True)
+    work = [
+        (
+            FileJob(
+                path=job.path,
+                rel=job.rel,
+                policy=run.policies[job.policy],
+                key_prefix=run.key_prefix(job.rel, job.policy),
+                salt=run.cache.salt,
+            ),
+            run.policies[job.policy].file_budget,
+        )
+        for job in ordered
+    ]
+    # A small run: the prestarted workers alone (a fresh one would first import libcst).
+    outcomes = run_budgeted(analyse_file, work, len(prestarted), prestarted)
+    return _collect(run, ordered, outcomes)
 
 
 def _in_workers(run: Run, jobs: list[Job], rules: tuple[type[Rule], ...]) -> list[Finding]:
@@ -93,9 +155,16 @@ def _in_workers(run: Run, jobs: list[Job], rules: tuple[type[Rule], ...]) -> lis
     ordered = sorted(jobs, key=lambda job: job.size, reverse=True)
     budgets = [(job, run.policies[job.policy].file_budget) for job in ordered]
     processes = run.context.jobs or os.cpu_count() or 1
+    return _collect(run, ordered, run_budgeted(work, budgets, processes))
+
+
+def _collect(
+    run: Run, ordered: list[Job], outcomes: Iterable[tuple[int, Outcome]]
+) -> list[Finding]:
+    """The findings of every outcome (cached unless a budget overrun); any failure raises."""
     findings: list[Finding] = []
     errors: list[str] = []
-    for index, outcome in run_budgeted(work, budgets, processes):
+    for index, outcome in outcomes:
         job = ordered[index]
         if isinstance(outcome, Done):
             key, rows = outcome.value

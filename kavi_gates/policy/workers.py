@@ -6,6 +6,13 @@ cost more than the small runs that wait on it). Jobs go out one at a time, each 
 worker; a worker past its job's deadline is killed and replaced, and its job reported as
 ``Overrun``, so one slow file never holds up or hangs the run. Without ``os.fork`` (not a
 POSIX system) jobs run in this process, unbounded.
+
+A worker can also be started early (``prestart``), before the process knows it will have
+work, and load what its jobs need while the process does something else: the pre-commit
+hook starts one while it reads its configuration, so that a file the cache cannot answer
+waits for the analysis, not for libcst's import. Such a worker gets the job's function with
+every job (pickled by name); a job's time budget starts when it is sent, after the worker
+said it is ready.
 """
 
 from __future__ import annotations
@@ -81,8 +88,9 @@ def _read_exactly(fd: int, size: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _serve(work: Callable[[Any], Any], jobs_fd: int, results_fd: int) -> None:
-    """The worker's loop: read a job, run it, answer; exit when the pool closes the pipe."""
+def _serve(work: Callable[[Any], Any] | None, jobs_fd: int, results_fd: int) -> None:
+    """The worker's loop: read a job, run it, answer; exit when the pool closes the pipe.
+    Without ``work`` (a prestarted worker), each message is ``(function, job)``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the pool's process handles Ctrl-C
     # A worker builds and drops one syntax tree after another, with no reference cycles
     # (the analysis breaks its own: ModuleFacts.release): collecting every 700 new objects
@@ -97,14 +105,21 @@ def _serve(work: Callable[[Any], Any], jobs_fd: int, results_fd: int) -> None:
         # Answers are plain tuples: unpickling them needs no class of this module, which
         # an interpreter that reloads modules (pytester) may have replaced meanwhile.
         try:
-            payload = pickle.dumps((True, work(pickle.loads(message))), pickle.HIGHEST_PROTOCOL)
+            job = pickle.loads(message)
+            function, job = (work, job) if work is not None else job
+            payload = pickle.dumps((True, function(job)), pickle.HIGHEST_PROTOCOL)
         except BaseException as err:  # reported to the pool, never lost
             payload = pickle.dumps((False, f"{type(err).__name__}: {err}"))
         _write(results_fd, payload)
 
 
-class _Worker:
-    def __init__(self, work: Callable[[Any], Any], others: Sequence[int]) -> None:
+class Worker:
+    def __init__(
+        self,
+        work: Callable[[Any], Any] | None,
+        others: Sequence[int],
+        preload: Callable[[], None] | None = None,
+    ) -> None:
         jobs_read, self.jobs_fd = os.pipe()
         self.results_fd, results_write = os.pipe()
         self.pid = os.fork()
@@ -113,6 +128,9 @@ class _Worker:
             try:
                 for fd in (self.jobs_fd, self.results_fd, *others):
                     os.close(fd)
+                if preload is not None:
+                    preload()
+                    _write(results_write, READY)
                 _serve(work, jobs_read, results_write)
             except BaseException:
                 status = 1
@@ -120,13 +138,24 @@ class _Worker:
                 os._exit(status)
         os.close(jobs_read)
         os.close(results_write)
+        self.generic = work is None
+        self.ready = preload is None
         self.job: int | None = None
         self.deadline = 0.0
 
-    def send(self, index: int, job: Any, budget: float) -> None:
+    def wait_ready(self, timeout: float) -> bool:
+        """Block until a prestarted worker has loaded what it preloads (False: it died or
+        took longer than ``timeout``; the caller stops it)."""
+        if not self.ready:
+            readable, _, _ = select.select([self.results_fd], [], [], timeout)
+            self.ready = bool(readable) and _read(self.results_fd) == READY
+        return self.ready
+
+    def send(self, index: int, work: Callable[[Any], Any], job: Any, budget: float) -> None:
         self.job = index
         self.deadline = time.monotonic() + budget
-        _write(self.jobs_fd, pickle.dumps(job, pickle.HIGHEST_PROTOCOL))
+        message = (work, job) if self.generic else job
+        _write(self.jobs_fd, pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
 
     def stop(self, kill: bool) -> str:
         """Close the pipes and reap the process; the wait status, described."""
@@ -143,16 +172,27 @@ class _Worker:
 
 
 def run_budgeted(
-    work: Callable[[Any], Any], jobs: Sequence[tuple[Any, float]], processes: int
+    work: Callable[[Any], Any],
+    jobs: Sequence[tuple[Any, float]],
+    processes: int,
+    prestarted: Sequence[Worker] = (),
 ) -> Generator[tuple[int, Outcome], None, None]:
     """Run ``work(job)`` for each ``(job, budget_seconds)`` in up to ``processes`` forked
-    workers; yield ``(index, outcome)`` as jobs finish, in any order."""
+    workers; yield ``(index, outcome)`` as jobs finish, in any order.
+
+    ``prestarted`` workers (``take_prestarted``) are used first, once ready; they receive
+    ``work`` with every job, so it must be picklable (a module-level function)."""
     if not CAN_FORK:
         yield from _run_here(work, jobs)
         return
     pending = deque(range(len(jobs)))
-    idle: list[_Worker] = []
-    busy: dict[int, _Worker] = {}  # results fd -> worker
+    idle: list[Worker] = []
+    for worker in prestarted:
+        if worker.wait_ready(STARTUP_TIMEOUT):
+            idle.append(worker)
+        else:  # it could not load what jobs need: fresh workers take over
+            worker.stop(kill=True)
+    busy: dict[int, Worker] = {}  # results fd -> worker
     limit = max(1, min(processes, len(jobs)))
     try:
         while pending or busy:
@@ -161,11 +201,11 @@ def run_budgeted(
                 index = pending.popleft()
                 job, budget = jobs[index]
                 try:
-                    worker.send(index, job, budget)
+                    worker.send(index, work, job, budget)
                 except OSError:  # it died while idle: reap it and try a fresh one
                     worker.stop(kill=True)
                     worker = _spawn(work, busy, idle)
-                    worker.send(index, job, budget)
+                    worker.send(index, work, job, budget)
                 busy[worker.results_fd] = worker
             timeout = max(0.0, min(w.deadline for w in busy.values()) - time.monotonic())
             ready, _, _ = select.select(list(busy), [], [], timeout)
@@ -193,9 +233,38 @@ def run_budgeted(
             worker.stop(kill=worker.job is not None)
 
 
-def _spawn(work: Callable[[Any], Any], busy: dict[int, _Worker], idle: list[_Worker]) -> _Worker:
-    others = [fd for w in (*busy.values(), *idle) for fd in (w.jobs_fd, w.results_fd)]
-    return _Worker(work, others)
+def _spawn(work: Callable[[Any], Any], busy: dict[int, Worker], idle: list[Worker]) -> Worker:
+    others = [fd for w in (*busy.values(), *idle, *_prestarted) for fd in (w.jobs_fd, w.results_fd)]
+    return Worker(work, others)
+
+
+READY = b"ready"
+STARTUP_TIMEOUT = 60.0
+"""Seconds a prestarted worker may take to load what it preloads before it is replaced."""
+
+_prestarted: list[Worker] = []
+
+
+def prestart(preload: Callable[[], None]) -> None:
+    """Fork a worker now that runs ``preload`` (imports, typically) and then waits for
+    jobs; ``take_prestarted`` hands it to ``run_budgeted``, ``discard_prestarted`` stops it
+    when no job came. Call it while this process has no threads (it forks)."""
+    if CAN_FORK:
+        others = [fd for w in _prestarted for fd in (w.jobs_fd, w.results_fd)]
+        _prestarted.append(Worker(None, others, preload))
+
+
+def take_prestarted() -> list[Worker]:
+    """The prestarted workers, now the caller's (to pass to ``run_budgeted``)."""
+    taken = list(_prestarted)
+    _prestarted.clear()
+    return taken
+
+
+def discard_prestarted() -> None:
+    """Kill and reap the prestarted workers no run took (the cache answered every file)."""
+    for worker in take_prestarted():
+        worker.stop(kill=True)
 
 
 def _run_here(
