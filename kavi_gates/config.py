@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -13,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from kavi_gates.errors import ConfigError, shorten
 from kavi_gates.paths import match_glob
-from kavi_gates.safe_yaml import YamlError, load_yaml
+from kavi_gates.safe_yaml import load_yaml
 
 SIDE_EFFECT_CLASSES = ("READ_ONLY", "FILE_WRITE", "NETWORK", "SECRET_READ", "MONEY", "MESSAGING")
 
@@ -315,12 +314,14 @@ def _read_config_file(path: Path) -> Any:
     text = read_text_or_config_error(path, "config file")
     try:
         if path.suffix == ".toml":
+            import tomllib  # only a TOML config needs it
+
             data: Any = tomllib.loads(text)
             if path.name == "pyproject.toml":
                 data = data.get("tool", {}).get("kavi")
             return data
         return load_yaml(text)
-    except (tomllib.TOMLDecodeError, YamlError) as err:
+    except ValueError as err:  # tomllib.TOMLDecodeError, YamlError
         detail = shorten(str(err).splitlines()[0] if str(err) else type(err).__name__)
         raise ConfigError(
             f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {detail}"

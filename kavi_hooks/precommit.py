@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,8 +29,7 @@ if TYPE_CHECKING:
     from kavi_gates.config import LoadedConfig
     from kavi_gates.models import RunReport
 
-# Imported only once the analysis worker may have started (``HookRun``): this module's
-# own imports stay light, the engine loads in ``_run``.
+# The engine loads in ``_run``, around the start of the analysis worker (``HookRun``).
 
 HASH_PIN = "hash-pin"
 FORMAT_NAMES = ("github", "json", "sarif", "text")
@@ -86,10 +86,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
-    hook = HookRun(args.filenames, args.gate)  # before the engine loads: see HookRun
+    started_ns = time.time_ns()
+    # pydantic and the config models first: the analysis worker inherits them (HookRun).
+    from kavi_gates.config import load_config
+
+    hook = HookRun(args.filenames, args.gate, started_ns)
     completed = False
     try:
-        from kavi_gates.config import load_config
         from kavi_gates.report import FORMATS
 
         loaded = load_config(args.config)

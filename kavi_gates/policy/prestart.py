@@ -1,10 +1,12 @@
-"""Whether a pre-commit run will analyse a file, guessed before anything heavy is imported.
+"""Whether a pre-commit run will analyse a file, guessed before the run reads its cache.
 
 A file the cache cannot answer needs libcst and the rules, which take longer to import
-than the rest of the hook's start-up. So the hook decides in its first milliseconds,
-from the file system alone, whether to start the analysis worker at once
-(``workers.prestart``): it then imports the analysis while the hook loads its
-configuration and reads its cache, and the first miss waits for the parser only.
+than the rest of the hook's start-up. So once the hook has loaded what every worker needs
+too (pydantic and the configuration models, which the worker then inherits), it decides
+from the file system alone whether to start the analysis worker at once
+(``workers.prestart``): the worker imports libcst while the hook loads the engine and
+reads its cache, and a miss waits for the parser only. A small run never forks a worker
+from a process that has libcst loaded.
 
 The guess: a staged Python file changed (its mtime or ctime) since the last run of the
 policy hook in this directory, which leaves a hint file behind, stamped with the time that
@@ -62,9 +64,11 @@ def _preload() -> None:
 class HookRun:
     """One hook run: starts the worker if the guess says so, then records the run."""
 
-    def __init__(self, filenames: Sequence[str], gates: Sequence[str] | None) -> None:
+    def __init__(
+        self, filenames: Sequence[str], gates: Sequence[str] | None, started_ns: int | None = None
+    ) -> None:
         self.cwd = Path.cwd()
-        self.started_ns = time.time_ns()
+        self.started_ns = time.time_ns() if started_ns is None else started_ns
         self.policy = not gates or GATE in gates
         if expects_analysis(filenames, gates, self.cwd):
             workers.prestart(_preload)

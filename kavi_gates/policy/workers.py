@@ -129,6 +129,9 @@ class Worker:
                 for fd in (self.jobs_fd, self.results_fd, *others):
                     os.close(fd)
                 if preload is not None:
+                    # What the parent had stays out of the collections the imports cause
+                    # (and its memory pages unwritten).
+                    gc.freeze()
                     preload()
                     _write(results_write, READY)
                 _serve(work, jobs_read, results_write)
