@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 
 from kavi_gates.baseline import write_baseline
-from kavi_gates.config import LoadedConfig, load_config
+from kavi_gates.config import EMBEDDED_DEFAULT, LoadedConfig, load_config
 from kavi_gates.errors import EXIT_CLEAN, EXIT_FINDINGS, UsageError
 from kavi_gates.models import Code, Finding, RunReport
 from kavi_gates.paths import atomic_write
@@ -214,7 +214,7 @@ def check(
         loaded = LoadedConfig(
             config=load_config(start=EXAMPLE_DIR).config,
             root=EXAMPLE_DIR,
-            source="<embedded default>",
+            source=EMBEDDED_DEFAULT,
         )
         paths = [EXAMPLE_DIR / "skills"]
         gate = gate or ["policy"]
