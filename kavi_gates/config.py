@@ -259,6 +259,17 @@ class LoadedConfig(BaseModel):
 NOT_POLICY = frozenset({"file_budget"})
 
 
+def policy_key(policy: PolicyConfig) -> bytes:
+    """The policy's values as canonical JSON, without ``NOT_POLICY`` (a cache key's part).
+
+    Read field by field: pydantic's serializer would first build the validators of a
+    model a warm run never validates."""
+    values = {
+        name: getattr(policy, name) for name in PolicyConfig.model_fields if name not in NOT_POLICY
+    }
+    return json.dumps(values, separators=(",", ":")).encode()
+
+
 def policy_digest(config: KaviConfig) -> str:
     """sha256 of the canonical policy (base policy and per-path overrides)."""
     payload = {

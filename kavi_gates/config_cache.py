@@ -6,7 +6,9 @@ file's bytes decide what it validates to, so the value is kept under
 ``$XDG_CACHE_HOME/kavi/config/``, keyed by those bytes, the label the file is known by,
 and the code that validates them (Kavi's and pydantic's versions, and the size, inode and
 times of this module and ``kavi_gates/config.py``, so that editing either is a miss). A
-hit rebuilds the models from the stored fields without validating them again. A missing,
+hit rebuilds the models from the stored fields without validating them again (every field
+is stored, with the names of those the file set, so no default is made and nothing is
+validated on the way). A missing,
 unreadable or malformed entry is a miss: the file is validated as always. Errors are never
 remembered. The directory is the user's own cache, never the project's configured one
 (that is only known once the configuration is).
@@ -29,7 +31,9 @@ from pydantic.version import VERSION as PYDANTIC_VERSION
 from kavi_gates import __version__
 from kavi_gates.paths import APP_DIR, atomic_write, xdg_base
 
-FORMAT = 1
+FORMAT = 2
+SET = "__set__"
+"""The key under which a stored model lists the fields its input set."""
 NOTHING = "none"
 """Stored for a ``pyproject.toml`` without a ``[tool.kavi]`` table (no configuration)."""
 
@@ -77,25 +81,41 @@ def store(label: str, raw: bytes, value: BaseModel | None) -> None:
     from kavi_gates.storage import create_storage_dir
 
     path = _path(label, raw)
-    data = NOTHING if value is None else value.model_dump(mode="json", exclude_unset=True)
+    try:
+        data = json.dumps(NOTHING if value is None else dump(value), separators=(",", ":"))
+    except (TypeError, ValueError):
+        return  # a value JSON cannot hold (a YAML date in an override): validate each time
     with contextlib.suppress(OSError):
         # The cache directory is Kavi's: mark it when this creates it (kavi reset).
         create_storage_dir(path.parent.parent, "cache")
-        atomic_write(path, json.dumps(data, separators=(",", ":")).encode(), durable=False)
+        atomic_write(path, data.encode(), durable=False)
+
+
+def dump(value: Any) -> Any:
+    """JSON-ready data of a model: every field, and under ``SET`` the fields it was given."""
+    if isinstance(value, BaseModel):
+        out = {name: dump(getattr(value, name)) for name in type(value).model_fields}
+        out[SET] = sorted(value.model_fields_set)
+        return out
+    if isinstance(value, tuple | list):
+        return [dump(item) for item in value]
+    if isinstance(value, dict):
+        return {key: dump(item) for key, item in value.items()}
+    return value
 
 
 def rebuild(model: type[M], data: object) -> M:
-    """``model`` from the fields ``model_dump(mode="json", exclude_unset=True)`` gave,
-    without validation: the same values, types and set fields as the validated original.
-    Anything that does not fit the model's annotations raises ``Stale``."""
+    """``model`` from what ``dump`` made, without validation: the same values, types and
+    set fields as the validated original. Anything that does not fit the model's fields
+    and annotations raises ``Stale``."""
     if not isinstance(data, dict):
         raise Stale(f"{model.__name__}: not a mapping")
     fields = model.model_fields
-    unknown = set(data) - set(fields)
-    if unknown:
-        raise Stale(f"{model.__name__}: unknown fields {sorted(unknown)}")
-    values = {name: _value(fields[name].annotation, item) for name, item in data.items()}
-    return model.model_construct(**values)
+    given = data.get(SET)
+    if set(data) != {*fields, SET} or not isinstance(given, list) or not set(given) <= set(fields):
+        raise Stale(f"{model.__name__}: not the fields {sorted(fields)}")
+    values = {name: _value(field.annotation, data[name]) for name, field in fields.items()}
+    return model.model_construct(_fields_set=set(given), **values)
 
 
 _SCALARS: dict[Any, tuple[type, ...]] = {

@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kavi_gates.paths import APP_DIR, xdg_base
-from kavi_gates.policy import workers
 
 GATE = "policy"
 
@@ -70,13 +69,19 @@ class HookRun:
         self.cwd = Path.cwd()
         self.started_ns = time.time_ns() if started_ns is None else started_ns
         self.policy = not gates or GATE in gates
-        if expects_analysis(filenames, gates, self.cwd):
+        self.started = expects_analysis(filenames, gates, self.cwd)
+        if self.started:  # (a warm run never loads the worker pool)
+            from kavi_gates.policy import workers
+
             workers.prestart(_preload)
 
     def finish(self, completed: bool) -> None:
         """Stop a worker no file needed; when the run ``completed`` (its files judged),
         stamp the hint with the time it started."""
-        workers.discard_prestarted()
+        if self.started:
+            from kavi_gates.policy import workers
+
+            workers.discard_prestarted()
         if completed and self.policy:
             self._record()
 

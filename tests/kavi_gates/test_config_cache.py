@@ -149,15 +149,27 @@ def test_errors_are_never_remembered(project: Path) -> None:
     assert not list((project.parent / "cache").rglob("config/*.json"))
 
 
+def _tampered(path: tuple[str, ...], value: object) -> str:
+    data = config_cache.dump(KaviConfig(include=("a/*.py",)))
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return json.dumps(data)
+
+
 @pytest.mark.parametrize(
     "stored",
     [
         "not json",
-        '{"include": "not a list"}',
-        '{"policy": {"network": "sometimes"}}',
-        '{"no_such_field": 1}',
-        '{"sandbox": {"timeout": true}}',
         "[1, 2]",
+        '{"include": ["a/*.py"]}',  # fields missing
+        _tampered(("include",), "a/*.py"),
+        _tampered(("policy", "network"), "sometimes"),
+        _tampered(("policy", "no_such_field"), 1),
+        _tampered(("sandbox", "timeout"), True),
+        _tampered(("forge", "agent_paths"), [{"path": 1, "mode": "rw", "__set__": ["path"]}]),
+        _tampered(("__set__",), ["no_such_field"]),
     ],
 )
 def test_a_malformed_entry_is_a_miss(project: Path, stored: str) -> None:
@@ -166,7 +178,7 @@ def test_a_malformed_entry_is_a_miss(project: Path, stored: str) -> None:
     (entry,) = (project.parent / "cache").rglob("config/*.json")
     entry.write_text(stored)
     assert load_config(start=project).config.include == ("a/*.py",)
-    assert json.loads(entry.read_text()) == {"include": ["a/*.py"]}  # and it is rewritten
+    assert json.loads(entry.read_text())["include"] == ["a/*.py"]  # and it is rewritten
 
 
 def test_a_pyproject_without_kavi_is_remembered_as_no_configuration(
@@ -180,8 +192,16 @@ def test_a_pyproject_without_kavi_is_remembered_as_no_configuration(
         load_config(project / "pyproject.toml")
 
 
-def test_the_rebuild_refuses_what_the_models_cannot_hold() -> None:
-    with pytest.raises(config_cache.Stale):
-        config_cache.rebuild(KaviConfig, {"policy": {"file_budget": "fast"}})
-    with pytest.raises(config_cache.Stale):
-        config_cache.rebuild(KaviConfig, {"forge": {"agent_paths": [{"path": 1}]}})
+def test_a_hit_makes_no_default_and_builds_no_validator(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / "kavi.yaml").write_text("include: ['a/*.py']\n")
+    load_config(start=project)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a model was validated")
+
+    for model in (KaviConfig, *{type(v) for _, v in KaviConfig()}):
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            monkeypatch.setattr(model, "__init__", refuse)
+    assert load_config(start=project).config.include == ("a/*.py",)

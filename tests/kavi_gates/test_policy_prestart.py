@@ -60,11 +60,20 @@ def test_a_prestarted_worker_that_dies_while_loading_is_replaced() -> None:
     assert _gone(worker.pid)
 
 
-def test_a_prestarted_worker_no_run_took_is_killed() -> None:
-    prestart(lambda: time.sleep(60))
-    (pid,) = [w.pid for w in early.workers._prestarted]
+def test_a_prestarted_worker_no_run_took_is_killed(tmp_path: Path) -> None:
+    started = tmp_path / "pid"
+
+    def preload() -> None:
+        started.write_text(str(os.getpid()))
+        time.sleep(60)
+
+    prestart(preload)
+    deadline = time.monotonic() + 30
+    while not started.exists() or not started.read_text():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
     discard_prestarted()
-    assert _gone(pid) and take_prestarted() == []
+    assert _gone(int(started.read_text())) and take_prestarted() == []
 
 
 # --- when the hook starts it ------------------------------------------------------------
