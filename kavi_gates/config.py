@@ -353,18 +353,19 @@ def _parse_config_file(path: Path, text: str) -> Any:
         ) from None
 
 
-def _validated_file(path: Path, label: str) -> KaviConfig | None:
+def _validated_file(path: Path, label: str, remember: bool) -> KaviConfig | None:
     """The configuration in ``path``, validated (``label`` names it in errors); None for a
-    ``pyproject.toml`` without ``[tool.kavi]``. Remembered by ``kavi_gates.config_cache``."""
+    ``pyproject.toml`` without ``[tool.kavi]``. With ``remember``, kept in and read from
+    ``kavi_gates.config_cache``."""
     raw = _read_bytes_or_config_error(path, "config file")
-    hit, remembered = config_cache.lookup(KaviConfig, label, raw)
+    hit, remembered = config_cache.lookup(KaviConfig, label, raw) if remember else (False, None)
     if hit:
         return remembered
     data = _parse_config_file(path, _decode_or_config_error(raw, path, "config file"))
-    config = (
-        None if data is None and path.name == "pyproject.toml" else validate_config(data, label)
-    )
-    config_cache.store(label, raw, config)
+    holds_none = data is None and path.name == "pyproject.toml"
+    config = None if holds_none else validate_config(data, label)
+    if remember:
+        config_cache.store(label, raw, config)
     return config
 
 
@@ -376,7 +377,9 @@ def _loaded(config: KaviConfig, root: Path, source: str) -> LoadedConfig:
 EMBEDDED_DEFAULT = "<embedded default>"
 
 
-def _embedded_default() -> KaviConfig:
+def _embedded_default(remember: bool) -> KaviConfig:
+    if not remember:
+        return KaviConfig()
     hit, remembered = config_cache.lookup(KaviConfig, EMBEDDED_DEFAULT, b"")
     if hit and remembered is not None:
         return remembered
@@ -395,18 +398,22 @@ def find_project_root(start: Path) -> Path:
     return start
 
 
-def load_config(config_file: str | Path | None = None, start: Path | None = None) -> LoadedConfig:
+def load_config(
+    config_file: str | Path | None = None, start: Path | None = None, *, remember: bool = False
+) -> LoadedConfig:
     """Find and validate the configuration, in DESIGN.md order.
 
     ``--config FILE`` (YAML or TOML), then ``kavi.yaml``, then ``[tool.kavi]`` in the nearest
-    ``pyproject.toml``, else the embedded default policy.
+    ``pyproject.toml``, else the embedded default policy. ``remember``: keep the validated
+    value in the user's cache and take it from there next time (``kavi_gates.config_cache``;
+    the command-line entry points do, so that a warm run validates nothing).
     """
     start = (start or Path.cwd()).resolve()
     if config_file is not None:
         path = Path(config_file)
         if not path.is_absolute():
             path = (Path.cwd() / path).resolve()
-        config = _validated_file(path, str(path))
+        config = _validated_file(path, str(path), remember)
         root = find_project_root(path.parent) if path.name != "kavi.yaml" else path.parent
         if config is None:
             raise ConfigError(f"{path}: has no [tool.kavi] table")
@@ -414,18 +421,18 @@ def load_config(config_file: str | Path | None = None, start: Path | None = None
     for directory in (start, *start.parents):
         kavi_yaml = directory / "kavi.yaml"
         if kavi_yaml.is_file():
-            config = _validated_file(kavi_yaml, str(kavi_yaml))
+            config = _validated_file(kavi_yaml, str(kavi_yaml), remember)
             assert config is not None  # only a pyproject.toml can hold no configuration
             return _loaded(config, directory, str(kavi_yaml))
         pyproject = directory / "pyproject.toml"
         if pyproject.is_file():
             source = f"{pyproject} [tool.kavi]"
-            config = _validated_file(pyproject, source)
+            config = _validated_file(pyproject, source, remember)
             if config is not None:
                 return _loaded(config, directory, source)
         if (directory / ".git").exists():
             break
-    return _loaded(_embedded_default(), find_project_root(start), EMBEDDED_DEFAULT)
+    return _loaded(_embedded_default(remember), find_project_root(start), EMBEDDED_DEFAULT)
 
 
 def effective_policy(config: KaviConfig, rel_path: str) -> PolicyConfig:

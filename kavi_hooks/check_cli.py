@@ -219,7 +219,7 @@ def check(
         paths = [EXAMPLE_DIR / "skills"]
         gate = gate or ["policy"]
     else:
-        loaded = load_config(config)
+        loaded = load_config(config, remember=True)
     pm = default_plugin_manager()
     total = len(gate) if gate else len(available_gates(pm))
     show_progress = not quiet and wants_progress()

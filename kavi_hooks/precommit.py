@@ -95,7 +95,7 @@ def _run(argv: Sequence[str] | None) -> int:
     try:
         from kavi_gates.report import FORMATS
 
-        loaded = load_config(args.config)
+        loaded = load_config(args.config, remember=True)
         report = check_staged(
             loaded, args.filenames, args.gate, base=args.base, use_cache=not args.no_cache
         )

@@ -101,9 +101,9 @@ def test_a_second_load_rebuilds_exactly_what_validation_made(
     project: Path, text: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (project / "kavi.yaml").write_text(text)
-    validated = load_config(start=project)
+    validated = load_config(start=project, remember=True)
     no_validation(monkeypatch)
-    remembered = load_config(start=project)
+    remembered = load_config(start=project, remember=True)
     assert remembered == validated
     assert repr(remembered.config.model_dump()) == repr(validated.config.model_dump())
     assert fields_set(remembered.config) == fields_set(validated.config)
@@ -133,19 +133,19 @@ def test_every_config_field_is_set_in_the_full_example() -> None:
 
 def test_an_edited_file_is_validated_again(project: Path) -> None:
     (project / "kavi.yaml").write_text("include: ['a/*.py']\n")
-    assert load_config(start=project).config.include == ("a/*.py",)
+    assert load_config(start=project, remember=True).config.include == ("a/*.py",)
     (project / "kavi.yaml").write_text("include: ['b/*.py']\n")
-    assert load_config(start=project).config.include == ("b/*.py",)
+    assert load_config(start=project, remember=True).config.include == ("b/*.py",)
     (project / "kavi.yaml").write_text("include: ['a/*.py']\nbogus: 1\n")
     with pytest.raises(ConfigError, match="unknown config key 'bogus'"):
-        load_config(start=project)
+        load_config(start=project, remember=True)
 
 
 def test_errors_are_never_remembered(project: Path) -> None:
     (project / "kavi.yaml").write_text("policy: {network: sometimes}\n")
     for _ in range(2):
         with pytest.raises(ConfigError, match=r"policy\.network"):
-            load_config(start=project)
+            load_config(start=project, remember=True)
     assert not list((project.parent / "cache").rglob("config/*.json"))
 
 
@@ -174,10 +174,10 @@ def _tampered(path: tuple[str, ...], value: object) -> str:
 )
 def test_a_malformed_entry_is_a_miss(project: Path, stored: str) -> None:
     (project / "kavi.yaml").write_text("include: ['a/*.py']\n")
-    load_config(start=project)
+    load_config(start=project, remember=True)
     (entry,) = (project.parent / "cache").rglob("config/*.json")
     entry.write_text(stored)
-    assert load_config(start=project).config.include == ("a/*.py",)
+    assert load_config(start=project, remember=True).config.include == ("a/*.py",)
     assert json.loads(entry.read_text())["include"] == ["a/*.py"]  # and it is rewritten
 
 
@@ -185,18 +185,18 @@ def test_a_pyproject_without_kavi_is_remembered_as_no_configuration(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (project / "pyproject.toml").write_text("[tool.other]\nx = 1\n")
-    assert load_config(start=project).source == "<embedded default>"
+    assert load_config(start=project, remember=True).source == "<embedded default>"
     no_validation(monkeypatch)
-    assert load_config(start=project).source == "<embedded default>"
+    assert load_config(start=project, remember=True).source == "<embedded default>"
     with pytest.raises(ConfigError, match=r"has no \[tool.kavi\] table"):
-        load_config(project / "pyproject.toml")
+        load_config(project / "pyproject.toml", remember=True)
 
 
 def test_a_hit_makes_no_default_and_builds_no_validator(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (project / "kavi.yaml").write_text("include: ['a/*.py']\n")
-    load_config(start=project)
+    load_config(start=project, remember=True)
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("a model was validated")
@@ -204,4 +204,10 @@ def test_a_hit_makes_no_default_and_builds_no_validator(
     for model in (KaviConfig, *{type(v) for _, v in KaviConfig()}):
         if isinstance(model, type) and issubclass(model, BaseModel):
             monkeypatch.setattr(model, "__init__", refuse)
-    assert load_config(start=project).config.include == ("a/*.py",)
+    assert load_config(start=project, remember=True).config.include == ("a/*.py",)
+
+
+def test_only_a_caller_that_asks_remembers(project: Path) -> None:
+    (project / "kavi.yaml").write_text("include: ['a/*.py']\n")
+    load_config(start=project)
+    assert not (project.parent / "cache").exists()  # the library writes nothing by default

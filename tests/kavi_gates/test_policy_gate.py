@@ -152,8 +152,7 @@ def test_overrides_change_the_policy_for_matching_paths(project: Path) -> None:
 def test_second_run_is_served_from_the_cache(project: Path) -> None:
     path = write(project, "skills/bad.py", "x = eval('1')\n")
     first = _run(project)
-    results = Path(__import__("os").environ["XDG_CACHE_HOME"]) / "kavi" / "policy-v2"
-    cache_files = list(results.rglob("*.json"))  # (the validated kavi.yaml is kept elsewhere)
+    cache_files = list(Path(__import__("os").environ["XDG_CACHE_HOME"]).rglob("*.json"))
     assert len(cache_files) == 1
     # Poison the cache entry: a warm run must return what the cache says (proves a hit).
     cache_files[0].write_text("[]")
