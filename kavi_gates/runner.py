@@ -58,7 +58,7 @@ def finding_codes(pm: pluggy.PluginManager | None = None) -> dict[str, Code]:
 
 
 def _codes_used(results: Sequence[GateResult], pm: pluggy.PluginManager) -> dict[str, Code]:
-    used = {f.rule for r in results for f in r.findings}
+    used = {rule for r in results for f in r.findings for rule in f.rules}
     if not used:
         return {}  # a clean run never loads the declarations
     known = finding_codes(pm)
@@ -150,6 +150,7 @@ def run_gates(
     baseline: Path | None = None,
     use_baseline: bool = True,
     pm: pluggy.PluginManager | None = None,
+    merge: bool = True,
 ) -> RunReport:
     """Run the selected gates (all of them by default) and return one report.
 
@@ -157,7 +158,10 @@ def run_gates(
     no file (the whole-repo parts of gates still run). Findings then go through
     ``kavi_gates.triage``: suppression comments, ``select`` (replaces the config's),
     ``ignore`` (extends it), and the baseline (``baseline``, else the config's; none when
-    ``use_baseline`` is false, as when a new baseline is being written).
+    ``use_baseline`` is false, as when a new baseline is being written). Last, the findings
+    one gate reports at one place merge into one finding that carries every code
+    (``kavi_gates.merge``); ``merge=False`` keeps one finding per code, each with its own
+    fingerprint (what a new baseline records).
     """
     pm = pm or default_plugin_manager()
     gates = available_gates(pm)
@@ -196,6 +200,7 @@ def run_gates(
         selection=selection,
         baseline=accepted,
         codes=known,
+        merge=merge,
     )
     notes = (
         (
