@@ -57,6 +57,9 @@ class GateOutcome:
     notes: Sequence[str] = ()
     skipped: str | None = None
     """Why the gate had nothing to judge (the result is ``skip``, with this as its note)."""
+    errors: Sequence[str] = ()
+    """What the gate could not judge (a rule that raised on one file): the result is
+    ``error`` (exit 3) while its findings are still reported."""
 
 
 @runtime_checkable

@@ -126,11 +126,15 @@ def _result(gate: str, outcome: GateOutcome, duration: float) -> GateResult:
     notes = tuple(outcome.notes)
     if outcome.skipped is not None and not findings:
         status, notes = Status.SKIP, (outcome.skipped, *notes)
+    error = None
+    if outcome.errors:  # the findings stand, but the gate cannot vouch for the run
+        status, error = Status.ERROR, "; ".join(outcome.errors)
     return GateResult(
         gate=gate,
         status=status,
         findings=findings,
         duration=duration,
+        error=error,
         checked=tuple(outcome.checked),
         notes=notes,
     )

@@ -20,6 +20,7 @@ from kavi_gates.codes.policy.dynamic import (
 from kavi_gates.codes.policy.engine import (
     ANALYSIS_LIMIT,
     PARSE_FAILURE,
+    RULE_ERROR,
     SUPPRESSION_WITHOUT_REASON,
     UNREADABLE_INPUT,
     UNUSED_SUPPRESSION,
@@ -54,6 +55,7 @@ __all__ = [
     "PARSE_FAILURE",
     "PROCESS_CALL",
     "PROCESS_MODULE",
+    "RULE_ERROR",
     "SUPPRESSION_WITHOUT_REASON",
     "UNREADABLE_INPUT",
     "UNUSED_SUPPRESSION",
