@@ -138,10 +138,14 @@ def _unreadable(rel: str, err: OSError) -> Finding:
 
 
 def _validate(context: GateContext) -> None:
+    """Config that names rules names known ones; a third-party plugin's rules are loaded
+    and validated on every run, a warm one too (a broken plugin never passes quietly)."""
     wanted = set(context.config.policy.unsuppressible)
     for override in context.config.overrides:
         wanted.update(override.policy.get("unsuppressible", ()))
-    if not wanted:
+    from kavi_gates.policy.plugin import BUILTIN_RULE_PLUGIN
+
+    if not wanted and set(context.rule_plugins) <= {BUILTIN_RULE_PLUGIN}:
         return  # the usual case needs no rule codes at all
     from kavi_gates.policy.misses import rule_codes
 

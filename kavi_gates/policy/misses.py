@@ -21,15 +21,13 @@ from kavi_gates.errors import UsageError
 from kavi_gates.gate import GateContext
 from kavi_gates.models import Code, Finding
 from kavi_gates.policy.gate import GATE, Job, Run
+from kavi_gates.policy.plugin import BUILTIN_RULE_PLUGIN
 from kavi_gates.policy.prefilter import Prefilter, trigger_words
 from kavi_gates.policy.source_checks import finding, syntax_check, unreadable
 from kavi_gates.policy.workers import Crashed, Done, Failed, Overrun, run_budgeted
 
 if TYPE_CHECKING:
     from kavi_gates.policy.rule import Rule
-
-BUILTIN_RULE_PLUGIN = "kavi_gates.policy.plugin"
-"""The plugin whose rules the policy codes describe (``kavi_gates.codes.policy``)."""
 
 
 def rule_codes(context: GateContext) -> tuple[tuple[Code, ...], tuple[type[Rule], ...] | None]:
@@ -42,9 +40,8 @@ def rule_codes(context: GateContext) -> tuple[tuple[Code, ...], tuple[type[Rule]
 
 
 def load_rules(context: GateContext) -> tuple[type[Rule], ...]:
-    from kavi_gates.policy.rule import Rule
-
-    rules = tuple(r for r in context.policy_rules() if isinstance(r, type) and issubclass(r, Rule))
+    """The rules every plugin contributes, validated (``kavi_gates.policy.contributed``)."""
+    rules = context.policy_rules()
     if not rules:
         raise UsageError("no policy rules are registered (a broken plugin setup)")
     return rules
