@@ -3,7 +3,7 @@ its documentation, examples and trigger words (``kavi_gates.codes.policy``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -43,6 +43,9 @@ class Rule:
     INVALID: ClassVar[Sequence[str | bytes]]
     """Code the rule must flag (under the embedded default policy)."""
     UNSUPPRESSIBLE: ClassVar[bool] = False
+    EXAMPLE_POLICY: ClassVar[Mapping[str, object]] = {}
+    """Policy keys the VALID/INVALID examples run under, over the embedded default (a rule
+    that only a non-default setting switches on, such as ``imports: allow``)."""
     TRIGGERS: ClassVar[Sequence[str] | None] = None
     """Words (identifiers) one of which a file must contain for this rule to find anything
     in it; the pre-filter skips the full analysis of files that contain none of any rule's
