@@ -20,7 +20,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 
-from kavi_gates.policy.catalog import INDIRECTION_WORDS
+from kavi_gates.policy.catalog import (
+    DESERIALIZER_MODULES,
+    IMPORT_MACHINERY_MODULES,
+    INDIRECTION_WORDS,
+    NATIVE_MODULES,
+    NETWORK_MODULES,
+    PROCESS_MODULES,
+)
 
 # Whole modules: pure computation, data formats, text, numbers, time.
 _SAFE_MODULES = (
@@ -161,9 +168,20 @@ exactly (an explicit, reviewable decision)."""
 HARMLESS_DUNDERS = frozenset({"__name__", "__doc__", "__version__", "__all__", "__qualname__"})
 """Dunder attributes of an allowed module that reach nothing else."""
 
-STDLIB_MODULES = frozenset(sys.stdlib_module_names)
+KNOWN_MODULES = frozenset(sys.stdlib_module_names) | frozenset(
+    name.split(".")[0]
+    for table in (
+        PROCESS_MODULES,
+        NETWORK_MODULES,
+        DESERIALIZER_MODULES,
+        NATIVE_MODULES,
+        IMPORT_MACHINERY_MODULES,
+    )
+    for name in table
+)
 """Names that, as an attribute of another module, are most likely a module it imported
-(``logging.os``): reaching one that way must be allowed by its own name."""
+(``logging.os``, an allowed package's ``client.requests``): reaching one that way must be
+allowed by its own name."""
 
 ALLOWLIST_WORDS = frozenset({"import", "__import__", "importlib", "import_module"}) | (
     INDIRECTION_WORDS
@@ -209,7 +227,7 @@ class ImportAllowlist:
             if part.startswith("_") and part not in HARMLESS_DUNDERS:
                 kind = "special attribute" if part.endswith("__") else "private name"
                 return f"the {kind} '{part}' of '{_head(parts, index)}'"
-            if part in STDLIB_MODULES and not self._allows(parts[index : index + self._depth]):
+            if part in KNOWN_MODULES and not self._allows(parts[index : index + self._depth]):
                 return f"the module '{part}' through '{_head(parts, index)}'"
         return None
 

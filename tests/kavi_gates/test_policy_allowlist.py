@@ -98,6 +98,9 @@ OUTSIDE = [
     "from re import *\nos.system('id')\n",
     "import json\njson.__dict__['loads']\n",
     "m = __import__('logging').os\n",
+    # an allowed package re-exporting a client it uses is not an allowed client
+    "import pydantic\npydantic.networks.requests.get('http://x')\n",
+    "from kavi_skills.llm import openai\n",
     # names excluded under allowed modules
     "import logging\nlogging.FileHandler('x.log')\n",
     "import logging.handlers\n",
