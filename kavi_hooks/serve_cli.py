@@ -14,6 +14,7 @@ import anyio
 import typer
 
 from kavi_gates.config import load_config
+from kavi_gates.errors import UsageError
 from kavi_sandbox import SandboxError, select_backend
 from kavi_skills.errors import SandboxRefused
 from kavi_skills.isolation import sandbox_enabled
@@ -53,6 +54,14 @@ def serve(
             help="Run skills without the OS sandbox (explicit opt-out, in every record).",
         ),
     ] = False,
+    project: Annotated[
+        Path | None,
+        typer.Option(
+            "--project",
+            help="The project to serve (default: the one around the current directory); "
+            "MCP clients start servers from their own directory.",
+        ),
+    ] = None,
     config: Annotated[
         Path | None,
         typer.Option("--config", help="Config file (YAML or TOML) instead of discovery."),
@@ -64,7 +73,9 @@ def serve(
     again, runs sandboxed and is logged (`kavi log`). A skill with side effects runs only if
     the config lists it under serve.allow.
     """
-    loaded = load_config(config)
+    if project is not None and not project.is_dir():
+        raise UsageError(f"--project {project}: not a directory")
+    loaded = load_config(config, start=project)
     check_allow_list(loaded)
     sandbox = False if no_sandbox else None
     if no_sandbox:

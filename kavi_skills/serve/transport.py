@@ -10,11 +10,17 @@ from __future__ import annotations
 import ipaddress
 import socket
 import sys
+from collections.abc import AsyncIterable
 from dataclasses import dataclass
+from typing import Protocol
 
 import anyio
+from anyio.streams.memory import MemoryObjectSendStream
 from mcp.server.stdio import stdio_server
 from mcp.server.transport_security import TransportSecuritySettings
+from mcp.shared.message import SessionMessage
+from mcp_types import INVALID_REQUEST, PARSE_ERROR, ErrorData, JSONRPCError
+from pydantic import ValidationError
 
 from kavi_gates.config import LoadedConfig
 from kavi_gates.errors import UsageError
@@ -86,13 +92,47 @@ def _security(host: str) -> TransportSecuritySettings:
     )
 
 
+def _unreadable_answer(error: Exception) -> SessionMessage:
+    """JSON-RPC's answer to a line that is no message: a parse error (not JSON) or an invalid
+    request (JSON, but no JSON-RPC message), with a null id (none could be read)."""
+    not_json = isinstance(error, ValidationError) and any(
+        item["type"] == "json_invalid" for item in error.errors(include_url=False)
+    )
+    code, message = (
+        (PARSE_ERROR, "Parse error") if not_json else (INVALID_REQUEST, "Invalid Request")
+    )
+    return SessionMessage(
+        JSONRPCError(jsonrpc="2.0", id=None, error=ErrorData(code=code, message=message))
+    )
+
+
+class _Sender(Protocol):
+    async def send(self, item: SessionMessage, /) -> None: ...
+
+
+async def _answering_unreadable(
+    source: AsyncIterable[SessionMessage | Exception],
+    sink: MemoryObjectSendStream[SessionMessage | Exception],
+    write_stream: _Sender,
+) -> None:
+    """Forward the client's messages; answer each unreadable line (the SDK drops it)."""
+    async with sink:
+        async for item in source:
+            if isinstance(item, Exception):
+                await write_stream.send(_unreadable_answer(item))
+            else:
+                await sink.send(item)
+
+
 async def serve_stdio(kavi: KaviServer) -> None:
     """Serve one client on stdin/stdout until it closes them."""
     server = kavi.server()
     async with anyio.create_task_group() as group:
         group.start_soon(kavi.watch)
         async with stdio_server() as (read_stream, write_stream):
-            await server.run(read_stream, write_stream, server.create_initialization_options())
+            sink, messages = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+            group.start_soon(_answering_unreadable, read_stream, sink, write_stream)
+            await server.run(messages, write_stream, server.create_initialization_options())
         group.cancel_scope.cancel()
 
 

@@ -42,7 +42,7 @@ async def connect(
     """A connected SDK client of a fresh ``kavi serve`` in ``root`` (its stderr is kept)."""
 
     async def on_message(message: Any) -> None:
-        if notes is not None and isinstance(message, types.ServerNotification):
+        if notes is not None and not isinstance(message, Exception):
             notes.append(message)
 
     client = Client(
