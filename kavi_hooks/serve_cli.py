@@ -89,6 +89,9 @@ def serve(
         ) from None
     kavi = KaviServer(loaded, sandbox=sandbox)
     if not http:
+        # stderr: stdout is the protocol's (a client shows this line in its server log).
+        sys.stderr.write(f"kavi: serving the trusted skills of {loaded.root} over MCP (stdio)\n")
+        sys.stderr.flush()
         anyio.run(serve_stdio, kavi)
         return
     check_host(host, loaded)

@@ -10,6 +10,8 @@ import select
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -176,6 +178,18 @@ def test_http_serves_on_loopback(project: Project, tmp_path: Path) -> None:
         names, result = anyio.run(session)
         assert names == ["echo", "fetch", "note", "shout"]
         assert result.structured_content == {"text": "over http"}, text_of(result)
+        # DNS rebinding: a page elsewhere that resolves its own name to 127.0.0.1 is refused.
+        no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        for header, value in (("Host", "attacker.example"), ("Origin", "http://attacker.example")):
+            request = urllib.request.Request(
+                url,
+                data=b"{}",
+                method="POST",
+                headers={header: value, "Content-Type": "application/json"},
+            )
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                no_proxy.open(request, timeout=30)
+            assert refused.value.code in (403, 421)
         (record,) = ExecutionLog(project.log_path).read().records
         assert record.origin is not None and len(record.origin.session) >= 16
     finally:

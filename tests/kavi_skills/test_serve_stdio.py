@@ -300,3 +300,17 @@ def test_the_child_that_describes_gets_no_capability(project: Project, marker: P
 
     assert "grabby" not in run(session())  # its import fails in the child: not a tool
     assert not marker.exists()
+
+
+def test_a_modern_client_listening_for_changes_hears_of_a_drift(project: Project) -> None:
+    async def session() -> list[str]:
+        async with connect(project.root, mode="auto") as client:
+            await client.list_tools()
+            async with client.listen(tools_list_changed=True) as events:
+                project.append("skills/echo.py", "# edited while served")
+                with anyio.fail_after(30):
+                    async for _ in events:
+                        break
+            return [tool.name for tool in (await client.list_tools()).tools]
+
+    assert run(session()) == ["fetch", "note", "shout"]
