@@ -146,6 +146,8 @@ def test_invalid_input_is_a_tool_error_with_the_validation_message(project: Proj
         (True, None),
     ]
     assert all(r.origin and r.origin.via == "mcp" for r in logged)
+    shown = run_kavi(["log"], cwd=project.root).stdout.splitlines()
+    assert len(shown) == 3 and all("  echo  [mcp]  " in line for line in shown)
 
 
 def test_a_file_write_skill_is_refused_unless_the_config_allows_it(project: Project) -> None:
