@@ -30,6 +30,9 @@ class PolicyConfig(_Strict):
     process: Literal["deny", "allow"] = "deny"
     allowed_write_paths: tuple[str, ...] = ("vault_out/", "artifacts_out/")
     unsuppressible: tuple[str, ...] = ()
+    file_budget: float = Field(default=10.0, gt=0, le=3600, allow_inf_nan=False)
+    """Seconds one file's parse and analysis may take; a file past it cannot be proven
+    safe, so it is a finding (KAV005), and the rest of the run goes on."""
 
 
 class PolicyOverride(_Strict):
@@ -285,11 +288,20 @@ class LoadedConfig(BaseModel):
         return self.root / Path(self.config.attestation.allowed_signers).expanduser()
 
 
+# Settings that say how long to try, not what is allowed: they change no verdict on code
+# that can be checked, so they are not part of the policy a skill was verified under.
+NOT_POLICY = frozenset({"file_budget"})
+
+
 def policy_digest(config: KaviConfig) -> str:
     """sha256 of the canonical policy (base policy and per-path overrides)."""
     payload = {
-        "policy": config.policy.model_dump(mode="json"),
-        "overrides": [o.model_dump(mode="json") for o in config.overrides],
+        "policy": config.policy.model_dump(mode="json", exclude=set(NOT_POLICY)),
+        "overrides": [
+            {"paths": list(o.paths), "policy": policy}
+            for o in config.overrides
+            if (policy := {k: v for k, v in o.policy.items() if k not in NOT_POLICY})
+        ],
     }
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     return "sha256:" + hashlib.sha256(blob).hexdigest()

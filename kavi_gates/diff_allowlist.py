@@ -31,9 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
-from typing import Literal
 
-from kavi_gates import hookimpl
 from kavi_gates.agents import agent_reason, describe_person, verify_ref
 from kavi_gates.changes import (
     DIR_BASELINE_PREFIX,
@@ -45,11 +43,10 @@ from kavi_gates.changes import (
     Protection,
     collect_changes,
 )
-from kavi_gates.codes import Code
 from kavi_gates.codes import diff_allowlist as codes
 from kavi_gates.config import DiffAllowlistConfig, LoadedConfig
 from kavi_gates.errors import KaviError
-from kavi_gates.gate import Gate, GateContext, GateOutcome
+from kavi_gates.gate import GateContext, GateOutcome
 from kavi_gates.hidden_changes import Concealment
 from kavi_gates.models import Finding
 from kavi_gates.paths import is_safe_relative, match_glob, relpath
@@ -190,8 +187,6 @@ class DiffAllowlistGate:
     """Changed paths against --base (default: staged and untracked) must be allowlisted."""
 
     id = GATE
-    description = "changed paths stay inside the allowlist; no symlinks, submodules or mode changes"
-    scope: Literal["files", "repo"] = "repo"
 
     def check(self, context: GateContext) -> GateOutcome:
         settings = context.config.diff_allowlist
@@ -230,15 +225,3 @@ class DiffAllowlistGate:
             checked=[p for c in changes for p in c.paths()],
             notes=[note, summary, *notes],
         )
-
-
-@hookimpl
-def kavi_gates() -> list[Gate]:
-    """The built-in diff-allowlist gate."""
-    return [DiffAllowlistGate()]
-
-
-@hookimpl
-def kavi_finding_codes() -> Sequence[Code]:
-    """The codes this gate reports."""
-    return codes.CODES

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,20 +30,11 @@ class GateContext:
     """Returns the policy rule classes plugins contribute (loaded on first need)."""
     rule_sources: tuple[str, ...] = ()
     """Files of the modules that contribute policy rules (their bytes key the cache)."""
+    rule_plugins: tuple[str, ...] = ()
+    """Names of the plugins that contribute policy rules."""
 
     def policy_rules(self) -> tuple[type, ...]:
         return self.rule_loader()
-
-    def rules_fingerprint(self) -> str:
-        """sha256 over the code of every rule-contributing module, package and plugin."""
-        digest = hashlib.sha256()
-        for source in sorted(set(self.rule_sources)):
-            digest.update(source.encode())
-            try:
-                digest.update(Path(source).read_bytes())
-            except OSError:
-                digest.update(b"<unreadable>")
-        return digest.hexdigest()
 
     @property
     def config(self) -> KaviConfig:
@@ -77,3 +67,23 @@ class Gate(Protocol):
     """``files``: judges each governed file; ``repo``: judges the repository as a whole."""
 
     def check(self, context: GateContext) -> GateOutcome: ...
+
+
+@dataclass
+class DeferredGate:
+    """A gate whose implementation module is imported only when the gate runs, so that
+    a run of one gate (a pre-commit hook) never loads the others' code."""
+
+    id: str
+    description: str
+    scope: Literal["files", "repo"]
+    implementation: str
+    """``module:Class`` of the gate (constructed without arguments)."""
+
+    def check(self, context: GateContext) -> GateOutcome:
+        import importlib
+
+        module, _, name = self.implementation.partition(":")
+        gate = getattr(importlib.import_module(module), name)()
+        outcome: GateOutcome = gate.check(context)
+        return outcome

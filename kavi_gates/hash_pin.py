@@ -23,17 +23,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Literal
 
-from kavi_gates import hookimpl
 from kavi_gates.attestation import verify_entry_attestation
-from kavi_gates.codes import Code
 from kavi_gates.codes import hash_pin as codes
 from kavi_gates.errors import EXIT_FINDINGS, KaviError
-from kavi_gates.gate import Gate, GateContext, GateOutcome
+from kavi_gates.gate import GateContext, GateOutcome
 from kavi_gates.import_roots import ImportRoots, is_compiled
 from kavi_gates.imports import local_import_closure
 from kavi_gates.invariants import is_skill_module
@@ -249,8 +246,6 @@ class HashPinGate:
     """Every registry entry matches the bytes on disk; every governed skill is pinned."""
 
     id = GATE
-    description = "pinned sha256 of skills and their local imports match; skills are pinned"
-    scope: Literal["files", "repo"] = "repo"
 
     def check(self, context: GateContext) -> GateOutcome:
         root = context.root
@@ -297,15 +292,3 @@ class HashPinGate:
                     )
                 )
         return GateOutcome(findings=findings, checked=checked)
-
-
-@hookimpl
-def kavi_gates() -> list[Gate]:
-    """The built-in hash-pin gate."""
-    return [HashPinGate()]
-
-
-@hookimpl
-def kavi_finding_codes() -> Sequence[Code]:
-    """The codes this gate reports."""
-    return codes.CODES

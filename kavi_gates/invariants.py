@@ -28,18 +28,23 @@ DYNAMIC_EXEC is left to the policy gate. Boundary contracts: ``kavi_gates.contra
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING
 
-from kavi_gates import hookimpl
+from kavi_gates.cache import ResultCache, code_fingerprint, default_cache_dir
 from kavi_gates.codes import Code
 from kavi_gates.codes import invariants as codes
-from kavi_gates.config import SIDE_EFFECT_CLASSES
+from kavi_gates.config import SIDE_EFFECT_CLASSES, effective_policy
 from kavi_gates.contracts import check_contracts
 from kavi_gates.errors import InternalError
-from kavi_gates.gate import Gate, GateContext, GateOutcome
+from kavi_gates.gate import GateContext, GateOutcome
 from kavi_gates.models import Finding
+
+if TYPE_CHECKING:
+    from kavi_gates.policy.effects import Undetermined
 
 GATE = "invariants"
 REQUIRED_LITERALS = ("name", "description", "side_effect_class")
@@ -192,6 +197,9 @@ def check_skill_source(
         tree = ast.parse(source, filename=rel_path)
     except (SyntaxError, ValueError) as err:
         return [finding(codes.NO_SKILL_CLASS, f"skill module does not parse: {err}")], None
+    except (RecursionError, MemoryError) as err:  # valid, but too deep for Python's parser
+        message = f"skill module cannot be analysed: {type(err).__name__}: {err}"
+        return [finding(codes.NO_SKILL_CLASS, message)], None
     classes = skill_classes(tree, base_class)
     if not classes:
         return [
@@ -268,21 +276,15 @@ def check_skill_source(
     return findings, declared
 
 
-def check_effects(source: bytes, rel_path: str, declared: str) -> list[Finding]:
-    """KAV604 when the policy analysis sees an effect the declared class does not allow."""
-    try:  # imported here: libcst loads only when a skill's effects are actually checked
-        from kavi_gates.policy import UnparsableSource, observed_effects
-    except ImportError as err:  # fail closed: without the analysis nothing can be confirmed
-        raise InternalError(f"invariants needs kavi_gates.policy.observed_effects: {err}") from err
-    try:
-        observed = observed_effects(source, rel_path) & CHECKED_EFFECTS
-    except UnparsableSource as err:
-        return [
-            codes.UNDECLARED_SIDE_EFFECT.finding(
-                rel_path, f"side effects cannot be determined: {err}"
-            )
-        ]
-    extra = sorted(observed - ALLOWED_EFFECTS[declared])
+def effect_findings(
+    rel_path: str, declared: str, observed: frozenset[str] | Undetermined
+) -> list[Finding]:
+    """KAV604 when the policy analysis sees an effect the declared class does not allow, or
+    cannot tell what the code does."""
+    if not isinstance(observed, frozenset):
+        message = f"side effects cannot be determined: {observed.reason}"
+        return [codes.UNDECLARED_SIDE_EFFECT.finding(rel_path, message)]
+    extra = sorted((observed & CHECKED_EFFECTS) - ALLOWED_EFFECTS[declared])
     if not extra:
         return []
     return [
@@ -301,28 +303,55 @@ def check_test_file(rel_path: str, root: Path, tests_dir: str) -> list[Finding]:
     return [codes.MISSING_TEST.finding(rel_path, f"skill has no test file (expected {expected})")]
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """A skill whose effects are still to be observed (its structure is known)."""
+
+    rel: str
+    source: bytes
+    key: str
+    structure: list[Finding]
+    declared: str
+
+
 class InvariantsGate:
-    """Skill structure, side-effect consistency, tests present, package boundary contracts."""
+    """Skill structure, side-effect consistency, tests present, package boundary contracts.
+
+    Structure and effects depend only on a skill's bytes, the base class and the analysis
+    code, so they are cached like policy results (a warm run never loads libcst); whether
+    the test file exists is looked up every run.
+    """
 
     id = GATE
-    description = "skill structure, declared side effects, test files and import contracts"
-    scope: Literal["files", "repo"] = "files"
 
     def check(self, context: GateContext) -> GateOutcome:
         settings = context.config.invariants
+        directory = default_cache_dir(context.root, context.config.storage.cache_dir)
+        sources = (*context.rule_sources, __file__, codes.__file__)
+        cache = ResultCache(directory, "invariants-v1", code_fingerprint(sources, directory))
         findings: list[Finding] = []
         checked: list[str] = []
+        pending: list[_Pending] = []
         for path in context.files:
             rel = context.rel(path)
             if not is_skill_module(rel):
                 continue
             checked.append(rel)
             source = path.read_bytes()
-            structure, declared = check_skill_source(source, rel, settings.base_class)
-            findings.extend(structure)
-            if declared is not None:
-                findings.extend(check_effects(source, rel, declared))
+            key = cache.key(f"{rel}\0{settings.base_class}\0".encode() + source)
+            cached = cache.get_findings(key, GATE, rel) if context.use_cache else None
+            if cached is not None:
+                findings.extend(cached)
+            else:
+                structure, declared = check_skill_source(source, rel, settings.base_class)
+                if declared is None:
+                    cache.put_findings(key, structure)
+                    findings.extend(structure)
+                else:
+                    pending.append(_Pending(rel, source, key, structure, declared))
             findings.extend(check_test_file(rel, context.root, settings.tests_dir))
+        if pending:
+            findings.extend(_observe(pending, context, cache))
         notes: list[str] = []
         if settings.contracts:
             findings.extend(check_contracts(settings.contracts, context.root))
@@ -330,13 +359,20 @@ class InvariantsGate:
         return GateOutcome(findings=findings, checked=checked, notes=notes)
 
 
-@hookimpl
-def kavi_gates() -> list[Gate]:
-    """The built-in invariants gate."""
-    return [InvariantsGate()]
-
-
-@hookimpl
-def kavi_finding_codes() -> Sequence[Code]:
-    """The codes this gate reports."""
-    return codes.CODES
+def _observe(pending: list[_Pending], context: GateContext, cache: ResultCache) -> list[Finding]:
+    """Structure and effect findings of the skills not in the cache; the policy analysis
+    runs in workers bounded by policy.file_budget, like the policy gate's."""
+    try:  # imported here: libcst loads only when a skill's effects are actually checked
+        from kavi_gates.policy.effects import observe_sources
+    except ImportError as err:  # fail closed: without the analysis nothing can be confirmed
+        raise InternalError(f"invariants needs kavi_gates.policy.effects: {err}") from err
+    config = context.config
+    jobs = [(p.rel, p.source, effective_policy(config, p.rel).file_budget) for p in pending]
+    findings: list[Finding] = []
+    for index, observed in observe_sources(jobs, context.jobs or os.cpu_count() or 1):
+        item = pending[index]
+        found = [*item.structure, *effect_findings(item.rel, item.declared, observed)]
+        if isinstance(observed, frozenset) or observed.lasting:
+            cache.put_findings(item.key, found)
+        findings.extend(found)
+    return findings

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -137,6 +136,8 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o644, durable: bool = 
     visible with wider permissions.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # only writers pay for it (a warm check may write nothing)
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -13,9 +13,7 @@ from kavi_gates.errors import ConfigError, InternalError
 # Built-in plugins, registered in this order (the order gates run in).
 BUILTIN_PLUGINS = (
     "kavi_gates.policy.plugin",
-    "kavi_gates.invariants",
-    "kavi_gates.diff_allowlist",
-    "kavi_gates.hash_pin",
+    "kavi_gates.builtin",  # invariants, diff-allowlist, hash-pin: loaded when they run
     "kavi_gates.targets",  # the runner's own codes (no gate)
     "kavi_gates.suppressions",  # no gate: declares the forge's KAV901 for `kavi rules`
 )

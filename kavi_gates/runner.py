@@ -66,20 +66,25 @@ def _codes_used(results: Sequence[GateResult], pm: pluggy.PluginManager) -> dict
 
 
 def rule_sources(pm: pluggy.PluginManager) -> tuple[str, ...]:
-    """Source files whose code decides policy results: the policy package and every module
-    that implements ``kavi_policy_rules``."""
-    import inspect
+    """Source files whose code decides policy results: the policy package, the policy
+    codes (their trigger words drive the pre-filter) and every module that implements
+    ``kavi_policy_rules``."""
+    import kavi_gates
 
-    import kavi_gates.policy as policy_package
-
-    package_dir = Path(policy_package.__file__).parent
-    files = {str(p) for p in package_dir.rglob("*.py")}
+    # Found by path, not imported: a warm run needs neither.
+    engine = Path(str(kavi_gates.__file__)).parent
+    files: set[str] = set()
+    for package in (engine / "policy", engine / "codes" / "policy"):
+        files.update(str(p) for p in package.rglob("*.py"))
     for impl in pm.hook.kavi_policy_rules.get_hookimpls():
-        try:
-            files.add(inspect.getfile(impl.function))
-        except (TypeError, OSError):
-            files.add(repr(impl.plugin))
+        code = getattr(impl.function, "__code__", None)
+        files.add(code.co_filename if code is not None else repr(impl.plugin))
     return tuple(sorted(files))
+
+
+def rule_plugins(pm: pluggy.PluginManager) -> tuple[str, ...]:
+    """Names of the plugins that contribute policy rules (the built-in one among them)."""
+    return tuple(impl.plugin_name for impl in pm.hook.kavi_policy_rules.get_hookimpls())
 
 
 def _run_one(gate: Gate, context: GateContext, pm: pluggy.PluginManager) -> GateResult:
@@ -179,6 +184,7 @@ def run_gates(
         explicit_paths=paths is not None,
         rule_loader=lambda: policy_rules(pm),
         rule_sources=rule_sources(pm),
+        rule_plugins=rule_plugins(pm),
     )
     results = [_run_one(gates[g], context, pm) for g in selected]
     if targets.findings and any(gates[g].scope == "files" for g in selected):

@@ -66,13 +66,13 @@ OPTIONAL_COMMANDS: dict[str, tuple[str, ...]] = {
     "kavi_hooks.init_cli": ("init",),
     "kavi_hooks.ledger_cli": ("propose", "status", "doctor", "reset", "backup", "restore"),
     "kavi_hooks.skills_cli": ("skills", "run", "chain", "log", "replay", "session"),
-    "kavi_hooks.forge_cli": ("build", "verify", "promote"),
+    "kavi_hooks.forge_cli": ("build", "verify", "promote", "keygen"),
     "kavi_hooks.trust_cli": ("reject", "revoke"),
     "kavi_hooks.serve_cli": ("serve",),
 }
 RUNTIME_EXTRA = "pip install 'kavi[runtime]'"
 _FAST_COMMANDS = frozenset({"check", "rules"})
-_registered = False
+_registered: set[str] = set()
 
 
 def _needs_runtime(name: str, missing: str) -> None:
@@ -91,13 +91,17 @@ def _needs_runtime(name: str, missing: str) -> None:
         )
 
 
-def register_subcommands() -> typer.Typer:
-    """Add the init, ledger, runtime and forge commands (heavier imports) to ``app``."""
-    global _registered
-    if _registered:
-        return app
-    _registered = True
+def register_subcommands(command: str | None = None) -> typer.Typer:
+    """Add the init, ledger, runtime and forge commands (heavier imports) to ``app``.
+
+    With ``command``, only the module that provides it is imported (``kavi propose`` need
+    not pay for the forge, the runtime and openai); without, all of them (help, unknown
+    commands: the usage error must list every command)."""
+    owner = next((m for m, names in OPTIONAL_COMMANDS.items() if command in names), None)
     for module_name, names in OPTIONAL_COMMANDS.items():
+        if module_name in _registered or (owner is not None and module_name != owner):
+            continue
+        _registered.add(module_name)
         try:
             module: Any = importlib.import_module(module_name)
         except ModuleNotFoundError as err:
@@ -111,8 +115,12 @@ def register_subcommands() -> typer.Typer:
     return app
 
 
+def _command(args: Sequence[str]) -> str | None:
+    return next((a for a in args if not a.startswith("-")), None)
+
+
 def _needs_registration(args: Sequence[str]) -> bool:
-    command = next((a for a in args if not a.startswith("-")), None)
+    command = _command(args)
     if command is None:
         return not any(a in ("--version", "-V") for a in args)  # `kavi --help` lists all
     return command not in _FAST_COMMANDS  # `kavi check` stays fast: no SQLite, no runtime
@@ -124,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def call() -> Any:
         if _needs_registration(args):
-            register_subcommands()
+            register_subcommands(_command(args))
         return app(args=args, prog_name="kavi", standalone_mode=False)
 
     return run_entry_point(call)

@@ -58,6 +58,9 @@ NO_SIDE_EFFECT = (
     .replace('"echo"', '"quiet"')
 )
 TEST = "def test_it() -> None:\n    assert True\n"
+# libcst's parser takes seconds on 3,000 chained terms; the budget for this file is 0.05 s.
+SLOW = "import os\nx = " + " + ".join(["1"] * 3000) + "\n"
+SLOW_BUDGET = "overrides:\n  - paths: [skills/slow.py]\n    policy: {file_budget: 0.05}\n"
 
 
 def git(root: Path, *args: str) -> None:
@@ -95,7 +98,11 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Committed: a pinned, tested skill. Then: one violation (at least) of every gate."""
     root = tmp_path_factory.mktemp("parity")
-    write(root, "kavi.yaml", 'include: ["skills/**/*.py"]\ndiff_allowlist: {judge: all}\n')
+    write(
+        root,
+        "kavi.yaml",
+        'include: ["skills/**/*.py"]\ndiff_allowlist: {judge: all}\n' + SLOW_BUDGET,
+    )
     write(root, ".gitignore", "__pycache__/\n")
     write(root, "skills/echo.py", SKILL)
     write(root, "tests/skills/test_echo.py", TEST)
@@ -113,6 +120,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     git(root, "add", "-A")
     git(root, "commit", "-qm", "governed")
     write(root, "skills/bad.py", 'import os\nx = eval("1 + 1")\n')  # policy
+    write(root, "skills/slow.py", SLOW)  # policy: past its time budget
     write(root, "skills/quiet.py", NO_SIDE_EFFECT)  # invariants
     write(root, "tests/skills/test_quiet.py", TEST)
     write(root, "notes.txt", "outside the allowlist\n")  # diff-allowlist
@@ -207,6 +215,7 @@ def test_every_surface_reports_the_same_findings(
     api = via_api(repo, env, monkeypatch)
     assert {gate for gate, *_ in api} == GATES, "the fixture must violate every gate"
     assert ("policy", "KAV401", "skills/bad.py", 2) in api
+    assert ("policy", "KAV005", "skills/slow.py", 0) in api
     assert via_cli(repo, env) == api
     assert via_pytest(repo, env) == api
     assert via_pre_commit(repo, env) == api

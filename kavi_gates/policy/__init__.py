@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Rule", "UnparsableSource", "Violation", "observed_effects"]
+__all__ = ["ModuleFacts", "Rule", "UnparsableSource", "Violation", "observed_effects"]
 
 
 def __getattr__(name: str) -> Any:
@@ -19,4 +19,8 @@ def __getattr__(name: str) -> Any:
         from kavi_gates.policy import rule
 
         return getattr(rule, name)
+    if name == "ModuleFacts":  # what a rule's check() reads
+        from kavi_gates.policy.resolution import ModuleFacts
+
+        return ModuleFacts
     raise AttributeError(name)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
 import libcst as cst
 
 from kavi_gates.config import PolicyConfig
-from kavi_gates.policy.analysis import ModuleFacts, analyze
 from kavi_gates.policy.catalog import (
     DYNAMIC_BUILTINS,
     IMPORT_MACHINERY_MODULES,
@@ -15,8 +17,9 @@ from kavi_gates.policy.catalog import (
     PROCESS_MODULES,
 )
 from kavi_gates.policy.positions import run_deep
-from kavi_gates.policy.rules._common import module_hits, name_hits
-from kavi_gates.policy.rules.writes import write_operations
+from kavi_gates.policy.queries import module_hits, name_hits, write_operations
+from kavi_gates.policy.resolution import ModuleFacts, ResolutionLimit, analyze
+from kavi_gates.policy.workers import Done, Failed, Overrun, run_budgeted
 
 # Effects a skill reaches through the runtime's guarded capabilities (``self.context.X``).
 _CAPABILITIES = {"files": "FILE_WRITE", "http": "NETWORK"}
@@ -66,4 +69,51 @@ def observed_effects(
         module = run_deep(lambda: cst.parse_module(source))
     except (cst.ParserSyntaxError, UnicodeDecodeError, LookupError, SyntaxError) as err:
         raise UnparsableSource(f"{rel_path}: {err}") from None
-    return effects_of(run_deep(lambda: analyze(module)))
+    facts = run_deep(lambda: analyze(module))
+    try:
+        return effects_of(facts)
+    except ResolutionLimit as err:
+        raise UnparsableSource(f"{rel_path}: {err}") from None
+    finally:
+        facts.release()
+
+
+@dataclass(frozen=True)
+class Undetermined:
+    """Why a file's effects cannot be known; ``lasting``: the same bytes always fail (worth
+    caching), unlike a budget overrun on a busy machine."""
+
+    reason: str
+    lasting: bool
+
+
+def observe_sources(
+    jobs: Sequence[tuple[str, bytes, float]], processes: int
+) -> Iterator[tuple[int, frozenset[str] | Undetermined]]:
+    """``observed_effects`` for each ``(rel_path, source, budget_seconds)``, in worker
+    processes killed past their budget; ``(index, effects or why not)`` as each finishes.
+    A failure that is not the file's fault (a crash, a bug) raises ``RuntimeError``."""
+
+    def work(job: tuple[str, bytes, float]) -> tuple[str, ...]:
+        rel, source, _budget = job
+        try:
+            return tuple(sorted(observed_effects(source, rel)))
+        except UnparsableSource as err:
+            return ("<unparsable>", str(err))
+
+    for index, outcome in run_budgeted(work, [(job, job[2]) for job in jobs], processes):
+        if isinstance(outcome, Done):
+            value = outcome.value
+            if value[:1] == ("<unparsable>",):
+                yield index, Undetermined(value[1], lasting=True)
+            else:
+                yield index, frozenset(value)
+        elif isinstance(outcome, Overrun):
+            reason = (
+                f"parse and analysis took longer than {outcome.budget:g} s (policy.file_budget)"
+            )
+            yield index, Undetermined(reason, lasting=False)
+        elif isinstance(outcome, Failed):
+            raise RuntimeError(f"{jobs[index][0]}: {outcome.error}")
+        else:
+            raise RuntimeError(f"{jobs[index][0]}: the analysis process died ({outcome!r})")

@@ -1,128 +1,137 @@
-"""The policy gate: cache lookups, a process pool for misses, findings per file."""
+"""The policy gate: cache lookups here, everything else only for the files they miss.
+
+A warm run (every file cached) imports nothing beyond this module: not libcst, not the
+rule codes, not the worker processes. The files the cache does not answer go to
+``misses.analyse``: trigger-free ones are settled with Python's own parser, the rest are
+analysed in forked workers that the gate kills when a file overruns ``policy.file_budget``.
+"""
 
 from __future__ import annotations
 
-import json
-import os
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
-from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from kavi_gates.cache import ResultCache, default_cache_dir
-from kavi_gates.config import PolicyConfig, effective_policy
+from kavi_gates.cache import ResultCache, code_fingerprint, default_cache_dir
+from kavi_gates.config import NOT_POLICY, PolicyConfig, effective_policy
 from kavi_gates.errors import UsageError
 from kavi_gates.gate import GateContext, GateOutcome
 from kavi_gates.models import Finding
+from kavi_gates.paths import match_glob
 
 if TYPE_CHECKING:
-    from kavi_gates.policy.rule import Rule
+    from kavi_gates.policy.prefilter import Prefilter
 
-# Below this many files to analyse, a process pool costs more than it saves.
-PARALLEL_THRESHOLD = 24
+GATE = "policy"
+# Up to this many files to analyse, the gate pre-filters them itself, so that a small run
+# on trigger-free files (a pre-commit hook) never loads libcst; a larger run leaves that to
+# the workers, in parallel, and keeps no file's bytes.
+SMALL_RUN = 16
 
 
-def _analyse(job: tuple[bytes, str, str, tuple[type[Rule], ...]]) -> list[dict[str, object]]:
-    from kavi_gates.policy.check import check_source
+@dataclass(frozen=True)
+class Job:
+    """A file the cache did not answer."""
 
-    source, rel, policy_json, rules = job
-    policy = PolicyConfig.model_validate_json(policy_json)
-    return [f.model_dump(mode="json") for f in check_source(source, rel, policy, rules)]
+    rel: str
+    path: str
+    policy: int
+    """Index into the run's distinct effective policies."""
+    size: int
+
+
+@dataclass
+class Run:
+    """One run's cache and its distinct effective policies (each with its cache-key text
+    and, once needed, its pre-filter)."""
+
+    context: GateContext
+    cache: ResultCache
+    policies: list[PolicyConfig] = field(default_factory=list)
+    keys: list[bytes] = field(default_factory=list)
+    prefilters: dict[int, Prefilter] = field(default_factory=dict)
+    by_overrides: dict[tuple[int, ...], int] = field(default_factory=dict)
+
+    def policy_for(self, rel: str) -> int:
+        config = self.context.config
+        matched = tuple(
+            i
+            for i, override in enumerate(config.overrides)
+            if any(match_glob(rel, pattern) for pattern in override.paths)
+        )
+        index = self.by_overrides.get(matched)
+        if index is None:
+            policy = effective_policy(config, rel) if matched else config.policy
+            index = self.by_overrides[matched] = len(self.policies)
+            self.policies.append(policy)
+            # The budget says how long to try, not what is found: not part of the key.
+            self.keys.append(policy.model_dump_json(exclude=set(NOT_POLICY)).encode())
+        return index
+
+    def key(self, rel: str, policy: int, source: bytes) -> str:
+        return self.cache.key(rel.encode() + b"\0" + self.keys[policy] + b"\0" + source)
 
 
 class PolicyGate:
-    id = "policy"
-    description = "libcst policy scan: imports, calls, process, network, dynamic exec, writes"
-    scope: Literal["files", "repo"] = "files"
+    id = GATE
 
     def check(self, context: GateContext) -> GateOutcome:
-        # The cache key covers the code of every module that contributes rules (not just a
-        # version number), so editing a rule invalidates results without importing libcst.
-        cache = ResultCache(
-            default_cache_dir(context.root, context.config.storage.cache_dir),
-            "policy-v1",
-            context.rules_fingerprint(),
-        )
-        self._validate(context)
+        directory = default_cache_dir(context.root, context.config.storage.cache_dir)
+        # The cache key covers the code of every module that decides results (rules, the
+        # codes' trigger words), not just a version: editing a rule invalidates results.
+        fingerprint = code_fingerprint(context.rule_sources, directory)
+        run = Run(context, ResultCache(directory, "policy-v2", fingerprint))
+        _validate(context)
         findings: list[Finding] = []
-        jobs: list[tuple[bytes, str, str, tuple[type[Rule], ...]]] = []
-        keys: list[str] = []
         checked: list[str] = []
+        misses: list[Job] = []
+        sources: dict[str, bytes] = {}
         for path in context.files:
             rel = context.rel(path)
             checked.append(rel)
             try:
                 source = path.read_bytes()
             except OSError as err:
-                findings.append(
-                    Finding(
-                        gate=self.id,
-                        rule="KAV002",
-                        path=rel,
-                        line=1,
-                        col=1,
-                        message=f"cannot read file: {err.strerror or err}",
-                    )
-                )
+                findings.append(_unreadable(rel, err))
                 continue
-            policy_json = effective_policy(context.config, rel).model_dump_json()
-            key = cache.key(rel.encode() + b"\0" + policy_json.encode() + b"\0" + source)
-            cached = cache.get(key) if context.use_cache else None
-            if cached is not None:
-                findings.extend(Finding.model_validate(f) for f in cached)
+            policy = run.policy_for(rel)
+            key = run.key(rel, policy, source)
+            found = run.cache.get_findings(key, GATE, rel) if context.use_cache else None
+            if found is not None:
+                findings.extend(found)
                 continue
-            jobs.append((source, rel, policy_json, ()))
-            keys.append(key)
-        if jobs:  # only a cache miss pays for libcst and the rule classes
-            rules = self._load_rules(context)
-            jobs = [(source, rel, policy_json, rules) for source, rel, policy_json, _ in jobs]
-        for key, result in zip(keys, self._run(jobs, context.jobs), strict=True):
-            cache.put(key, result)
-            findings.extend(Finding.model_validate(f) for f in result)
+            misses.append(Job(rel, str(path), policy, len(source)))
+            if len(misses) <= SMALL_RUN:
+                sources[rel] = source
+        if misses:
+            findings.extend(analyse_misses(run, misses, sources))
         return GateOutcome(findings=findings, checked=checked)
 
-    @staticmethod
-    def _load_rules(context: GateContext) -> tuple[type[Rule], ...]:
-        from kavi_gates.policy.rule import Rule
 
-        rules = tuple(
-            r for r in context.policy_rules() if isinstance(r, type) and issubclass(r, Rule)
-        )
-        if not rules:
-            raise UsageError("no policy rules are registered (a broken plugin setup)")
-        return rules
+def _unreadable(rel: str, err: OSError) -> Finding:
+    from kavi_gates.codes.policy import UNREADABLE_INPUT
 
-    def _validate(self, context: GateContext) -> None:
-        wanted = set(context.config.policy.unsuppressible)
-        for override in context.config.overrides:
-            wanted.update(override.policy.get("unsuppressible", ()))
-        if not wanted:
-            return
-        known = {r.id for r in self._load_rules(context)}
-        for rule_id in sorted(wanted - known):
-            raise UsageError(f"policy.unsuppressible names unknown rule '{rule_id}'")
-
-    @staticmethod
-    def _run(
-        jobs: list[tuple[bytes, str, str, tuple[type[Rule], ...]]], workers: int | None
-    ) -> list[list[dict[str, object]]]:
-        workers = workers or os.cpu_count() or 1
-        if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
-            return [_analyse(job) for job in jobs]
-        # fork: workers inherit the imported libcst and plugin rule classes.
-        context = get_context("fork") if "fork" in _methods() else None
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
-            return list(pool.map(_analyse, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
+    message = f"cannot read file: {err.strerror or err}"
+    return UNREADABLE_INPUT.finding(rel, message, line=1, col=1)
 
 
-def _methods() -> list[str]:
-    from multiprocessing import get_all_start_methods
+def _validate(context: GateContext) -> None:
+    wanted = set(context.config.policy.unsuppressible)
+    for override in context.config.overrides:
+        wanted.update(override.policy.get("unsuppressible", ()))
+    if not wanted:
+        return  # the usual case needs no rule codes at all
+    from kavi_gates.policy.misses import rule_codes
 
-    return get_all_start_methods()
+    known = {code.id for code in rule_codes(context)[0]}
+    for rule_id in sorted(wanted - known):
+        raise UsageError(f"policy.unsuppressible names unknown rule '{rule_id}'")
 
 
-def policy_json_for(config_policy: PolicyConfig) -> str:
-    return json.dumps(config_policy.model_dump(mode="json"), sort_keys=True)
+def analyse_misses(run: Run, misses: list[Job], sources: dict[str, bytes]) -> list[Finding]:
+    """Findings for the files the cache did not answer (tests count what passes here)."""
+    from kavi_gates.policy.misses import analyse
+
+    return analyse(run, misses, sources)
 
 
-__all__ = ["Path", "PolicyGate"]
+__all__ = ["GATE", "Job", "PolicyGate", "Run", "analyse_misses"]

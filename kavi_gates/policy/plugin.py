@@ -1,4 +1,4 @@
-"""Registers the policy gate and the built-in rules through Kavi's own hooks."""
+"""Registers the policy gate, its finding codes and the built-in rules through Kavi's hooks."""
 
 from __future__ import annotations
 
@@ -6,38 +6,32 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from kavi_gates import hookimpl
-from kavi_gates.gate import Gate
+from kavi_gates.gate import DeferredGate, Gate
 from kavi_gates.models import Code
-from kavi_gates.policy.gate import PolicyGate
 
 if TYPE_CHECKING:
     from kavi_gates.policy.rule import Rule
 
 
+POLICY_GATE = DeferredGate(
+    id="policy",
+    description="libcst policy scan: imports, calls, process, network, dynamic exec, writes",
+    scope="files",
+    implementation="kavi_gates.policy.gate:PolicyGate",
+)
+
+
 @hookimpl
 def kavi_gates() -> Sequence[Gate]:
-    return [PolicyGate()]
+    return [POLICY_GATE]
 
 
 @hookimpl
 def kavi_finding_codes() -> Sequence[Code]:
-    """The policy rules' codes, read from the rule classes (their docstring is the doc)."""
-    from kavi_gates.policy.rules import BUILTIN_RULES
+    """The policy codes: plain data, so describing them never imports libcst."""
+    from kavi_gates.codes.policy import CODES
 
-    return [
-        Code(
-            id=rule.id,
-            gate="policy",
-            title=rule.MESSAGE,
-            doc=rule.doc(),
-            fix="",
-            suppressible=not rule.UNSUPPRESSIBLE,
-            category=rule.category,
-            valid=tuple(rule.VALID),
-            invalid=tuple(rule.INVALID),
-        )
-        for rule in BUILTIN_RULES
-    ]
+    return CODES
 
 
 @hookimpl

@@ -7,7 +7,12 @@ import re
 import tokenize
 from dataclasses import dataclass, field
 
+from kavi_gates.codes import policy as codes
+from kavi_gates.codes.builtin import NON_POLICY_CODES
+from kavi_gates.models import Finding
+
 _PATTERN = re.compile(r"#\s*kavi:\s*allow\[([^\]]*)\]\s*(.*)$")
+_ID = re.compile(r"^[A-Z]+[0-9]+$")
 
 
 @dataclass
@@ -58,3 +63,55 @@ def find_suppressions(text: str) -> list[Suppression]:
     for sup in found:
         sup.own_line = sup.line not in code_lines
     return found
+
+
+def apply_suppressions(
+    text: str, path: str, findings: list[Finding], rule_ids: set[str], locked: set[str]
+) -> list[Finding]:
+    """Drop the findings a reasoned suppression covers; report suppressions without a
+    reason (KAV003) and those that suppress nothing (KAV004). ``locked``: rule ids that
+    cannot be suppressed."""
+    suppressions = find_suppressions(text)
+    if not suppressions:
+        return findings
+    covering: dict[int, list[Suppression]] = {}
+    for sup in suppressions:
+        covering.setdefault(sup.line, []).append(sup)
+        if sup.own_line:
+            covering.setdefault(sup.line + 1, []).append(sup)
+    kept: list[Finding] = []
+    for finding in findings:
+        suppressed = False
+        for sup in covering.get(finding.line, ()):
+            if finding.rule in sup.rules and sup.reason and finding.rule not in locked:
+                sup.used.add(finding.rule)
+                suppressed = True
+        if not suppressed:
+            kept.append(finding)
+    for sup in suppressions:
+        if not sup.reason:
+            message = (
+                "suppression needs a reason: "
+                f"# kavi: allow[{','.join(sup.rules)}] <why this is safe>"
+            )
+            code = codes.SUPPRESSION_WITHOUT_REASON
+            kept.append(
+                code.finding(path, message, line=sup.line, col=sup.col).with_fingerprint(
+                    f"noreason:{sup.rules}"
+                )
+            )
+            continue
+        for rule_id in sup.rules:
+            if rule_id in sup.used or rule_id in NON_POLICY_CODES:
+                continue  # another gate's code: judged after the run (kavi_gates.triage)
+            if not _ID.match(rule_id) or rule_id not in rule_ids:
+                why = f"unknown rule id '{rule_id}'"
+            elif rule_id in locked:
+                why = f"{rule_id} cannot be suppressed"
+            else:
+                why = f"no {rule_id} finding here"
+            finding = codes.UNUSED_SUPPRESSION.finding(
+                path, f"unused suppression: {why}", line=sup.line, col=sup.col
+            )
+            kept.append(finding.with_fingerprint(f"unused:{rule_id}"))
+    return sorted(kept, key=Finding.sort_key)

@@ -374,3 +374,11 @@ def test_gate_checks_configured_contracts_beyond_governed_files(repo: Path) -> N
     assert [(f.rule, f.path) for f in run_invariants(repo, settings)] == [
         ("KAV610", "core/__init__.py")
     ]
+
+
+def test_module_too_deep_for_pythons_parser_is_kav601_not_a_crash() -> None:
+    source = ("X = " + " + ".join(["1"] * 5000) + "\n").encode()
+    findings, declared = check_skill_source(source, "skills/deep.py", "kavi_skills.BaseSkill")
+    assert declared is None
+    assert [f.rule for f in findings] == ["KAV601"]
+    assert "cannot be analysed" in findings[0].message

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import libcst as cst
 import pluggy
 import pytest
 
@@ -12,7 +13,7 @@ from kavi_gates import hookimpl, hookspecs
 from kavi_gates.config import load_config
 from kavi_gates.errors import UsageError
 from kavi_gates.models import Status
-from kavi_gates.policy.analysis import ModuleFacts
+from kavi_gates.policy.resolution import ModuleFacts
 from kavi_gates.policy.rule import Rule, Violation
 from kavi_gates.runner import run_gates
 
@@ -270,3 +271,34 @@ def test_valid_python_beyond_the_parser_is_a_finding_not_a_pass(project: Path) -
     (finding,) = _run(project).findings
     assert finding.rule == "KAV001"
     assert "cannot be checked" in finding.message
+
+
+def test_a_plugin_rule_without_trigger_words_sees_every_file(project: Path) -> None:
+    class NoAssert(Rule):
+        """assert is banned in this test (the rule declares no trigger words)."""
+
+        id = "KAV992"
+        category = "test"
+        MESSAGE = "assert"
+        VALID = ["x = 1\n"]
+        INVALID = ["assert x\n"]
+
+        def check(self, facts: ModuleFacts) -> Iterator[Violation]:
+            for stmt in facts.module.body:
+                if isinstance(stmt, cst.SimpleStatementLine):
+                    for small in stmt.body:
+                        if isinstance(small, cst.Assert):
+                            yield Violation(small, "assert is banned")
+
+    class Plugin:
+        @hookimpl
+        def kavi_policy_rules(self) -> list[type[Rule]]:
+            return [NoAssert]
+
+    from kavi_gates.plugins import get_plugin_manager
+
+    pm = get_plugin_manager(load_entrypoints=False)
+    pm.register(Plugin())
+    write(project, "skills/a.py", "def f(x):\n    return x\n\n\nassert f(1)\n")
+    report = run_gates(load_config(start=project), None, ["policy"], pm=pm, use_cache=False)
+    assert [(f.rule, f.line) for f in report.findings] == [("KAV992", 5)]

@@ -183,3 +183,21 @@ def test_console_entry_point_in_a_real_process(repo: Path) -> None:
     )
     assert bogus.returncode == 2 and bogus.stderr.count("\n") == 1
     assert "Traceback" not in bogus.stderr
+
+
+def test_the_lazy_command_table_names_every_command_its_modules_register() -> None:
+    """`kavi NAME` imports only the module the table says provides NAME: a command missing
+    from the table would be 'unknown' when called directly."""
+    import importlib
+
+    import typer
+
+    from kavi_hooks.cli import OPTIONAL_COMMANDS
+
+    for module_name, names in OPTIONAL_COMMANDS.items():
+        probe = typer.Typer()
+        importlib.import_module(module_name).register(probe)
+        registered = {
+            c.name or c.callback.__name__ for c in probe.registered_commands if c.callback
+        }
+        assert registered == set(names), module_name

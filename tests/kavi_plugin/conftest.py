@@ -8,6 +8,11 @@ from pathlib import Path
 import pytest
 from attest_keys import Key, sign_registry
 
+# pytester's in-process runs drop the modules a run imported when it ends, but libcst's
+# native parser keeps building nodes of the classes it first saw: a later run that
+# imported libcst afresh would not recognise them. Imported here, libcst outlives every
+# run, as it does in a real pytest session.
+import kavi_gates.policy.check  # noqa: F401  (imports libcst)
 from kavi_gates.config import KaviConfig, policy_digest
 from kavi_gates.hash_pin import compute_pins
 from kavi_gates.registry import Registry, RegistryEntry, save_registry

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-import kavi_gates.policy.check
+import kavi_gates.policy.gate
 
 ARGS = ("--kavi-verify", "-p", "no:cacheprovider", "-m", "kavi", "--kavi-gate", "policy")
 
@@ -17,13 +17,15 @@ ARGS = ("--kavi-verify", "-p", "no:cacheprovider", "-m", "kavi", "--kavi-gate", 
 def analysed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The paths the policy gate really analyses (cache misses), in order."""
     seen: list[str] = []
-    real: Callable[..., Any] = kavi_gates.policy.check.check_source
+    real: Callable[..., Any] = kavi_gates.policy.gate.analyse_misses
 
-    def counting(source: bytes, rel: str, *args: Any, **kwargs: Any) -> Any:
-        seen.append(rel)
-        return real(source, rel, *args, **kwargs)
+    def counting(run: Any, misses: list[Any], sources: Any) -> Any:
+        seen.extend(job.rel for job in misses)
+        return real(run, misses, sources)
 
-    monkeypatch.setattr(kavi_gates.policy.check, "check_source", counting)
+    # Every cache miss passes here, whether it is analysed in a worker process or settled
+    # by Python's own parser (a trigger-free file).
+    monkeypatch.setattr(kavi_gates.policy.gate, "analyse_misses", counting)
     return seen
 
 

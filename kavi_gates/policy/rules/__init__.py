@@ -11,6 +11,7 @@ from kavi_gates.policy.rules.dynamic import (
     NativeCode,
 )
 from kavi_gates.policy.rules.engine import (
+    AnalysisLimit,
     ParseFailure,
     SuppressionWithoutReason,
     UnreadableInput,
@@ -26,6 +27,7 @@ BUILTIN_RULES: tuple[type[Rule], ...] = (
     UnreadableInput,
     SuppressionWithoutReason,
     UnusedSuppression,
+    AnalysisLimit,
     ForbiddenImport,
     ComputedImport,
     ForbiddenCall,

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from kavi_gates.policy.analysis import ModuleFacts, literal_string
+from kavi_gates.codes import policy as codes
 from kavi_gates.policy.catalog import (
     DESERIALIZER_FUNCTIONS,
     DESERIALIZER_MODULES,
@@ -24,8 +24,9 @@ from kavi_gates.policy.catalog import (
     YAML_SAFE_LOADERS,
     matches,
 )
+from kavi_gates.policy.queries import module_hits, name_hits
+from kavi_gates.policy.resolution import ModuleFacts, Site, literal_string
 from kavi_gates.policy.rule import Rule, Violation
-from kavi_gates.policy.rules._common import module_hits, name_hits
 
 # Attribute names whose literal use in attrgetter/methodcaller is a way to reach a banned
 # function without naming it in an attribute chain.
@@ -35,44 +36,14 @@ _DANGEROUS_ATTRS = frozenset(
 
 
 class _DynamicRule(Rule):
-    category = "dynamic-exec"
-
     def enabled(self) -> bool:
         return self.policy.forbid_dynamic_exec
 
 
 class DynamicExecBuiltin(_DynamicRule):
-    """A builtin that runs or compiles code is referenced: eval, exec, compile,
-    ``__import__``, breakpoint — by any route, including ``builtins.eval``,
-    ``__builtins__.exec``, ``e = eval`` and ``getattr(builtins, "eval")``.
+    """A builtin that runs code is referenced (KAV401)."""
 
-    A parameter, local function or method with one of these names is not the builtin,
-    and neither is ``re.compile`` or ``ast.literal_eval``.
-    """
-
-    id = "KAV401"
-    MESSAGE = "dynamic code execution"
-    VALID = [
-        "import re\npattern = re.compile('a+')\n",
-        "from re import compile\npattern = compile('a+')\n",
-        "import ast\nvalue = ast.literal_eval('[1, 2]')\n",
-        "def run(model):\n    model.eval()\n",
-        "def apply(eval, x):\n    return eval(x)\n",
-        "def open_it():\n    def exec(q):\n        return q\n    return exec('x')\n",
-    ]
-    INVALID = [
-        "eval('1 + 1')\n",
-        "exec('x = 1')\n",
-        "code = compile('1', '<s>', 'eval')\n",
-        "runner = eval\n",
-        "import builtins\nbuiltins.exec('x = 1')\n",
-        "from builtins import eval as e\n",
-        "__builtins__.eval('1')\n",
-        "import builtins\ngetattr(builtins, 'ev' 'al')('1')\n",
-        "def f():\n    return eval('1')\n",
-        "x = eval('1')\neval = len\n",
-        "if False:\n    def eval(s):\n        return s\neval('1')\n",
-    ]
+    code = codes.DYNAMIC_EXEC_BUILTIN
 
     def check(self, facts: ModuleFacts) -> Iterator[Violation]:
         for node, hit in name_hits(facts, DYNAMIC_BUILTINS):
@@ -83,19 +54,9 @@ class DynamicExecBuiltin(_DynamicRule):
 
 
 class ImportMachinery(_DynamicRule):
-    """The import machinery is used: importlib, imp, runpy, pkgutil, zipimport, code,
-    ``sys.modules``, ``sys.meta_path`` — each can load or run code chosen at run time."""
+    """The import machinery is used (KAV402)."""
 
-    id = "KAV402"
-    MESSAGE = "use of the import machinery"
-    VALID = ["import sys\nprint(sys.argv)\n", "import json\njson.loads('{}')\n"]
-    INVALID = [
-        "import importlib\n",
-        "from importlib import import_module\n",
-        "import runpy\nrunpy.run_path('x.py')\n",
-        "import sys\nmods = sys.modules\n",
-        "import pkgutil\nf = pkgutil.resolve_name('os:system')\n",
-    ]
+    code = codes.IMPORT_MACHINERY
 
     def check(self, facts: ModuleFacts) -> Iterator[Violation]:
         for node, hit in module_hits(facts, IMPORT_MACHINERY_MODULES):
@@ -107,35 +68,9 @@ class ImportMachinery(_DynamicRule):
 
 
 class IntrospectionEscape(_DynamicRule):
-    """A namespace or frame is reached by value: ``globals()``, ``locals()``, ``vars()`` of a
-    module, ``__builtins__``, ``getattr`` on a module or builtin with a computed name,
-    ``os.__dict__``, frames (``sys._getframe``, ``f_globals``), ``__subclasses__`` /
-    ``__globals__`` / ``__code__`` chains, and ``operator.attrgetter`` on such names.
+    """A namespace or frame is reached by value (KAV403)."""
 
-    These are how string-built names reach eval or os.system without naming them.
-    """
-
-    id = "KAV403"
-    MESSAGE = "namespace or frame escape"
-    VALID = [
-        "def describe(obj):\n    return getattr(obj, 'name', None)\n",
-        "class A:\n    def get(self, key):\n        return getattr(self, key)\n",
-        "def fields(obj):\n    return vars(obj)\n",
-        "from operator import attrgetter\nkey = attrgetter('name')\n",
-        "class A:\n    pass\nstate = A().__dict__\n",
-    ]
-    INVALID = [
-        "g = globals()\n",
-        "b = __builtins__\n",
-        "import os\nf = getattr(os, 'sys' + 'tem')\n",
-        "import builtins\nf = getattr(builtins, name)\n",
-        "import os\nf = os.__dict__['system']\n",
-        "import os\nns = vars(os)\n",
-        "import sys\nframe = sys._getframe()\n",
-        "x = ().__class__.__bases__[0].__subclasses__()\n",
-        "def f(fn):\n    return fn.__globals__\n",
-        "from operator import attrgetter\nget = attrgetter('system')\n",
-    ]
+    code = codes.INTROSPECTION_ESCAPE
 
     def check(self, facts: ModuleFacts) -> Iterator[Violation]:
         names = INTROSPECTION_NAMES - {"builtins"}
@@ -245,27 +180,9 @@ class IntrospectionEscape(_DynamicRule):
 
 
 class Deserializer(_DynamicRule):
-    """A deserialiser that can run code is used: pickle, marshal, shelve, dill, cloudpickle,
-    joblib, ``yaml.load`` without a safe Loader, ``yaml.unsafe_load``, ``numpy.load`` with
-    ``allow_pickle``, ``torch.load``, ``pandas.read_pickle``."""
+    """A code-running deserialiser is used (KAV404)."""
 
-    id = "KAV404"
-    MESSAGE = "code-running deserialiser"
-    VALID = [
-        "import json\ndata = json.loads('{}')\n",
-        "import yaml\ndata = yaml.safe_load('a: 1')\n",
-        "import yaml\ndata = yaml.load('a: 1', Loader=yaml.SafeLoader)\n",
-        "import numpy as np\narr = np.load('x.npy')\n",
-    ]
-    INVALID = [
-        "import pickle\n",
-        "from pickle import loads\n",
-        "import marshal\n",
-        "import yaml\ndata = yaml.load(text)\n",
-        "import yaml\ndata = yaml.load(text, Loader=yaml.Loader)\n",
-        "import yaml\ndata = yaml.unsafe_load(text)\n",
-        "import numpy as np\narr = np.load('x.npy', allow_pickle=True)\n",
-    ]
+    code = codes.DESERIALIZER
 
     def check(self, facts: ModuleFacts) -> Iterator[Violation]:
         for node, hit in module_hits(facts, DESERIALIZER_MODULES):
@@ -290,10 +207,7 @@ class Deserializer(_DynamicRule):
                 )
 
     @staticmethod
-    def _safe_yaml(call: cst.Call, facts: ModuleFacts, site: object) -> bool:
-        from kavi_gates.policy.analysis import Site
-
-        assert isinstance(site, Site)
+    def _safe_yaml(call: cst.Call, facts: ModuleFacts, site: Site) -> bool:
         loader = next(
             (a.value for a in call.args if a.keyword and a.keyword.value == "Loader"),
             call.args[1].value if len(call.args) > 1 and not call.args[1].keyword else None,
@@ -318,12 +232,9 @@ class Deserializer(_DynamicRule):
 
 
 class NativeCode(_DynamicRule):
-    """Native code is loaded: ctypes, cffi — they call any C function, bypassing policy."""
+    """Native code is loaded (KAV405)."""
 
-    id = "KAV405"
-    MESSAGE = "native code"
-    VALID = ["import struct\nstruct.pack('i', 1)\n"]
-    INVALID = ["import ctypes\n", "from ctypes import CDLL\n", "import cffi\n"]
+    code = codes.NATIVE_CODE
 
     def check(self, facts: ModuleFacts) -> Iterator[Violation]:
         for node, hit in module_hits(facts, NATIVE_MODULES):

@@ -4,38 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kavi_gates.policy.analysis import ModuleFacts
+from kavi_gates.codes import policy as codes
 from kavi_gates.policy.catalog import NETWORK_FUNCTIONS, NETWORK_METHODS, NETWORK_MODULES
+from kavi_gates.policy.queries import method_hits, module_hits, name_hits
+from kavi_gates.policy.resolution import ModuleFacts
 from kavi_gates.policy.rule import Rule, Violation
-from kavi_gates.policy.rules._common import method_hits, module_hits, name_hits
 
 
 class NetworkModule(Rule):
-    """A networking module is imported (``network: deny``).
+    """A networking module is imported (KAV301)."""
 
-    socket, ssl, http.client, http.server, urllib.request, ftplib, smtplib, xmlrpc,
-    socketserver and the common third-party clients (requests, httpx, aiohttp, urllib3,
-    websockets, paramiko, grpc, openai, boto3, …), in every import form. ``urllib.parse``
-    and ``http.HTTPStatus`` are not network access.
-    """
-
-    id = "KAV301"
-    category = "network"
-    MESSAGE = "import of a networking module"
-    VALID = [
-        "from urllib.parse import urlparse\n",
-        "import http\ncode = http.HTTPStatus.OK\n",
-        "import json\n",
-    ]
-    INVALID = [
-        "import socket\n",
-        "import requests\n",
-        "from urllib.request import urlopen\n",
-        "import urllib\nurllib.request.urlopen('http://x')\n",
-        "import http.client as hc\n",
-        "def fetch():\n    import httpx\n    return httpx.get('http://x')\n",
-        "mod = __import__('socket')\n",
-    ]
+    code = codes.NETWORK_MODULE
 
     def enabled(self) -> bool:
         return self.policy.network == "deny"
@@ -46,19 +25,9 @@ class NetworkModule(Rule):
 
 
 class NetworkCall(Rule):
-    """A function that opens a network connection is referenced (``network: deny``).
+    """A network function is referenced (KAV302)."""
 
-    asyncio.open_connection / start_server, the socket-backed logging handlers, …
-    """
-
-    id = "KAV302"
-    category = "network"
-    MESSAGE = "reference to a network function"
-    VALID = ["import asyncio\nasyncio.sleep(1)\n", "import logging\nlogging.getLogger('x')\n"]
-    INVALID = [
-        "import asyncio\nasyncio.open_connection('example.com', 80)\n",
-        "from logging.handlers import HTTPHandler\n",
-    ]
+    code = codes.NETWORK_CALL
 
     def enabled(self) -> bool:
         return self.policy.network == "deny"

@@ -1,0 +1,118 @@
+"""What the policy gate does with the files its cache did not answer.
+
+Unreadable and trigger-free files (no rule could find anything in them) are settled here
+with Python's own parser; the rest are analysed in forked workers, largest first, each
+killed past its ``policy.file_budget`` (KAV005). A rule that raises, or a worker that
+dies, is an error that names the file: the run cannot vouch for it. Still libcst-free: only
+the workers' job (``check.check_source``) needs the parser.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kavi_gates.cache import Row, from_rows, to_rows
+from kavi_gates.codes import policy as codes
+from kavi_gates.errors import UsageError
+from kavi_gates.gate import GateContext
+from kavi_gates.models import Code, Finding
+from kavi_gates.policy.gate import GATE, Job, Run
+from kavi_gates.policy.prefilter import Prefilter, trigger_words
+from kavi_gates.policy.source_checks import finding, syntax_check, unreadable
+from kavi_gates.policy.workers import Crashed, Done, Failed, Overrun, run_budgeted
+
+if TYPE_CHECKING:
+    from kavi_gates.policy.rule import Rule
+
+BUILTIN_RULE_PLUGIN = "kavi_gates.policy.plugin"
+"""The plugin whose rules the policy codes describe (``kavi_gates.codes.policy``)."""
+
+
+class AnalysisError(Exception):
+    """A file's analysis raised or its worker died: the gate cannot vouch for the run."""
+
+
+def rule_codes(context: GateContext) -> tuple[tuple[Code, ...], tuple[type[Rule], ...] | None]:
+    """The codes of the rules that will run, and the rules if they had to be loaded: only a
+    third-party plugin's rules (their trigger words only they know) load libcst here."""
+    if set(context.rule_plugins) <= {BUILTIN_RULE_PLUGIN}:
+        return codes.CODES, None
+    rules = load_rules(context)
+    return tuple(rule.declaration() for rule in rules), rules
+
+
+def load_rules(context: GateContext) -> tuple[type[Rule], ...]:
+    from kavi_gates.policy.rule import Rule
+
+    rules = tuple(r for r in context.policy_rules() if isinstance(r, type) and issubclass(r, Rule))
+    if not rules:
+        raise UsageError("no policy rules are registered (a broken plugin setup)")
+    return rules
+
+
+def analyse(run: Run, misses: list[Job], sources: dict[str, bytes]) -> list[Finding]:
+    """Findings for ``misses``; each result is cached except a budget overrun. ``sources``:
+    the bytes of the misses when there are few (then they are pre-filtered here)."""
+    declared, rules = rule_codes(run.context)
+    if len(sources) < len(misses):  # a large run: the workers pre-filter, in parallel
+        return _in_workers(run, misses, rules or load_rules(run.context))
+    prefilters: dict[int, Prefilter] = {}
+    findings: list[Finding] = []
+    rest: list[Job] = []
+    for job in misses:
+        source = sources[job.rel]
+        result = unreadable(source, job.rel)
+        prefilter = prefilters.get(job.policy)
+        if prefilter is None:
+            words = trigger_words(declared, run.policies[job.policy])
+            prefilter = prefilters[job.policy] = Prefilter(words)
+        if result is None and not prefilter.needs_analysis(source):
+            result = syntax_check(source, job.rel)
+        if result is None:
+            rest.append(job)
+            continue
+        run.cache.put_findings(run.key(job.rel, job.policy, source), result)
+        findings.extend(result)
+    sources.clear()  # the workers read their files themselves
+    if rest:
+        findings.extend(_in_workers(run, rest, rules or load_rules(run.context)))
+    return findings
+
+
+def _in_workers(run: Run, jobs: list[Job], rules: tuple[type[Rule], ...]) -> list[Finding]:
+    from kavi_gates.policy.check import check_source  # libcst: only for real work
+
+    def work(job: Job) -> tuple[str, list[Row]]:
+        source = Path(job.path).read_bytes()
+        found = check_source(source, job.rel, run.policies[job.policy], rules)
+        return run.key(job.rel, job.policy, source), to_rows(found)
+
+    # Largest first: the longest files must not be the last ones started.
+    ordered = sorted(jobs, key=lambda job: job.size, reverse=True)
+    budgets = [(job, run.policies[job.policy].file_budget) for job in ordered]
+    processes = run.context.jobs or os.cpu_count() or 1
+    findings: list[Finding] = []
+    errors: list[str] = []
+    for index, outcome in run_budgeted(work, budgets, processes):
+        job = ordered[index]
+        if isinstance(outcome, Done):
+            key, rows = outcome.value
+            run.cache.put(key, rows)
+            findings.extend(from_rows(GATE, job.rel, rows) or ())
+        elif isinstance(outcome, Overrun):
+            message = (
+                f"parse and analysis took longer than {outcome.budget:g} s "
+                "(policy.file_budget): the file cannot be checked, so it cannot pass"
+            )
+            findings.append(finding(codes.ANALYSIS_LIMIT, job.rel, 0, 0, message, "budget"))
+        elif isinstance(outcome, Failed):
+            errors.append(f"{job.rel}: {outcome.error}")
+        elif isinstance(outcome, Crashed):
+            errors.append(f"{job.rel}: the analysis process died ({outcome.detail})")
+        else:  # never a silent pass
+            errors.append(f"{job.rel}: no result from the analysis ({outcome!r})")
+    if errors:
+        raise AnalysisError("; ".join(sorted(errors)))
+    return findings

@@ -1,0 +1,40 @@
+"""Name resolution, the first layer of the policy analysis: one walk over a module
+(``walker``), a light scope model (``scopes``) and memoised resolution of names and
+expressions to the qualified names they may denote (``resolver``, over the graph of
+what names read: ``slots``), gathered in
+``ModuleFacts``. Queries and rules build on this package's public names only."""
+
+from __future__ import annotations
+
+from kavi_gates.policy.resolution.facts import ImportSite, ModuleFacts, Ref, Site
+from kavi_gates.policy.resolution.resolver import MAX_STAR_MODULES
+from kavi_gates.policy.resolution.scopes import BUILTIN_NAMES, Binding, Scope, Slot
+from kavi_gates.policy.resolution.slots import MAX_NAMES, ResolutionLimit
+from kavi_gates.policy.resolution.syntax import (
+    dotted_name,
+    ident,
+    literal_string,
+    string_args,
+    subscript_key,
+)
+from kavi_gates.policy.resolution.walker import analyze
+
+__all__ = [
+    "BUILTIN_NAMES",
+    "MAX_NAMES",
+    "MAX_STAR_MODULES",
+    "Binding",
+    "ImportSite",
+    "ModuleFacts",
+    "Ref",
+    "ResolutionLimit",
+    "Scope",
+    "Site",
+    "Slot",
+    "analyze",
+    "dotted_name",
+    "ident",
+    "literal_string",
+    "string_args",
+    "subscript_key",
+]

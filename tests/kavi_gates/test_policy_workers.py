@@ -1,0 +1,95 @@
+"""The budgeted worker processes: every job answered, overruns and crashes contained, no
+process left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from kavi_gates.policy.workers import Crashed, Done, Failed, Overrun, run_budgeted
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_every_job_is_answered_with_its_index() -> None:
+    results = dict(run_budgeted(lambda n: n * n, [(n, 10.0) for n in range(20)], 2))
+    assert results == {n: Done(n * n) for n in range(20)}
+
+
+def test_an_overrun_job_is_killed_and_the_others_finish(tmp_path: Path) -> None:
+    def work(job: str) -> int:
+        (tmp_path / f"{job}.pid").write_text(str(os.getpid()))
+        if job == "slow":
+            time.sleep(60)
+        return os.getpid()
+
+    jobs = [("slow", 0.3), ("a", 10.0), ("b", 10.0)]
+    results = dict(run_budgeted(work, jobs, 2))
+    assert results[0] == Overrun(0.3)
+    assert isinstance(results[1], Done) and isinstance(results[2], Done)
+    assert _gone(int((tmp_path / "slow.pid").read_text()))
+
+
+def test_a_job_that_raises_is_reported_and_the_worker_goes_on() -> None:
+    def work(n: int) -> int:
+        if n == 1:
+            raise ValueError("boom")
+        return n
+
+    results = dict(run_budgeted(work, [(n, 10.0) for n in range(4)], 1))
+    assert results == {0: Done(0), 1: Failed("ValueError: boom"), 2: Done(2), 3: Done(3)}
+
+
+def test_a_worker_that_dies_is_a_crash_for_its_job_only() -> None:
+    def work(n: int) -> int:
+        if n == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return n
+
+    results = dict(run_budgeted(work, [(n, 10.0) for n in range(5)], 1))
+    assert isinstance(results.pop(2), Crashed)
+    assert results == {n: Done(n) for n in (0, 1, 3, 4)}
+
+
+def test_no_worker_outlives_the_run(tmp_path: Path) -> None:
+    def work(n: int) -> int:
+        (tmp_path / f"{n}.pid").write_text(str(os.getpid()))
+        return n
+
+    list(run_budgeted(work, [(n, 10.0) for n in range(6)], 2))
+    pids = {int(p.read_text()) for p in tmp_path.glob("*.pid")}
+    assert pids and all(_gone(pid) for pid in pids)
+
+
+def test_stopping_early_kills_the_busy_workers(tmp_path: Path) -> None:
+    def work(n: int) -> int:
+        (tmp_path / f"{n}.pid").write_text(str(os.getpid()))
+        if n:
+            time.sleep(60)
+        return n
+
+    outcomes = run_budgeted(work, [(0, 10.0), (1, 60.0), (2, 60.0)], 3)
+    assert next(outcomes) == (0, Done(0))
+    outcomes.close()  # the consumer gives up: nothing may keep running
+    deadline = time.monotonic() + 5
+    while len(list(tmp_path.glob("*.pid"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    pids = {int(p.read_text()) for p in tmp_path.glob("*.pid")}
+    assert all(_gone(pid) for pid in pids)
+
+
+@pytest.mark.parametrize("size", [0, 1 << 20])
+def test_large_jobs_and_answers_cross_the_pipes_whole(size: int) -> None:
+    payload = b"x" * size
+    results = dict(run_budgeted(lambda b: b + b"!", [(payload, 10.0)] * 3, 2))
+    assert results == {i: Done(payload + b"!") for i in range(3)}
