@@ -32,11 +32,11 @@ from kavi_skills.capabilities import (
     project_paths,
     uses_llm,
 )
-from kavi_skills.errors import TrustError
+from kavi_skills.errors import SkillDidNotLoad
 from kavi_skills.isolation import SkillProcess
 from kavi_skills.loader import TrustedSkill, load_trusted_skill
 from kavi_skills.protocol import LLMInfo, RunRequest, encode_bytes
-from kavi_skills.records import ExecutionLog, ExecutionRecord, utc_now
+from kavi_skills.records import ExecutionLog, ExecutionRecord, RecordOrigin, utc_now
 from kavi_skills.secrets import Redactor
 from kavi_skills.validation import describe_validation
 
@@ -230,10 +230,12 @@ def run_loaded(
     parent_execution_id: str | None = None,
     sandbox: bool | None = None,
     process: SkillProcess | None = None,
+    origin: RecordOrigin | None = None,
 ) -> Execution:
     """Confirm, grant capabilities, run in a child and (unless ``log`` is false) log the record.
 
-    ``process`` is a child already started for this run (else one is started here).
+    ``process`` is a child already started for this run (else one is started here);
+    ``origin`` says who asked, when not the CLI (``kavi serve``: the MCP connection).
     """
     confirm_side_effects([(skill.name, skill.entry.side_effect_class)], yes, confirm)
     paths = project_paths(loaded)
@@ -246,10 +248,13 @@ def run_loaded(
         result = execute_in_child(
             skill, raw_input, grant, child, str(paths.vault_dir), llm, parent_execution_id
         )
+    if origin is not None:
+        result = Execution(result.record.model_copy(update={"origin": origin}), result.failure)
     if log:
         execution_log(loaded).append(result.record)
     if result.failure == "trust":
-        raise TrustError(result.record.error or f"{skill.name}: the skill did not load")
+        error = result.record.error or f"{skill.name}: the skill did not load"
+        raise SkillDidNotLoad(error, result.record)
     return result
 
 
@@ -263,6 +268,7 @@ def run_skill(
     log: bool = True,
     parent_execution_id: str | None = None,
     sandbox: bool | None = None,
+    origin: RecordOrigin | None = None,
 ) -> Execution:
     """Run the trusted skill ``name`` once on ``raw_input``; the surfaces' one entry point.
 
@@ -271,6 +277,7 @@ def run_skill(
     - ``sandbox``: True requires the OS sandbox, False is the explicit, recorded opt-out,
       None follows the project's ``sandbox.enabled``.
     - ``log``: append the record to the project's execution log.
+    - ``origin``: who asked, recorded (``kavi serve``'s MCP connection); None: the CLI.
 
     Raises a KaviError when nothing could run (unknown skill, drift, refused confirmation,
     missing secret, no sandbox) and TrustError (after logging) when the verified module did
@@ -287,4 +294,5 @@ def run_skill(
             log=log,
             parent_execution_id=parent_execution_id,
             process=process,
+            origin=origin,
         )
