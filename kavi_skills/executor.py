@@ -209,9 +209,43 @@ def execute_in_child(
     return Execution(record)
 
 
+class AuditedExecutionLog(ExecutionLog):
+    """The execution log; a run without the OS sandbox is also recorded in the ledger.
+
+    The log is written first (the record is never lost), then the ledger: the opt-out is an
+    audit fact that outlives a truncated or rotated log and that ``kavi doctor`` reports.
+    """
+
+    def __init__(self, loaded: LoadedConfig) -> None:
+        super().__init__(project_paths(loaded).executions_log)
+        self.loaded = loaded
+
+    def append_many(self, records: list[ExecutionRecord]) -> None:
+        super().append_many(records)
+        unconfined = [
+            (r.execution_id, r.skill_name, r.origin.via if r.origin is not None else "cli")
+            for r in records
+            if r.sandbox == "none"
+        ]
+        if unconfined:
+            from kavi_ledger.db import open_ledger
+            from kavi_ledger.records import record_sandbox_opt_outs
+
+            reason = (
+                f"sandbox.enabled is false in {self.loaded.source}"
+                if not self.loaded.config.sandbox.enabled
+                else "--no-sandbox"
+            )
+            db = open_ledger(project_paths(self.loaded).ledger)
+            try:
+                record_sandbox_opt_outs(db, unconfined, reason)
+            finally:
+                db.close()
+
+
 def execution_log(loaded: LoadedConfig) -> ExecutionLog:
-    """The project's execution log (``<data_dir>/executions.jsonl``)."""
-    return ExecutionLog(project_paths(loaded).executions_log)
+    """The project's execution log (``<data_dir>/executions.jsonl``), opt-outs audited."""
+    return AuditedExecutionLog(loaded)
 
 
 def start_process(loaded: LoadedConfig, sandbox: bool | None = None) -> SkillProcess:
