@@ -84,10 +84,12 @@ def analyse(run: Run, misses: list[Job], sources: dict[str, bytes]) -> list[Find
 def _in_workers(run: Run, jobs: list[Job], rules: tuple[type[Rule], ...]) -> list[Finding]:
     from kavi_gates.policy.check import check_source  # libcst: only for real work
 
-    def work(job: Job) -> tuple[str, list[Row]]:
+    def work(job: Job) -> list[Row]:
         source = Path(job.path).read_bytes()
-        found = check_source(source, job.rel, run.policies[job.policy], rules)
-        return run.key(job.rel, job.policy, source), to_rows(found)
+        rows = to_rows(check_source(source, job.rel, run.policies[job.policy], rules))
+        # Cached here, in parallel: the pool's process only collects the answers.
+        run.cache.put(run.key(job.rel, job.policy, source), rows)
+        return rows
 
     # Largest first: the longest files must not be the last ones started.
     ordered = sorted(jobs, key=lambda job: job.size, reverse=True)
@@ -98,9 +100,7 @@ def _in_workers(run: Run, jobs: list[Job], rules: tuple[type[Rule], ...]) -> lis
     for index, outcome in run_budgeted(work, budgets, processes):
         job = ordered[index]
         if isinstance(outcome, Done):
-            key, rows = outcome.value
-            run.cache.put(key, rows)
-            findings.extend(from_rows(GATE, job.rel, rows) or ())
+            findings.extend(from_rows(GATE, job.rel, outcome.value) or ())
         elif isinstance(outcome, Overrun):
             message = (
                 f"parse and analysis took longer than {outcome.budget:g} s "
