@@ -16,12 +16,14 @@ import typer
 from kavi_gates.config import load_config
 from kavi_gates.errors import UsageError
 from kavi_sandbox import SandboxError, select_backend
+from kavi_skills.capabilities import project_paths
 from kavi_skills.errors import SandboxRefused
 from kavi_skills.isolation import sandbox_enabled
 from kavi_skills.serve.catalog import check_allow_list
 from kavi_skills.serve.server import KaviServer
 from kavi_skills.serve.transport import (
     check_host,
+    http_token,
     is_loopback,
     listen,
     serve_http,
@@ -97,11 +99,12 @@ def serve(
     check_host(host, loaded)
     if not is_loopback(host):
         sys.stderr.write(
-            f"kavi: warning: serving on {host}: anyone who reaches it can call the allowed "
-            "skills (there is no authentication)\n"
+            f"kavi: warning: serving on {host}: plain HTTP, so anyone on the path can read "
+            "the token and call the allowed skills\n"
         )
+    token = http_token(project_paths(loaded).config_dir)
     listener = listen(host, loaded.config.serve.port if port is None else port)
-    anyio.run(serve_http, kavi, listener, host)
+    anyio.run(serve_http, kavi, listener, host, token)
 
 
 def register(app: typer.Typer) -> None:

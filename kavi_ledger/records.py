@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -217,7 +218,9 @@ def list_artifacts(db: Database, related_id: str | None = None) -> tuple[Artifac
     return tuple(Artifact.model_validate(row) for row in db.query(sql, params))
 
 
-def record_sandbox_opt_outs(db: Database, runs: list[tuple[str, str, str]], reason: str) -> None:
+def record_sandbox_opt_outs(
+    db: Database, runs: Sequence[tuple[str, str, str]], reason: str
+) -> None:
     """Record executions ``(execution_id, skill_name, via)`` that ran without the OS sandbox."""
     rows = [
         {

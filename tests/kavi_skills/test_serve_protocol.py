@@ -22,6 +22,7 @@ import pytest
 from kavi_cli import run_kavi
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
+from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
 from mcp.shared.exceptions import MCPError
 from serve_client import connect, serve_argv, server_env, text_of
 
@@ -149,7 +150,7 @@ def test_an_unknown_tool_is_a_protocol_error_and_is_logged(project: Project) -> 
     assert ran.success
 
 
-def test_http_serves_on_loopback(project: Project, tmp_path: Path) -> None:
+def test_http_serves_on_loopback_to_holders_of_the_token(project: Project, tmp_path: Path) -> None:
     stderr = (tmp_path / "serve.err").open("w+")
     process = subprocess.Popen(
         serve_argv("--http", "--port", "0"),
@@ -161,41 +162,75 @@ def test_http_serves_on_loopback(project: Project, tmp_path: Path) -> None:
     )
     try:
         deadline = time.monotonic() + 60
-        url = None
-        while url is None and time.monotonic() < deadline and process.poll() is None:
-            found = re.search(r"serving MCP on (http://\S+)", Path(stderr.name).read_text())
-            url = found.group(1) if found else None
+        found = None
+        while found is None and time.monotonic() < deadline and process.poll() is None:
+            found = re.search(
+                r"serving MCP on (http://\S+) .*the token is in (\S+)\)",
+                Path(stderr.name).read_text(),
+            )
             time.sleep(0.05)
-        assert url is not None and url.startswith("http://127.0.0.1:"), Path(
-            stderr.name
-        ).read_text()
+        assert found is not None, Path(stderr.name).read_text()
+        url, token_file = found.group(1), Path(found.group(2))
+        assert url.startswith("http://127.0.0.1:")
+        assert token_file.stat().st_mode & 0o777 == 0o600
+        assert token_file.is_relative_to(project.config_dir)
+        token = token_file.read_text().strip()
 
-        async def session() -> tuple[list[str], types.CallToolResult]:
-            async with Client(url, mode="legacy", cache=None) as client:
+        async def session(headers: dict[str, str]) -> tuple[list[str], types.CallToolResult]:
+            transport = streamable_http_client(url, http_client=create_mcp_http_client(headers))
+            async with Client(transport, mode="legacy", cache=None) as client:
                 names = [tool.name for tool in (await client.list_tools()).tools]
                 return names, await client.call_tool("echo", {"text": "over http"})
 
-        names, result = anyio.run(session)
+        names, result = anyio.run(session, {"Authorization": f"Bearer {token}"})
         assert names == ["echo", "fetch", "note", "shout"]
         assert result.structured_content == {"text": "over http"}, text_of(result)
-        # DNS rebinding: a page elsewhere that resolves its own name to 127.0.0.1 is refused.
         no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        for header, value in (("Host", "attacker.example"), ("Origin", "http://attacker.example")):
+
+        def post(headers: dict[str, str]) -> int:
             request = urllib.request.Request(
                 url,
                 data=b"{}",
                 method="POST",
-                headers={header: value, "Content-Type": "application/json"},
+                headers={"Content-Type": "application/json", **headers},
             )
             with pytest.raises(urllib.error.HTTPError) as refused:
                 no_proxy.open(request, timeout=30)
-            assert refused.value.code in (403, 421)
+            return refused.value.code
+
+        # Any local process reaches loopback: without the token (or with another) nothing
+        # is listed or called.
+        assert post({}) == 401
+        assert post({"Authorization": f"Bearer {token[:-1]}x"}) == 401
+        assert post({"Authorization": token}) == 401
+        # DNS rebinding: a page elsewhere that resolves its own name to 127.0.0.1 is refused.
+        bearer = {"Authorization": f"Bearer {token}"}
+        for header, value in (("Host", "attacker.example"), ("Origin", "http://attacker.example")):
+            assert post({**bearer, header: value}) in (403, 421)
         (record,) = ExecutionLog(project.log_path).read().records
         assert record.origin is not None and len(record.origin.session) >= 16
     finally:
         process.terminate()
         process.wait(timeout=30)
         stderr.close()
+
+
+def test_a_token_file_others_can_read_is_refused(project: Project) -> None:
+    from kavi_skills.serve.transport import TOKEN_FILE
+
+    project.config_dir.mkdir(parents=True, exist_ok=True)
+    token_file = project.config_dir / TOKEN_FILE
+    token_file.write_text("x" * 43 + "\n")
+    token_file.chmod(0o644)
+    result = run_kavi(["serve", "--http", "--port", "0"], cwd=project.root)
+    assert result.exit_code == 2
+    assert f"refusing the serve token {token_file}: it must be a regular file of yours" in (
+        result.stderr
+    )
+    token_file.unlink()
+    token_file.symlink_to(project.root / "kavi.yaml")
+    result = run_kavi(["serve", "--http", "--port", "0"], cwd=project.root)
+    assert result.exit_code == 2 and "serve token" in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "::", "example.com"])
