@@ -228,6 +228,40 @@ class SandboxConfig(_Strict):
     timeouts under ``forge``)."""
 
 
+TOOL_NAME = re.compile(r"[A-Za-z0-9._-]{1,128}\Z")
+"""A name ``kavi serve`` can offer as an MCP tool (the spec's tool-name alphabet)."""
+_HOST = re.compile(r"[A-Za-z0-9.:_-]{1,253}\Z")
+
+
+class ServeConfig(_Strict):
+    """``kavi serve``: trusted skills as MCP tools."""
+
+    allow: tuple[str, ...] = ()
+    """Skills with side effects that may run over MCP. A side effect needs a confirmation
+    on the CLI; an MCP client's own confirmation is not Kavi's, so such a skill is refused
+    over MCP unless it is named here. ``kavi serve`` refuses a name the registry lacks."""
+    host: str | None = None
+    """The one address other than loopback ``kavi serve --http`` may listen on (unset:
+    loopback only)."""
+    port: int = Field(default=8765, ge=1, le=65535)
+    """The port of ``kavi serve --http`` (``--port`` overrides it)."""
+
+    @field_validator("allow")
+    @classmethod
+    def _skill_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not TOOL_NAME.match(name):
+                raise ValueError(f"{shorten(repr(name))} is not a skill name")
+        return value
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str | None) -> str | None:
+        if value is not None and not _HOST.match(value):
+            raise ValueError(f"{shorten(repr(value))} is not a host name or IP address")
+        return value
+
+
 CODE_SELECTOR = re.compile(r"[A-Z][A-Z0-9]*\Z")
 """A finding code or a prefix of codes: ``KAV401``, ``KAV4``, ``KAV``."""
 
@@ -259,6 +293,7 @@ class KaviConfig(_Strict):
     storage: StorageConfig = StorageConfig()
     forge: ForgeConfig = ForgeConfig()
     sandbox: SandboxConfig = SandboxConfig()
+    serve: ServeConfig = ServeConfig()
 
     @field_validator("select", "ignore")
     @classmethod

@@ -15,6 +15,7 @@ one snippet (``kavi init --print list`` names them) and writes nothing.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from typing import Annotated, Any
 import typer
 
 from kavi_gates import __version__
+from kavi_gates.config import find_project_root
 from kavi_gates.errors import UsageError
 from kavi_gates.safe_yaml import YamlError, load_yaml
 
@@ -102,12 +104,23 @@ def kavi_yaml(imports: str = "allow") -> str:
     )
 
 
-# Snippets `kavi init --print NAME` prints; a later surface (an MCP server's client config)
-# adds its own entry here.
+def mcp_client_config(source: Source = Source()) -> str:
+    """An MCP client's entry for ``kavi serve`` on this project (Claude Desktop's
+    ``claude_desktop_config.json``, Cursor's ``mcp.json``...): absolute paths, since such a
+    client starts servers from its own directory with its own ``PATH``."""
+    installed = Path(sys.executable).parent / "kavi"
+    command = str(installed) if installed.is_file() else shutil.which("kavi") or "kavi"
+    project = find_project_root(Path.cwd())
+    entry = {"command": command, "args": ["serve", "--project", str(project)]}
+    return json.dumps({"mcpServers": {"kavi": entry}}, indent=2) + "\n"
+
+
+# Snippets `kavi init --print NAME` prints.
 SNIPPETS: dict[str, Callable[[Source], str]] = {
     "kavi.yaml": lambda source: kavi_yaml(),
     "pre-commit": lambda source: "repos:\n" + precommit_entry(source),
     "workflow": workflow,
+    "mcp": mcp_client_config,
 }
 
 

@@ -79,10 +79,15 @@ def analyse(run: Run, misses: list[Job], sources: dict[str, bytes]) -> list[Find
 def _in_workers(run: Run, jobs: list[Job], rules: tuple[type[Rule], ...]) -> list[Finding]:
     from kavi_gates.policy.check import check_source  # libcst: only for real work
 
-    def work(job: Job) -> tuple[str, list[Row]]:
+    def work(job: Job) -> list[Row]:
         source = Path(job.path).read_bytes()
         found = check_source(source, job.rel, run.policies[job.policy], rules)
-        return run.key(job.rel, job.policy, source), to_rows(found)
+        rows = to_rows(found)
+        # Cached here, in parallel: the pool's process only collects the answers. A rule's
+        # failure is not cached: the next run tries the file again.
+        if not any(f.rule == codes.RULE_ERROR.id for f in found):
+            run.cache.put(run.key(job.rel, job.policy, source), rows)
+        return rows
 
     # Largest first: the longest files must not be the last ones started.
     ordered = sorted(jobs, key=lambda job: job.size, reverse=True)
@@ -92,11 +97,7 @@ def _in_workers(run: Run, jobs: list[Job], rules: tuple[type[Rule], ...]) -> lis
     for index, outcome in run_budgeted(work, budgets, processes):
         job = ordered[index]
         if isinstance(outcome, Done):
-            key, rows = outcome.value
-            found = from_rows(GATE, job.rel, rows) or []
-            if not any(f.rule == codes.RULE_ERROR.id for f in found):
-                run.cache.put(key, rows)  # a rule's failure is retried on the next run
-            findings.extend(found)
+            findings.extend(from_rows(GATE, job.rel, outcome.value) or ())
         elif isinstance(outcome, Overrun):
             message = (
                 f"parse and analysis took longer than {outcome.budget:g} s "
