@@ -354,14 +354,12 @@ NOT_POLICY = frozenset({"file_budget"})
 # without them meant: left out of the digest at that value, so upgrading Kavi does not make
 # every pinned skill's recorded policy digest stale.
 _LATER_KEYS: dict[str, object] = {"imports": "deny", "allowed_imports": []}
+_ABSENT = object()
 
 
 def _digested(policy: PolicyConfig) -> dict[str, Any]:
     dumped = policy.model_dump(mode="json", exclude=set(NOT_POLICY))
     return {k: v for k, v in dumped.items() if _LATER_KEYS.get(k, _ABSENT) != v}
-
-
-_ABSENT = object()
 
 
 def policy_digest(config: KaviConfig) -> str:

@@ -85,8 +85,9 @@ def workflow(source: Source = Source()) -> str:
 
 
 IMPORT_MODES = ("allow", "deny")
-NEW_PROJECT_IMPORTS = ("pydantic", "kavi_skills")
-"""What a new project's allowlist adds to the curated standard library: the skill API."""
+NEW_PROJECT_IMPORTS = ("pydantic", "kavi_skills", "skills")
+"""What a new project's allowlist adds to the curated standard library: the skill API and
+the project's own skill package (governed, so checked by the same gates)."""
 
 
 def kavi_yaml(imports: str = "allow") -> str:
@@ -95,7 +96,7 @@ def kavi_yaml(imports: str = "allow") -> str:
     if imports not in IMPORT_MODES:
         raise UsageError(f"--imports must be allow or deny, not {imports!r}")
     allowed = f"[{', '.join(NEW_PROJECT_IMPORTS)}]" if imports == "allow" else "[]"
-    comment = "   # what the project adds (allow only)" if imports == "allow" else ""
+    comment = "   # what the project adds (skills: its own)" if imports == "allow" else ""
     return (
         template("kavi.yaml")
         .replace("{imports}", imports)
@@ -272,7 +273,8 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--imports",
                 help="allow (default): kavi.yaml allows only the curated safe standard "
-                "library plus pydantic and kavi_skills (add more in policy.allowed_imports); "
+                "library plus pydantic, kavi_skills and skills (add more in "
+                "policy.allowed_imports); "
                 "deny: only the forbidden imports and categories, as configs without the key.",
             ),
         ] = "allow",
@@ -306,8 +308,8 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"wrote {written.relative_to(root).as_posix()}")
         if root / "kavi.yaml" in written_files:
             typer.echo(
-                "kavi.yaml: imports: allow (only the curated standard library, pydantic and "
-                "kavi_skills; add what the project trusts to policy.allowed_imports)"
+                "kavi.yaml: imports: allow (only the curated standard library, pydantic, "
+                "kavi_skills and skills; add what the project trusts to policy.allowed_imports)"
                 if imports == "allow"
                 else "kavi.yaml: imports: deny (forbidden imports and categories only)"
             )

@@ -49,12 +49,15 @@ def test_a_new_project_gets_the_import_allowlist_and_nothing_else_differs(
     main(["init", str(tmp_path)])
     config = load_config(start=tmp_path).config
     assert config.policy.imports == "allow"
-    assert config.policy.allowed_imports == ("pydantic", "kavi_skills")
+    assert config.policy.allowed_imports == ("pydantic", "kavi_skills", "skills")
     default = KaviConfig()
     expected = default.model_copy(
         update={
             "policy": default.policy.model_copy(
-                update={"imports": "allow", "allowed_imports": ("pydantic", "kavi_skills")}
+                update={
+                    "imports": "allow",
+                    "allowed_imports": ("pydantic", "kavi_skills", "skills"),
+                }
             )
         }
     )
