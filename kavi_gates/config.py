@@ -9,7 +9,15 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from kavi_gates.errors import ConfigError, shorten
 from kavi_gates.paths import match_glob
@@ -22,7 +30,18 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_DOTTED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+
+
 class PolicyConfig(_Strict):
+    imports: Literal["deny", "allow"] = "deny"
+    """``deny``: an import is a finding when ``forbidden_imports`` or a category (process,
+    network, dynamic exec, ...) names it. ``allow``: an allowlist, and any import outside
+    the curated safe standard library (``kavi_gates.policy.allowlist``) and
+    ``allowed_imports`` is a finding too (KAV103)."""
+    allowed_imports: tuple[str, ...] = ()
+    """What the project adds to the curated set under ``imports: allow`` (``pydantic``,
+    ``kavi_skills``): a module allows its submodules and names, ``pkg.name`` one name."""
     forbidden_imports: tuple[str, ...] = ("subprocess", "pty", "paramiko")
     forbidden_calls: tuple[str, ...] = ("os.system",)
     forbid_dynamic_exec: bool = True
@@ -33,6 +52,24 @@ class PolicyConfig(_Strict):
     file_budget: float = Field(default=10.0, gt=0, le=3600, allow_inf_nan=False)
     """Seconds one file's parse and analysis may take; a file past it cannot be proven
     safe, so it is a finding (KAV005), and the rest of the run goes on."""
+
+    @field_validator("allowed_imports")
+    @classmethod
+    def _module_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not _DOTTED_NAME.match(name):
+                raise ValueError(f"{name!r} is not a module or dotted name (e.g. pydantic)")
+        return value
+
+    @model_validator(mode="after")
+    def _allowlist_holds(self) -> PolicyConfig:
+        if self.imports == "allow" and not self.forbid_dynamic_exec:
+            # exec("import socket") would import past the allowlist unseen.
+            raise ValueError(
+                "imports: allow needs forbid_dynamic_exec: true (code run by eval/exec "
+                "could import any module, past the allowlist)"
+            )
+        return self
 
 
 class PolicyOverride(_Strict):
@@ -270,6 +307,26 @@ class KaviConfig(_Strict):
             _selectors(codes)
         return value
 
+    @field_validator("overrides")
+    @classmethod
+    def _overrides_apply(
+        cls, value: tuple[PolicyOverride, ...], info: ValidationInfo
+    ) -> tuple[PolicyOverride, ...]:
+        """Each override applied to the base policy is a valid policy (an override alone is
+        validated against the default policy when it is read)."""
+        base = info.data.get("policy")
+        if not isinstance(base, PolicyConfig):
+            return value  # the policy itself is invalid: that error is reported
+        for index, override in enumerate(value):
+            try:
+                PolicyConfig.model_validate({**base.model_dump(), **override.policy})
+            except ValidationError as err:
+                _, problem = validation_summary(err)
+                raise ValueError(
+                    f"override {index} on the base policy: {problem.removeprefix('Value error, ')}"
+                ) from None
+        return value
+
 
 class LoadedConfig(BaseModel):
     """A validated config plus where it came from; ``root`` is the project root."""
@@ -293,10 +350,22 @@ class LoadedConfig(BaseModel):
 NOT_POLICY = frozenset({"file_budget"})
 
 
+# Keys added after policies were first digested, with the value that means what a policy
+# without them meant: left out of the digest at that value, so upgrading Kavi does not make
+# every pinned skill's recorded policy digest stale.
+_LATER_KEYS: dict[str, object] = {"imports": "deny", "allowed_imports": []}
+_ABSENT = object()
+
+
+def _digested(policy: PolicyConfig) -> dict[str, Any]:
+    dumped = policy.model_dump(mode="json", exclude=set(NOT_POLICY))
+    return {k: v for k, v in dumped.items() if _LATER_KEYS.get(k, _ABSENT) != v}
+
+
 def policy_digest(config: KaviConfig) -> str:
     """sha256 of the canonical policy (base policy and per-path overrides)."""
     payload = {
-        "policy": config.policy.model_dump(mode="json", exclude=set(NOT_POLICY)),
+        "policy": _digested(config.policy),
         "overrides": [
             {"paths": list(o.paths), "policy": policy}
             for o in config.overrides
@@ -415,5 +484,12 @@ def effective_policy(config: KaviConfig, rel_path: str) -> PolicyConfig:
     policy = config.policy
     for override in config.overrides:
         if any(match_glob(rel_path, pattern) for pattern in override.paths):
-            policy = PolicyConfig.model_validate({**policy.model_dump(), **override.policy})
+            try:
+                policy = PolicyConfig.model_validate({**policy.model_dump(), **override.policy})
+            except ValidationError as err:  # overrides that are valid alone, not together
+                _, problem = validation_summary(err)
+                raise ConfigError(
+                    f"the overrides matching {rel_path} make an invalid policy: "
+                    f"{problem.removeprefix('Value error, ')}"
+                ) from None
     return policy
