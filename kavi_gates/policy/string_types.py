@@ -133,14 +133,57 @@ def _judge_shallow(
 
 
 def _annotations(module: cst.Module) -> Iterator[cst.Annotation]:
-    """Every annotation: a walk over statements and parameters that never enters an
-    expression (annotations hang only off ``def`` parameters, returns and ``x: T``)."""
+    """Every annotation: ``def`` parameters and returns, ``x: T``. Walks statement bodies
+    only, through the fields that hold statements (never ``children``, which would build
+    every expression's list of nodes: as slow as parsing)."""
     stack: list[cst.CSTNode] = [module]
     while stack:
         node = stack.pop()
-        if isinstance(node, cst.Annotation):
-            yield node
+        if isinstance(node, cst.AnnAssign):
+            yield node.annotation
             continue
-        for child in node.children:
-            if not isinstance(child, cst.BaseExpression):
-                stack.append(child)
+        if isinstance(node, cst.FunctionDef):
+            params = node.params
+            for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+                if param.annotation is not None:
+                    yield param.annotation
+            for star in (params.star_arg, params.star_kwarg):
+                if isinstance(star, cst.Param) and star.annotation is not None:
+                    yield star.annotation
+            if node.returns is not None:
+                yield node.returns
+        for field in _STATEMENT_FIELDS.get(type(node), ()):
+            held = getattr(node, field)
+            if isinstance(held, cst.CSTNode):
+                stack.append(held)
+            elif held:
+                stack.extend(held)
+
+
+# The fields that hold further statements, by node type (any other statement, and every
+# expression, holds no annotation and is not entered).
+_STATEMENT_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {
+    **dict.fromkeys(
+        (
+            cst.Module,
+            cst.IndentedBlock,
+            cst.SimpleStatementSuite,
+            cst.SimpleStatementLine,
+            cst.FunctionDef,
+            cst.ClassDef,
+            cst.With,
+            cst.Else,
+            cst.Finally,
+            cst.ExceptHandler,
+            cst.ExceptStarHandler,
+            cst.MatchCase,
+        ),
+        ("body",),
+    ),
+    cst.If: ("body", "orelse"),
+    cst.For: ("body", "orelse"),
+    cst.While: ("body", "orelse"),
+    cst.Try: ("body", "handlers", "orelse", "finalbody"),
+    cst.TryStar: ("body", "handlers", "orelse", "finalbody"),
+    cst.Match: ("cases",),
+}

@@ -77,6 +77,12 @@ EVASIONS = [
     "import dataclasses\ndataclasses.make_dataclass('X', [('a', \"open('x', 'w')\")])\n",
     'from pydantic import BaseModel\nclass M(BaseModel):\n    x: "list[\'__import__(\\"os\\")\']"\n',
     "from pydantic import BaseModel\nname = 'int'\nclass M(BaseModel):\n    x: f'{name}'\n",
+    # wherever the annotation sits: a method's parameter, nested blocks, *args
+    "from pydantic import validate_call\nif True:\n    try:\n        class K:\n"
+    "            @validate_call\n            def m(self, *a: \"__import__('os')\"): ...\n"
+    "    except Exception:\n        pass\n",
+    "from pydantic import validate_call\nmatch 1:\n    case _:\n"
+    "        @validate_call\n        def f() -> \"__import__('os')\": ...\n",
     # pydantic's deprecated API unpickles with its opt-in keyword (verified: the payload's
     # __reduce__ runs), and pydantic.deprecated holds the loaders themselves.
     "from pydantic import BaseModel\nclass M(BaseModel):\n    x: int\n"
