@@ -87,8 +87,12 @@ def write(root: Path, rel: str, text: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory, pre_commit_home: Path) -> dict[str, str]:
-    env = dict(os.environ)
+def env(
+    tmp_path_factory: pytest.TempPathFactory,
+    pre_commit_home: Path,
+    offline_pip: dict[str, str],
+) -> dict[str, str]:
+    env = {**os.environ, **offline_pip}  # the hook environment is built offline
     env["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
     env["PRE_COMMIT_HOME"] = str(pre_commit_home)  # the session's: built once
     return env

@@ -3,10 +3,11 @@
 Unreadable and trigger-free files (no rule could find anything in them) are settled here
 with Python's own parser; the rest are analysed in forked workers, largest first, each
 killed past its ``policy.file_budget`` (KAV005). A rule that raises, or a worker that
-dies, is an error that names the file: the run cannot vouch for it. Still libcst-free: only
-the workers' job (``check.check_source``) needs the parser. A small run with the built-in
-rules goes to the worker the pre-commit hook started early (``prestart``), if any: it has
-loaded the analysis meanwhile.
+dies, is a KAV006 finding that names the file (and the rule): the run cannot vouch for that
+file, so the gate is an error, while every other finding is still reported. Such results
+are never cached. Still libcst-free: only the workers' job (``check.check_source``) needs
+the parser. A small run with the built-in rules goes to the worker the pre-commit hook
+started early (``prestart``), if any: it has loaded the analysis meanwhile.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kavi_gates.cache import Row, content_key, from_rows, to_rows
+from kavi_gates.cache import ResultCache, Row, from_rows, to_rows
 from kavi_gates.codes import policy as codes
 from kavi_gates.config import PolicyConfig
 from kavi_gates.errors import UsageError
 from kavi_gates.gate import GateContext
 from kavi_gates.models import Code, Finding
 from kavi_gates.policy.gate import GATE, Job, Run
+from kavi_gates.policy.plugin import BUILTIN_RULE_PLUGIN
 from kavi_gates.policy.prefilter import Prefilter, trigger_words
 from kavi_gates.policy.source_checks import finding, syntax_check, unreadable
 from kavi_gates.policy.workers import (
@@ -40,13 +42,6 @@ if TYPE_CHECKING:
     from kavi_gates.policy.rule import Rule
     from kavi_gates.policy.workers import Worker
 
-BUILTIN_RULE_PLUGIN = "kavi_gates.policy.plugin"
-"""The plugin whose rules the policy codes describe (``kavi_gates.codes.policy``)."""
-
-
-class AnalysisError(Exception):
-    """A file's analysis raised or its worker died: the gate cannot vouch for the run."""
-
 
 def rule_codes(context: GateContext) -> tuple[tuple[Code, ...], tuple[type[Rule], ...] | None]:
     """The codes of the rules that will run, and the rules if they had to be loaded: only a
@@ -58,9 +53,8 @@ def rule_codes(context: GateContext) -> tuple[tuple[Code, ...], tuple[type[Rule]
 
 
 def load_rules(context: GateContext) -> tuple[type[Rule], ...]:
-    from kavi_gates.policy.rule import Rule
-
-    rules = tuple(r for r in context.policy_rules() if isinstance(r, type) and issubclass(r, Rule))
+    """The rules every plugin contributes, validated (``kavi_gates.policy.contributed``)."""
+    rules = context.policy_rules()
     if not rules:
         raise UsageError("no policy rules are registered (a broken plugin setup)")
     return rules
@@ -110,17 +104,21 @@ class FileJob:
     policy: PolicyConfig
     key_prefix: bytes
     """What precedes the file's bytes in its cache key (``Run.key``)."""
-    salt: str
+    cache: ResultCache
 
 
-def analyse_file(job: FileJob) -> tuple[str, list[Row]]:
-    """A prestarted worker's job: the built-in rules on one file; its cache key and rows."""
+def analyse_file(job: FileJob) -> list[Row]:
+    """A prestarted worker's job: the built-in rules on one file, cached as ``_in_workers``
+    caches (from the very bytes analysed); its rows."""
     from kavi_gates.policy.check import check_source
     from kavi_gates.policy.rules import BUILTIN_RULES
 
     source = Path(job.path).read_bytes()
     found = check_source(source, job.rel, job.policy, BUILTIN_RULES)
-    return content_key(job.key_prefix + source, job.salt), to_rows(found)
+    rows = to_rows(found)
+    if not any(f.rule == codes.RULE_ERROR.id for f in found):
+        job.cache.put(job.cache.key(job.key_prefix + source), rows)
+    return rows
 
 
 def _in_prestarted(run: Run, jobs: list[Job], prestarted: list[Worker]) -> list[Finding]:
@@ -132,44 +130,43 @@ def _in_prestarted(run: Run, jobs: list[Job], prestarted: list[Worker]) -> list[
                 rel=job.rel,
                 policy=run.policies[job.policy],
                 key_prefix=run.key_prefix(job.rel, job.policy),
-                salt=run.cache.salt,
+                cache=run.cache,
             ),
             run.policies[job.policy].file_budget,
         )
         for job in ordered
     ]
     # A small run: the prestarted workers alone (a fresh one would first import libcst).
-    outcomes = run_budgeted(analyse_file, work, len(prestarted), prestarted)
-    return _collect(run, ordered, outcomes)
+    return _collect(ordered, run_budgeted(analyse_file, work, len(prestarted), prestarted))
 
 
 def _in_workers(run: Run, jobs: list[Job], rules: tuple[type[Rule], ...]) -> list[Finding]:
     from kavi_gates.policy.check import check_source  # libcst: only for real work
 
-    def work(job: Job) -> tuple[str, list[Row]]:
+    def work(job: Job) -> list[Row]:
         source = Path(job.path).read_bytes()
         found = check_source(source, job.rel, run.policies[job.policy], rules)
-        return run.key(job.rel, job.policy, source), to_rows(found)
+        rows = to_rows(found)
+        # Cached here, in parallel: the pool's process only collects the answers. A rule's
+        # failure is not cached: the next run tries the file again.
+        if not any(f.rule == codes.RULE_ERROR.id for f in found):
+            run.cache.put(run.key(job.rel, job.policy, source), rows)
+        return rows
 
     # Largest first: the longest files must not be the last ones started.
     ordered = sorted(jobs, key=lambda job: job.size, reverse=True)
     budgets = [(job, run.policies[job.policy].file_budget) for job in ordered]
     processes = run.context.jobs or os.cpu_count() or 1
-    return _collect(run, ordered, run_budgeted(work, budgets, processes))
+    return _collect(ordered, run_budgeted(work, budgets, processes))
 
 
-def _collect(
-    run: Run, ordered: list[Job], outcomes: Iterable[tuple[int, Outcome]]
-) -> list[Finding]:
-    """The findings of every outcome (cached unless a budget overrun); any failure raises."""
+def _collect(ordered: list[Job], outcomes: Iterable[tuple[int, Outcome]]) -> list[Finding]:
+    """The findings of every outcome: a budget overrun is KAV005, a failure KAV006."""
     findings: list[Finding] = []
-    errors: list[str] = []
     for index, outcome in outcomes:
         job = ordered[index]
         if isinstance(outcome, Done):
-            key, rows = outcome.value
-            run.cache.put(key, rows)
-            findings.extend(from_rows(GATE, job.rel, rows) or ())
+            findings.extend(from_rows(GATE, job.rel, outcome.value) or ())
         elif isinstance(outcome, Overrun):
             message = (
                 f"parse and analysis took longer than {outcome.budget:g} s "
@@ -177,11 +174,16 @@ def _collect(
             )
             findings.append(finding(codes.ANALYSIS_LIMIT, job.rel, 0, 0, message, "budget"))
         elif isinstance(outcome, Failed):
-            errors.append(f"{job.rel}: {outcome.error}")
+            findings.append(_engine_failure(job.rel, f"the analysis raised {outcome.error}"))
         elif isinstance(outcome, Crashed):
-            errors.append(f"{job.rel}: the analysis process died ({outcome.detail})")
+            died = f"the analysis process died ({outcome.detail})"
+            findings.append(_engine_failure(job.rel, died))
         else:  # never a silent pass
-            errors.append(f"{job.rel}: no result from the analysis ({outcome!r})")
-    if errors:
-        raise AnalysisError("; ".join(sorted(errors)))
+            findings.append(_engine_failure(job.rel, f"no result from the analysis ({outcome!r})"))
     return findings
+
+
+def _engine_failure(rel: str, why: str) -> Finding:
+    """KAV006 for a file whose whole analysis failed (no single rule to name)."""
+    message = f"{why}: nothing in this file could be checked"  # no rule to name: all of them
+    return finding(codes.RULE_ERROR, rel, 0, 0, message, "analysis-error")

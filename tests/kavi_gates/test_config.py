@@ -162,6 +162,8 @@ def test_bad_agent_settings_are_config_errors(tmp_path: Path, text: str, where: 
 def test_the_policy_key_covers_every_setting_but_the_budget() -> None:
     base = PolicyConfig()
     changed = {
+        "imports": "allow",
+        "allowed_imports": ("pydantic",),
         "forbidden_imports": ("socket",),
         "forbidden_calls": (),
         "forbid_dynamic_exec": False,

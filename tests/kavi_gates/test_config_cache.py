@@ -23,9 +23,11 @@ ignore: [KAV5]
 per_path_ignores: {"tests/**": [KAV6]}
 baseline: .kavi/baseline.json
 policy:
+  imports: allow
+  allowed_imports: [pydantic, kavi_skills.BaseSkill]
   forbidden_imports: [subprocess, socket]
   forbidden_calls: [os.system, shutil.rmtree]
-  forbid_dynamic_exec: false
+  forbid_dynamic_exec: true
   network: allow
   process: deny
   allowed_write_paths: [out/]
@@ -61,6 +63,7 @@ forge:
   repeated_failure_limit: 5
   max_diff_lines: 100
 sandbox: {enabled: false, timeout: 12.5, memory_mb: 512}
+serve: {allow: [write_note], host: 192.168.1.5, port: 9000}
 """
 CONFIGS = {
     "empty": "",

@@ -115,10 +115,12 @@ def test_file_hook_without_governed_files_checks_none(
 
 
 @pytest.fixture
-def pre_commit_env(pre_commit_home: Path, tmp_path: Path) -> dict[str, str]:
-    """The session's pre-commit home (the hook environment is built once) and a fresh
-    result cache for the hook."""
-    env = dict(os.environ)
+def pre_commit_env(
+    pre_commit_home: Path, offline_pip: dict[str, str], tmp_path: Path
+) -> dict[str, str]:
+    """The session's pre-commit home (the hook environment is built once, offline) and a
+    fresh result cache for the hook."""
+    env = {**os.environ, **offline_pip}
     env["PRE_COMMIT_HOME"] = str(pre_commit_home)
     env["XDG_CACHE_HOME"] = str(tmp_path / "xdg-cache")
     return env

@@ -10,6 +10,7 @@ cannot draw the finding, so it needs no full analysis). Reading them never impor
 from __future__ import annotations
 
 from kavi_gates.codes import codes_of
+from kavi_gates.codes.policy.allowlist import IMPORT_NOT_ALLOWED
 from kavi_gates.codes.policy.dynamic import (
     DESERIALIZER,
     DYNAMIC_EXEC_BUILTIN,
@@ -20,6 +21,7 @@ from kavi_gates.codes.policy.dynamic import (
 from kavi_gates.codes.policy.engine import (
     ANALYSIS_LIMIT,
     PARSE_FAILURE,
+    RULE_ERROR,
     SUPPRESSION_WITHOUT_REASON,
     UNREADABLE_INPUT,
     UNUSED_SUPPRESSION,
@@ -47,6 +49,7 @@ __all__ = [
     "FORBIDDEN_IMPORT",
     "GATE",
     "IMPORT_MACHINERY",
+    "IMPORT_NOT_ALLOWED",
     "INTROSPECTION_ESCAPE",
     "NATIVE_CODE",
     "NETWORK_CALL",
@@ -54,6 +57,7 @@ __all__ = [
     "PARSE_FAILURE",
     "PROCESS_CALL",
     "PROCESS_MODULE",
+    "RULE_ERROR",
     "SUPPRESSION_WITHOUT_REASON",
     "UNREADABLE_INPUT",
     "UNUSED_SUPPRESSION",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kavi_gates.policy.rule import Rule
+from kavi_gates.policy.rules.allowlist import ImportOutsideAllowlist
 from kavi_gates.policy.rules.dynamic import (
     Deserializer,
     DynamicExecBuiltin,
@@ -30,6 +31,7 @@ BUILTIN_RULES: tuple[type[Rule], ...] = (
     AnalysisLimit,
     ForbiddenImport,
     ComputedImport,
+    ImportOutsideAllowlist,
     ForbiddenCall,
     ProcessModule,
     ProcessCall,
