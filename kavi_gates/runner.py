@@ -231,6 +231,7 @@ def run_gates(
         rule_loader=functools.cache(lambda: policy_rules(pm)),
         rule_sources=rule_sources(pm),
         rule_plugins=rule_plugins(pm),
+        code_loader=known,
     )
     results = [_run_one(gates[g], context, pm) for g in selected]
     if targets.findings and any(gates[g].scope == "files" for g in selected):

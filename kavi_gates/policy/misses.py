@@ -34,6 +34,8 @@ from kavi_gates.policy.workers import (
     Failed,
     Outcome,
     Overrun,
+    discard_prestarted,
+    has_prestarted,
     run_budgeted,
     take_prestarted,
 )
@@ -85,12 +87,15 @@ def analyse(run: Run, misses: list[Job], sources: dict[str, bytes]) -> list[Find
         findings.extend(result)
     sources.clear()  # the workers read their files themselves
     if rest:
-        prestarted = take_prestarted()
-        if prestarted and rules is None:
-            findings.extend(_in_prestarted(run, rest, prestarted))
+        if rules is None and has_prestarted():
+            # The built-in rules are never loaded here (libcst): of what validating them
+            # checks (kavi_gates.policy.contributed), only that no plugin declares one of
+            # their ids can change between runs, and their declarations are the policy
+            # codes: indexing every declared code checks exactly that.
+            run.context.finding_codes()
+            findings.extend(_in_prestarted(run, rest, take_prestarted()))
         else:
-            for worker in prestarted:
-                worker.stop(kill=True)
+            discard_prestarted()
             findings.extend(_in_workers(run, rest, rules or load_rules(run.context)))
     return findings
 

@@ -309,6 +309,11 @@ def prestart(preload: Callable[[], None]) -> None:
         _prestarted.append(Worker(None, others, preload))
 
 
+def has_prestarted() -> bool:
+    """Is a prestarted worker waiting to be taken?"""
+    return bool(_prestarted)
+
+
 def take_prestarted() -> list[Worker]:
     """The prestarted workers, now the caller's (to pass to ``run_budgeted``)."""
     taken = list(_prestarted)

@@ -15,6 +15,7 @@ from kavi_gates.policy import prestart as early
 from kavi_gates.policy.workers import (
     Done,
     discard_prestarted,
+    has_prestarted,
     prestart,
     run_budgeted,
     take_prestarted,
@@ -133,3 +134,32 @@ def test_the_hook_reports_the_same_with_and_without_the_early_worker(
 
 def test_the_hook_knows_every_report_format() -> None:
     assert set(precommit.FORMAT_NAMES) == set(FORMATS)
+
+
+def test_a_plugin_code_that_clashes_with_a_built_in_rule_is_refused_either_way(
+    repo: Path,
+) -> None:
+    from kavi_gates import hookimpl
+    from kavi_gates.config import load_config
+    from kavi_gates.errors import ConfigError
+    from kavi_gates.models import Code
+    from kavi_gates.plugins import get_plugin_manager
+    from kavi_gates.runner import run_gates
+
+    class Clash:
+        @hookimpl
+        def kavi_finding_codes(self) -> list[Code]:
+            return [Code(id="KAV401", gate="acme", title="mine", doc="Mine.", fix="None.")]
+
+    pm = get_plugin_manager(load_entrypoints=False)
+    pm.register(Clash(), name="acme")
+    files = [repo / "skills" / "bad.py"]
+    for early_worker in (True, False):
+        hook = early.HookRun(["skills/bad.py"], ["policy"]) if early_worker else None
+        try:
+            with pytest.raises(ConfigError, match="KAV401"):
+                run_gates(load_config(start=repo), files, ["policy"], use_cache=False, pm=pm)
+            assert has_prestarted() is early_worker  # no run took it: the hook stops it
+        finally:
+            if hook is not None:
+                hook.finish(completed=False)
