@@ -15,6 +15,7 @@ from kavi_gates.policy.catalog import (
     NETWORK_MODULES,
     PROCESS_FUNCTIONS,
     PROCESS_MODULES,
+    SAFE_SUBMODULES,
 )
 from kavi_gates.policy.positions import run_deep
 from kavi_gates.policy.queries import module_hits, name_hits, write_operations
@@ -43,16 +44,16 @@ def effects_of(facts: ModuleFacts) -> frozenset[str]:
     effects = _capability_effects(facts)
     if any(True for _ in write_operations(facts)):
         effects.add("FILE_WRITE")
-    if any(True for _ in module_hits(facts, NETWORK_MODULES)) or any(
+    if any(True for _ in module_hits(facts, NETWORK_MODULES, SAFE_SUBMODULES)) or any(
         True for _ in name_hits(facts, NETWORK_FUNCTIONS)
     ):
         effects.add("NETWORK")
-    if any(True for _ in module_hits(facts, PROCESS_MODULES)) or any(
+    if any(True for _ in module_hits(facts, PROCESS_MODULES, SAFE_SUBMODULES)) or any(
         True for _ in name_hits(facts, PROCESS_FUNCTIONS)
     ):
         effects.add("PROCESS")
     if any(True for _ in name_hits(facts, DYNAMIC_BUILTINS)) or any(
-        True for _ in module_hits(facts, IMPORT_MACHINERY_MODULES)
+        True for _ in module_hits(facts, IMPORT_MACHINERY_MODULES, SAFE_SUBMODULES)
     ):
         effects.add("DYNAMIC_EXEC")
     return frozenset(effects)

@@ -7,7 +7,6 @@ from kavi_gates.policy.rules.dynamic import (
     Deserializer,
     DynamicExecBuiltin,
     ImportMachinery,
-    IntrospectionEscape,
     NativeCode,
 )
 from kavi_gates.policy.rules.engine import (
@@ -17,6 +16,7 @@ from kavi_gates.policy.rules.engine import (
     UnreadableInput,
     UnusedSuppression,
 )
+from kavi_gates.policy.rules.escapes import IntrospectionEscape
 from kavi_gates.policy.rules.imports import ComputedImport, ForbiddenCall, ForbiddenImport
 from kavi_gates.policy.rules.network import NetworkCall, NetworkModule
 from kavi_gates.policy.rules.process import ProcessCall, ProcessModule

@@ -34,9 +34,9 @@ class ComputedImport(Rule):
         return bool(p.forbidden_imports) or p.process == "deny" or p.network == "deny"
 
     def check(self, facts: ModuleFacts) -> Iterator[Violation]:
-        for node, target in dynamic_imports(facts):
-            if target is None:
-                yield Violation(node, "module imported by a computed name cannot be checked")
+        for found in dynamic_imports(facts):
+            if not found.literal:
+                yield Violation(found.node, "module imported by a computed name cannot be checked")
 
 
 class ForbiddenCall(Rule):
