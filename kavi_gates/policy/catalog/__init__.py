@@ -162,15 +162,38 @@ def builtin_qualname(name: str) -> str:
 
 # Words through which resolution reaches a name spelled only inside string literals
 # (``getattr(os, "sys" "tem")``, ``__import__("o" "s")``, ``sys.modules["o" "s"]``): a
-# rule that matches names must also look at files that contain one of these.
+# rule that matches names must also look at files that contain one of these. Reaching
+# ``a.b.c`` by an importer takes importing ``a`` or naming ``c``: first and last parts.
 INDIRECTION_WORDS = frozenset(
-    {"getattr", "attrgetter", "__dict__", "__builtins__", "builtins"}
-) | frozenset(
-    part
-    for name in DYNAMIC_IMPORTERS | MODULE_TABLE_GETTERS
-    for part in name.split(".")
-    if part != "builtins"
+    {
+        "getattr",
+        "getattr_static",
+        "attrgetter",
+        "methodcaller",
+        "__dict__",
+        "__builtins__",
+        "builtins",
+    }
 )
+
+
+def key_words(*tables: Iterable[str]) -> frozenset[str]:
+    """The first and last part of every name in ``tables``: reaching ``a.b.c`` takes
+    importing ``a`` or naming ``c`` (``builtins`` aside: builtins need no import)."""
+    return frozenset(
+        part
+        for table in tables
+        for name in table
+        for part in {name.split(".")[0], name.rsplit(".", 1)[-1]}
+        if part != "builtins"
+    )
+
+
+# Importers are reached through their module or by their name; anchor importers only
+# through theirs (``files`` and ``path`` name too much else to be worth a word).
+INDIRECTION_WORDS |= key_words(
+    DYNAMIC_IMPORTERS - ANCHOR_IMPORTERS, MODULE_TABLE_GETTERS
+) | frozenset(name.split(".")[0] for name in ANCHOR_IMPORTERS)
 
 
 def words_of(*tables: Iterable[str]) -> frozenset[str]:
@@ -210,6 +233,7 @@ __all__ = [
     "builtin_qualname",
     "canonical",
     "exempt",
+    "key_words",
     "matches",
     "reexport_suffixes",
     "table_depth",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import libcst as cst
@@ -502,3 +502,26 @@ def handler_for(node_type: type) -> Handler:
         handler = _children
     HANDLERS[node_type] = handler
     return handler
+
+
+def children_of(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The code nodes directly under ``node`` (leaves too), without libcst's ``children``
+    (which rebuilds each node)."""
+    if isinstance(node, _LEAF_TYPES):
+        return
+    spec = _CHILD_FIELDS.get(type(node)) or _child_fields(type(node))
+    values = spec[0](node)
+    for value in (values,) if spec[1] == 1 else values:
+        if type(value) is tuple or type(value) is list:
+            yield from (v for v in value if isinstance(v, cst.CSTNode))
+        elif isinstance(value, cst.CSTNode):
+            yield value
+
+
+def subtree(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Every code node under ``node``, itself included: for small subtrees (annotations)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(children_of(current))

@@ -18,6 +18,7 @@ from collections.abc import Callable
 import libcst as cst
 
 from kavi_gates.policy.resolution.facts import ImportSite, ModuleFacts, Region
+from kavi_gates.policy.resolution.handlers import subtree
 from kavi_gates.policy.resolution.scopes import Scope
 from kavi_gates.policy.resolution.syntax import dotted_name, literal_string, subscript_key
 
@@ -72,15 +73,12 @@ def _is_flag(facts: ModuleFacts, region: Region) -> bool:
 
 def _annotation_names(facts: ModuleFacts) -> set[int]:
     """ids of every name read inside an annotation."""
-    found: set[int] = set()
-    stack: list[cst.CSTNode] = [site.node for site in facts.annotations]
-    while stack:
-        node = stack.pop()
-        if type(node) is cst.Name:
-            found.add(id(node))
-        else:
-            stack.extend(node.children)
-    return found
+    return {
+        id(node)
+        for site in facts.annotations
+        for node in subtree(site.node)
+        if type(node) is cst.Name
+    }
 
 
 def _unused_at_run_time(

@@ -18,14 +18,25 @@ from kavi_gates.policy.catalog import (
     SAFE_SUBMODULES,
     YAML_LOADERS,
     YAML_SAFE_LOADERS,
+    matches,
 )
 from kavi_gates.policy.queries import module_hits, name_hits
+from kavi_gates.policy.queries.annotations import string_annotations
 from kavi_gates.policy.resolution import ModuleFacts, Site
 from kavi_gates.policy.rule import Rule, Violation
 
 # Loaders that unpickle only when asked to (numpy.load's allow_pickle) or unless told not
 # to (torch.load without weights_only=True): their calls are judged by their arguments.
 _SAFE_WITH_ARGUMENTS = frozenset({"numpy.load", "torch.load"})
+
+
+_ENTRY_POINT_HOSTS = ("importlib.metadata", "importlib_metadata", "pkg_resources")
+
+
+def _machinery_role(hit: str) -> str:
+    if hit.startswith("sys."):
+        return "is the module table"
+    return "imports what run-time data names"
 
 
 class _DynamicRule(Rule):
@@ -44,6 +55,13 @@ class DynamicExecBuiltin(_DynamicRule):
             yield Violation(
                 node, f"'{name}' runs dynamically built code (policy.forbid_dynamic_exec)"
             )
+        for annotation in string_annotations(facts):
+            if annotation.runs_code:
+                yield Violation(
+                    annotation.node,
+                    "a quoted annotation is evaluated as code (pydantic, get_type_hints): "
+                    "what it calls runs (policy.forbid_dynamic_exec)",
+                )
 
 
 class ImportMachinery(_DynamicRule):
@@ -57,7 +75,26 @@ class ImportMachinery(_DynamicRule):
                 node, f"'{hit}' loads code chosen at run time (policy.forbid_dynamic_exec)"
             )
         for node, hit in name_hits(facts, IMPORT_MACHINERY_NAMES):
-            yield Violation(node, f"'{hit}' is the module table (policy.forbid_dynamic_exec)")
+            yield Violation(node, f"'{hit}' {_machinery_role(hit)} (policy.forbid_dynamic_exec)")
+        resolve = facts.resolver.resolve_chain
+        for annotation in string_annotations(facts):
+            site = annotation.site
+            for base, attrs in annotation.names():
+                for qual in resolve(base, attrs, site.scope, site.order):
+                    found = matches(qual, IMPORT_MACHINERY_NAMES)
+                    if found:
+                        yield Violation(
+                            annotation.node,
+                            f"'{found}' {_machinery_role(found)} (policy.forbid_dynamic_exec)",
+                        )
+        if any(t.startswith(_ENTRY_POINT_HOSTS) for imp in facts.imports for t in imp.targets):
+            for ref in facts.refs:
+                if "entry_points" in ref.attrs:
+                    yield Violation(
+                        ref.node,
+                        "entry points load the module:attr their metadata names "
+                        "(policy.forbid_dynamic_exec)",
+                    )
 
 
 class Deserializer(_DynamicRule):
