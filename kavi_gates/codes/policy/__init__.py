@@ -10,6 +10,11 @@ cannot draw the finding, so it needs no full analysis). Reading them never impor
 from __future__ import annotations
 
 from kavi_gates.codes import codes_of
+from kavi_gates.codes.policy.capabilities import (
+    CAPABILITY_PRIVATE,
+    RUNTIME_INTERNALS,
+    SECRET_LEAK,
+)
 from kavi_gates.codes.policy.dynamic import (
     DESERIALIZER,
     DYNAMIC_EXEC_BUILTIN,
@@ -38,6 +43,7 @@ CODES = codes_of(globals())
 
 __all__ = [
     "ANALYSIS_LIMIT",
+    "CAPABILITY_PRIVATE",
     "CODES",
     "COMPUTED_IMPORT",
     "COMPUTED_WRITE_PATH",
@@ -54,6 +60,8 @@ __all__ = [
     "PARSE_FAILURE",
     "PROCESS_CALL",
     "PROCESS_MODULE",
+    "RUNTIME_INTERNALS",
+    "SECRET_LEAK",
     "SUPPRESSION_WITHOUT_REASON",
     "UNREADABLE_INPUT",
     "UNUSED_SUPPRESSION",

@@ -109,6 +109,8 @@ class ModuleFacts:
     """id of each call argument's value → the call it is passed to."""
     subscript_of: dict[int, cst.Subscript] = field(default_factory=dict)
     """id of each subscripted value → its subscript (``d`` in ``d[k]``)."""
+    loop_targets: list[tuple[cst.CSTNode, cst.BaseExpression, Scope]] = field(default_factory=list)
+    """``for`` and comprehension targets with the iterable they take values from."""
     method_of: dict[int, str] = field(default_factory=dict)
     """id of a call's result → the attribute read on it (``keys`` in ``globals().keys``)."""
     memo: dict[str, object] = field(default_factory=dict)

@@ -346,6 +346,7 @@ def _comprehension(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) 
         # The first iterable is evaluated in the enclosing scope.
         stack.append((for_in.iter, scope if first else inner, cond))
         walker.facts.key_views.add(id(for_in.iter))
+        walker.facts.loop_targets.append((for_in.target, for_in.iter, inner))
         walker.bind_target(for_in.target, inner, False)
         for comp_if in for_in.ifs:
             stack.append((comp_if.test, inner, False))
@@ -409,6 +410,7 @@ def _for(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
     walker.order += 1  # a statement
     assert isinstance(node, cst.For)
     walker.facts.key_views.add(id(node.iter))
+    walker.facts.loop_targets.append((node.target, node.iter, scope))
     walker.bind_target(node.target, scope, True)
     walker.push_children(node, scope, True, skip="target")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kavi_gates.policy.rule import Rule
+from kavi_gates.policy.rules.capabilities import CapabilityPrivate, RuntimeInternals
 from kavi_gates.policy.rules.dynamic import (
     Deserializer,
     DynamicExecBuiltin,
@@ -20,6 +21,7 @@ from kavi_gates.policy.rules.escapes import IntrospectionEscape
 from kavi_gates.policy.rules.imports import ComputedImport, ForbiddenCall, ForbiddenImport
 from kavi_gates.policy.rules.network import NetworkCall, NetworkModule
 from kavi_gates.policy.rules.process import ProcessCall, ProcessModule
+from kavi_gates.policy.rules.secrets import SecretLeak
 from kavi_gates.policy.rules.writes import ComputedWritePath, WriteOutsideAllowed
 
 BUILTIN_RULES: tuple[type[Rule], ...] = (
@@ -31,6 +33,9 @@ BUILTIN_RULES: tuple[type[Rule], ...] = (
     ForbiddenImport,
     ComputedImport,
     ForbiddenCall,
+    RuntimeInternals,
+    CapabilityPrivate,
+    SecretLeak,
     ProcessModule,
     ProcessCall,
     NetworkModule,
