@@ -37,7 +37,7 @@ from kavi_gates.policy.resolution import (
     subtree,
 )
 
-_SOURCES = ENV_SOURCES | {CONTEXT_SECRETS}
+_EVERY_SOURCE = ENV_SOURCES | SECRET_STORES | {CONTEXT_SECRETS}
 _VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 
@@ -72,18 +72,22 @@ def _secret_reads(facts: ModuleFacts) -> Iterator[SecretRead]:
     for site in facts.calls:
         assert isinstance(site.node, cst.Call)
         calls_by_func[id(site.node.func)] = site.node
-    for ref, quals in facts.resolved_refs:
-        hit = next((q for q in quals if matches(q, _SOURCES)), None)
+    values: list[tuple[cst.CSTNode, frozenset[str]]] = [
+        (ref.node, quals) for ref, quals in facts.resolved_refs if quals
+    ]
+    values += [(site.node, returns) for site, _funcs, returns in facts.resolved_calls if returns]
+    for node, quals in values:
+        hit = next((q for q in quals if matches(q, _EVERY_SOURCE)), None)
         if hit is None:
             continue
-        source = matches(hit, _SOURCES) or hit
+        source = matches(hit, _EVERY_SOURCE) or hit
         rest = hit[len(source) :].lstrip(".")
-        node: cst.CSTNode = ref.node
         key: str | None = None
         sub = facts.subscript_of.get(id(node))
         call = calls_by_func.get(id(node))
-        if rest in ("", "get", "setdefault", "pop") and call is not None:  # a getter's call
-            assert isinstance(call, cst.Call)
+        if source in SECRET_STORES:
+            node = call if call is not None else node
+        elif rest in ("", "get", "setdefault", "pop") and call is not None:  # a getter's call
             node = call
             key = _first_literal(call)
             if source.endswith("expandvars"):

@@ -22,7 +22,7 @@ from kavi_gates.policy.catalog.writes import (
     WRITERS,
 )
 from kavi_gates.policy.queries.named import named_accesses
-from kavi_gates.policy.resolution import ModuleFacts, Site, literal_string
+from kavi_gates.policy.resolution import SKILL_CONTEXT, ModuleFacts, Site, literal_string
 
 WRITE_METHODS = PATH_METHODS | SAVE_METHODS | EXTRACT_METHODS | {"open"}
 """Methods that write when called on the right object (a path, a data frame, an archive)."""
@@ -240,8 +240,11 @@ def _known_writer(qual: str) -> bool:
 
 
 def _not_a_path_receiver(receiver: cst.BaseExpression, facts: ModuleFacts, site: Site) -> bool:
-    """Receivers that are certainly not path objects: instances of classes defined in this
-    file, and values returned by known library functions other than path constructors."""
+    """Receivers that are certainly not path objects: the runtime's capabilities
+    (``self.context.files``), instances of classes defined in this file, and values
+    returned by known library functions other than path constructors."""
+    if any(q.startswith(SKILL_CONTEXT) for q in facts.resolve(receiver, site.scope, site.order)):
+        return True  # self.context.files is the runtime's guarded API, not a path
     if not isinstance(receiver, cst.Call):
         return False
     func = receiver.func

@@ -19,7 +19,7 @@ import libcst as cst
 
 from kavi_gates.policy.resolution.facts import ImportSite, ModuleFacts, Region
 from kavi_gates.policy.resolution.handlers import subtree
-from kavi_gates.policy.resolution.scopes import Scope
+from kavi_gates.policy.resolution.scopes import Binding, Scope
 from kavi_gates.policy.resolution.syntax import dotted_name, literal_string, subscript_key
 
 _FLAG = "TYPE_CHECKING"
@@ -34,18 +34,16 @@ def drop_type_only_imports(facts: ModuleFacts) -> None:
         return  # the flag may be true at run time: every block runs (and is a finding)
     regions = [r for r in facts.type_checking if r.last >= r.first and _is_flag(facts, r)]
     if not regions:
-        _reset_resolution(facts)
         return
 
     def inside(order: int) -> bool:
         return any(r.first <= order <= r.last for r in regions)
 
     candidates = [i for i in facts.imports if not i.star and i.scope and inside(i.order)]
-    if candidates:
-        dropped = _unused_at_run_time(facts, candidates, inside)
-        if dropped:
-            _remove(facts, dropped)
-    _reset_resolution(facts)
+    dropped = _unused_at_run_time(facts, candidates, inside) if candidates else []
+    if dropped:
+        _remove(facts, dropped)
+        _reset_resolution(facts)
 
 
 def _flag_rebound(facts: ModuleFacts) -> bool:
@@ -67,8 +65,52 @@ def _flag_rebound(facts: ModuleFacts) -> bool:
 
 
 def _is_flag(facts: ModuleFacts, region: Region) -> bool:
-    value = facts.resolve(region.test, region.scope, region.first - 1)
-    return bool(value) and value <= TYPE_CHECKING_FLAGS
+    return _certainly(facts, region.test, region.scope, 0)
+
+
+_TYPING_MODULES = frozenset({"typing", "typing_extensions"})
+
+
+def _certainly(facts: ModuleFacts, expr: cst.CSTNode, scope: Scope, depth: int) -> bool:
+    """Is ``expr`` certainly the flag, whatever runs? Every binding of a name must be the
+    flag (an import of it, ``False``, or another name that certainly is): resolution's "may
+    denote" leaves out what it cannot evaluate (``TYPE_CHECKING = not TYPE_CHECKING``), so
+    it cannot say "certainly"."""
+    if depth > 8:
+        return False
+    if isinstance(expr, cst.Attribute):  # typing.TYPE_CHECKING, t.TYPE_CHECKING
+        return expr.attr.value == _FLAG and _bound_only_to(
+            facts, expr.value, scope, _TYPING_MODULES
+        )
+    if not isinstance(expr, cst.Name):
+        return False
+    if expr.value == "False":
+        return True
+    slot = facts.slot_of(expr.value, scope)
+    if slot is None or not slot.bindings or (facts.star_modules and slot.scope.kind != "function"):
+        return False
+    return all(_flag_binding(facts, b, slot.scope, depth) for b in slot.bindings)
+
+
+def _flag_binding(facts: ModuleFacts, binding: Binding, scope: Scope, depth: int) -> bool:
+    if binding.kind == "import":
+        return binding.origin in TYPE_CHECKING_FLAGS
+    if binding.kind != "alias" or binding.alias is None:
+        return False
+    return _certainly(facts, binding.alias, scope, depth + 1)
+
+
+def _bound_only_to(
+    facts: ModuleFacts, expr: cst.CSTNode, scope: Scope, modules: frozenset[str]
+) -> bool:
+    if not isinstance(expr, cst.Name):
+        return False
+    slot = facts.slot_of(expr.value, scope)
+    return (
+        slot is not None
+        and bool(slot.bindings)
+        and all(b.kind == "import" and b.origin in modules for b in slot.bindings)
+    )
 
 
 def _annotation_names(facts: ModuleFacts) -> set[int]:
@@ -128,7 +170,7 @@ def _remove(facts: ModuleFacts, dropped: list[ImportSite]) -> None:
 
 
 def _reset_resolution(facts: ModuleFacts) -> None:
-    """Deciding the regions resolved names; the bindings changed, so start resolution over."""
+    """Deciding the regions looked names up; the bindings changed, so start over."""
     for scope in facts.root.family:
         scope.owners = {}
         scope.inherited = {}

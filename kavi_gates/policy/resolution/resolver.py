@@ -26,11 +26,11 @@ MAX_STAR_MODULES = 64
 SKILL_CONTEXT = "<context>"
 """What ``<something unknown>.context`` denotes: a skill's ``self.context``, whose
 attributes are the runtime's capabilities (``<context>.files``)."""
-UNKNOWN_SELF = "<__self__>.builtins"
+UNKNOWN_SELF = "<__self__>"
 """What ``x.__self__`` denotes when ``x`` is unknown: the object a method is bound to, which
-for any builtin function is the builtins module. Names read on it match the builtins the
-way re-exports do (``<__self__>.builtins.eval`` is ``eval``), while the value itself is not
-taken for the builtins namespace (a bound method's ``__self__`` is usually an object)."""
+for any builtin function is the builtins module. A name read on it is the builtin of that
+name (``x.__self__.eval`` is ``eval``), while the value itself is not taken for the
+builtins namespace (a bound method's ``__self__`` is usually an object)."""
 
 _BUILTINS_MODULE = frozenset({"builtins"})
 _UNKNOWN_SELF = frozenset({UNKNOWN_SELF})
@@ -195,6 +195,8 @@ class Resolver(SlotSolver):
             value, attrs = _SKILL_CONTEXT, attrs[1:]
             if not attrs:
                 return value
+        if UNKNOWN_SELF in value:  # a name read on it is the builtin of that name
+            value = (value - _UNKNOWN_SELF) | _BUILTINS_MODULE
         if "__self__" in attrs:
             return self._through_self(value, attrs)
         return self._suffix(value, "." + ".".join(attrs)) if value else EMPTY
@@ -321,13 +323,20 @@ class Resolver(SlotSolver):
         return None
 
     def _subscript_value(self, sub: cst.Subscript, scope: Scope, order: int) -> frozenset[str]:
+        key = subscript_key(sub)
+        if key is None:
+            return EMPTY
+        owner = self._namespace_of(sub.value, scope, order)
+        if owner is not None:  # globals()["os"] is os, vars(m)["f"] is m.f
+            return (
+                self._name(ident(key), owner, order, False)
+                if isinstance(owner, Scope)
+                else (self._suffix(owner, "." + key) if owner else EMPTY)
+            )
         values = self._eval(sub.value, scope, order, False)
         modules = "sys.modules" in values
         namespace = "builtins" in values or "builtins.__dict__" in values
         if not (modules or namespace):
-            return EMPTY
-        key = subscript_key(sub)
-        if key is None:
             return EMPTY
         out = set()
         if modules:
@@ -335,3 +344,21 @@ class Resolver(SlotSolver):
         if namespace:
             out.add(f"builtins.{key}")
         return frozenset(out)
+
+    def _namespace_of(
+        self, expr: cst.CSTNode, scope: Scope, order: int
+    ) -> Scope | frozenset[str] | None:
+        """Whose namespace ``expr`` is: a scope (``globals()``, ``locals()``, ``vars()``),
+        the names a ``vars(x)`` or ``x.__dict__`` is of, or None when it is no namespace."""
+        if isinstance(expr, cst.Call):
+            funcs = self._eval(expr.func, scope, order, False)
+            args = expr.args
+            if "builtins.globals" in funcs and not args:
+                return scope.root
+            if funcs & {"builtins.locals", "builtins.vars"} and not args:
+                return scope
+            if "builtins.vars" in funcs and len(args) == 1:
+                return self._eval(args[0].value, scope, order, False)
+        elif isinstance(expr, cst.Attribute) and expr.attr.value == "__dict__":
+            return self._eval(expr.value, scope, order, False)
+        return None
