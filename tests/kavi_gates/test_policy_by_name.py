@@ -59,7 +59,7 @@ DUNDERS_BY_NAME = [
     "import string\nf = string.Formatter().get_field('0.__globals__', [print], {})\n",
     "def f(fn):\n    class K:\n        def go(self):\n            return getattr(fn, '__globals__')\n"
     "    return K\n",
-    "h = lambda fn: getattr(fn, '__closure__')\n",
+    "h = lambda fn: getattr(fn, '__code__')\n",
 ]
 
 

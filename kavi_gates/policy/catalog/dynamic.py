@@ -52,7 +52,36 @@ IMPORT_MACHINERY_MODULES = frozenset(
 # importlib.metadata and importlib.resources read package metadata and data files (their
 # anchors and entry points are checked as imports by name instead), multiprocessing.dummy
 # is threads. Config-named modules (forbidden_imports) take no exceptions.
-SAFE_SUBMODULES = frozenset({"importlib.metadata", "importlib.resources", "multiprocessing.dummy"})
+SAFE_SUBMODULES = frozenset(
+    {
+        "importlib.metadata",
+        "importlib.resources",
+        "multiprocessing.dummy",
+        # Constants and path arithmetic of the import system, which load nothing.
+        *(
+            f"importlib.machinery.{name}"
+            for name in (
+                "SOURCE_SUFFIXES",
+                "BYTECODE_SUFFIXES",
+                "DEBUG_BYTECODE_SUFFIXES",
+                "OPTIMIZED_BYTECODE_SUFFIXES",
+                "EXTENSION_SUFFIXES",
+                "all_suffixes",
+            )
+        ),
+        *(
+            f"importlib.util.{name}"
+            for name in (
+                "MAGIC_NUMBER",
+                "cache_from_source",
+                "source_from_cache",
+                "decode_source",
+                "resolve_name",
+                "source_hash",
+            )
+        ),
+    }
+)
 IMPORT_MACHINERY_NAMES = frozenset(
     {
         "sys.modules",
@@ -105,7 +134,6 @@ INTROSPECTION_NAMES = frozenset(
 ESCAPE_ATTRIBUTES = frozenset(
     {
         "__spec__",
-        "__closure__",
         "__globals__",
         "__builtins__",
         "__subclasses__",

@@ -92,20 +92,21 @@ def module_hits(
     modules = frozenset(modules)
     if not modules:
         return
-    reported: set[str] = set()
-    """What the reported imports bound: chains through them are not reported again."""
+    unreported: set[str] = set()
+    """What imports of safe submodules bound (``import multiprocessing.dummy`` binds
+    ``multiprocessing``): chains through them are reported, as their imports were not."""
     for imp in facts.imports:
         # ``from a import b`` imports a, then b from it: the full name says what it reaches.
         target = imp.targets[-1]
         hit = matches(target, modules)
-        if hit and not exempt(target, hit, safe):
-            reported.add(imp.bound or target)
+        if hit and exempt(target, hit, safe):
+            unreported.add(imp.bound)
+        elif hit:
             yield imp.node, hit
     for found in dynamic_imports(facts):
         if found.target:
             hit = matches(found.target, modules)
             if hit and not exempt(found.target, hit, safe):
-                reported.add(found.target)
                 yield found.node, hit
     matched = matching(facts, modules)
     if not matched:
@@ -119,6 +120,7 @@ def module_hits(
             hit = match_any(full, modules)
             if not hit or exempt(full, hit, safe):
                 continue
-            if not match_any(base, modules) or base not in reported:
+            # A chain from a banned module was reported at its import.
+            if not match_any(base, modules) or base in unreported:
                 yield ref.node, hit
                 break

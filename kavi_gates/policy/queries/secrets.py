@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from kavi_gates.policy.catalog import matches
 from kavi_gates.policy.catalog.secrets import (
     CONTEXT_SECRETS,
     ENV_SOURCES,
@@ -27,6 +26,7 @@ from kavi_gates.policy.catalog.secrets import (
     STANDARD_ENV,
 )
 from kavi_gates.policy.queries.imports import module_hits
+from kavi_gates.policy.queries.matching import matching, ref_hits, return_hits
 from kavi_gates.policy.resolution import (
     ModuleFacts,
     Scope,
@@ -68,20 +68,25 @@ def secret_reads(facts: ModuleFacts) -> list[SecretRead]:
 
 
 def _secret_reads(facts: ModuleFacts) -> Iterator[SecretRead]:
+    for node, store in module_hits(facts, SECRET_STORES):
+        yield SecretRead(node, store, None)
+    matched = matching(facts, _EVERY_SOURCE)
+    if not matched:
+        return
     calls_by_func: dict[int, cst.Call] = {}
     for site in facts.calls:
         assert isinstance(site.node, cst.Call)
         calls_by_func[id(site.node.func)] = site.node
     values: list[tuple[cst.CSTNode, frozenset[str]]] = [
-        (ref.node, quals) for ref, quals in facts.resolved_refs if quals
+        (ref.node, found) for ref, found in ref_hits(facts, matched)
     ]
-    values += [(site.node, returns) for site, _funcs, returns in facts.resolved_calls if returns]
-    for node, quals in values:
-        hit = next((q for q in quals if matches(q, _EVERY_SOURCE)), None)
-        if hit is None:
-            continue
-        source = matches(hit, _EVERY_SOURCE) or hit
-        rest = hit[len(source) :].lstrip(".")
+    values += [(site.node, found) for site, found in return_hits(facts, matched)]
+    for node, found in values:
+        hit = min(found)
+        source = matched[hit]
+        # The name after the source (``get`` in ``os.environ.get``; a re-export such as
+        # ``shutil.os.environ`` has more before it).
+        rest = hit.rpartition(source)[2].lstrip(".")
         key: str | None = None
         sub = facts.subscript_of.get(id(node))
         call = calls_by_func.get(id(node))
@@ -95,8 +100,6 @@ def _secret_reads(facts: ModuleFacts) -> Iterator[SecretRead]:
         elif rest == "" and sub is not None:
             node, key = sub, subscript_key(sub)
         yield SecretRead(node, source, key)
-    for node, hit in module_hits(facts, SECRET_STORES):
-        yield SecretRead(node, hit, None)
 
 
 def _first_literal(call: cst.Call) -> str | None:
@@ -125,14 +128,17 @@ def leaks(facts: ModuleFacts) -> list[Leak]:
     reads = [r for r in secret_reads(facts) if r.secret]
     if not reads:
         return []
+    printers = [
+        (site, site.node)
+        for site, funcs, _returns in facts.resolved_calls
+        if isinstance(site.node, cst.Call) and _is_printer(site.node, funcs)
+    ]
+    if not printers:
+        return []
     origin = {id(r.node): r.node for r in reads}
     tainted = _tainted_slots(facts, origin)
     found: list[Leak] = []
-    for site, funcs, _returns in facts.resolved_calls:
-        call = site.node
-        assert isinstance(call, cst.Call)
-        if not _is_printer(call, funcs):
-            continue
+    for site, call in printers:
         for arg in call.args:
             if arg.keyword is not None and arg.keyword.value in ("file", "sep", "end", "flush"):
                 continue

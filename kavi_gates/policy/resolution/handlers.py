@@ -242,8 +242,12 @@ def _call(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
     stack = walker.stack
     call_of_arg = facts.call_of_arg
     for arg in reversed(node.args):
-        call_of_arg[id(arg.value)] = site
-        stack.append((arg.value, scope, cond))
+        value = arg.value
+        call_of_arg[id(value)] = site
+        if type(value) is cst.Tuple:  # isinstance(x, (a, b)): each is an argument too
+            for element in value.elements:
+                call_of_arg[id(element.value)] = site
+        stack.append((value, scope, cond))
     stack.append((func, scope, cond))
 
 

@@ -22,12 +22,42 @@ from kavi_gates.policy.catalog import (
 )
 from kavi_gates.policy.queries import module_hits, name_hits
 from kavi_gates.policy.queries.annotations import string_annotations
+from kavi_gates.policy.queries.escapes import KEY_READERS
 from kavi_gates.policy.resolution import ModuleFacts, Site
 from kavi_gates.policy.rule import Rule, Violation
 
 # Loaders that unpickle only when asked to (numpy.load's allow_pickle) or unless told not
 # to (torch.load without weights_only=True): their calls are judged by their arguments.
 _SAFE_WITH_ARGUMENTS = frozenset({"numpy.load", "torch.load"})
+
+
+def _names_only(facts: ModuleFacts, node: cst.CSTNode) -> bool:
+    """Is the module table used only for the names in it (``name in sys.modules``,
+    ``for name in sys.modules``, ``sorted(sys.modules)``, ``sys.modules.keys()``)?"""
+    if isinstance(node, cst.Attribute) and node.attr.value == "keys":
+        return True
+    if id(node) in facts.key_views:
+        return True
+    call = facts.call_of_arg.get(id(node))
+    if call is None:
+        return False
+    assert isinstance(call.node, cst.Call)
+    funcs = facts.resolve(call.node.func, call.scope, call.order)
+    return bool(funcs) and funcs <= KEY_READERS and len(call.node.args) == 1
+
+
+_GET_ANNOTATIONS = "inspect.get_annotations"
+
+
+def _may_eval_strings(call: cst.Call) -> bool:
+    """``inspect.get_annotations`` evaluates string annotations only with ``eval_str``."""
+    if any(a.star for a in call.args):
+        return True
+    value = next((a.value for a in call.args if a.keyword and a.keyword.value == "eval_str"), None)
+    if value is None:
+        positional = [a for a in call.args if a.keyword is None]
+        return len(positional) >= 4  # get_annotations(obj, globals, locals, eval_str)
+    return not (isinstance(value, cst.Name) and value.value in ("False", "None"))
 
 
 _ENTRY_POINT_HOSTS = ("importlib.metadata", "importlib_metadata", "pkg_resources")
@@ -50,11 +80,28 @@ class DynamicExecBuiltin(_DynamicRule):
     code = codes.DYNAMIC_EXEC_BUILTIN
 
     def check(self, facts: ModuleFacts) -> Iterator[Violation]:
-        for node, hit in name_hits(facts, DYNAMIC_BUILTINS):
+        for node, hit in name_hits(facts, DYNAMIC_BUILTINS - {_GET_ANNOTATIONS}):
             name = hit.removeprefix("builtins.")
             yield Violation(
                 node, f"'{name}' runs dynamically built code (policy.forbid_dynamic_exec)"
             )
+        called = facts.called_ids
+        for ref, quals in facts.resolved_refs:
+            if _GET_ANNOTATIONS in quals and id(ref.node) not in called:
+                yield Violation(
+                    ref.node,
+                    f"'{_GET_ANNOTATIONS}' passed as a value: whether it evaluates strings "
+                    "cannot be checked (policy.forbid_dynamic_exec)",
+                )
+        for site, funcs, _returns in facts.resolved_calls:
+            call = site.node
+            assert isinstance(call, cst.Call)
+            if _GET_ANNOTATIONS in funcs and _may_eval_strings(call):
+                yield Violation(
+                    call,
+                    f"'{_GET_ANNOTATIONS}' with eval_str evaluates annotations as code "
+                    "(policy.forbid_dynamic_exec)",
+                )
         for annotation in string_annotations(facts):
             if annotation.runs_code:
                 yield Violation(
@@ -75,6 +122,8 @@ class ImportMachinery(_DynamicRule):
                 node, f"'{hit}' loads code chosen at run time (policy.forbid_dynamic_exec)"
             )
         for node, hit in name_hits(facts, IMPORT_MACHINERY_NAMES):
+            if hit == "sys.modules" and _names_only(facts, node):
+                continue
             yield Violation(node, f"'{hit}' {_machinery_role(hit)} (policy.forbid_dynamic_exec)")
         resolve = facts.resolver.resolve_chain
         for annotation in string_annotations(facts):
