@@ -230,8 +230,10 @@ def main(argv: list[str] | None = None) -> int:
             codes = ", ".join(f"{c} {n}" for c, n in sorted(found.per_code.items()))
             print(f"codes {found.label}: {codes}")
     if args.sample:
-        print()
-        print(sample(after, roots, args.sample, args.seed))
+        for found in (before, after):
+            if found is not None:
+                print(f"\nsample of {found.label} (seed {args.seed}):")
+                print(sample(found, roots, args.sample, args.seed))
     if args.json:
         result = {
             found.label: {

@@ -136,7 +136,7 @@ def _namespace_views(facts: ModuleFacts) -> Iterator[NamespaceView]:
 def view_escape(facts: ModuleFacts, view: NamespaceView) -> str | None:
     """How the view lets names the analysis cannot see out (None: it does not)."""
     if view.host:
-        return f"the namespace of '{view.of}' is read"
+        return "the namespace of a module that hosts capabilities is read"
     vid = id(view.node)
     if vid in facts.key_views:
         return None

@@ -136,13 +136,13 @@ def leaks(facts: ModuleFacts) -> list[Leak]:
     if not printers:
         return []
     origin = {id(r.node): r.node for r in reads}
-    tainted = _tainted_slots(facts, origin)
+    taint = _Taint(facts, origin)
     found: list[Leak] = []
     for site, call in printers:
         for arg in call.args:
             if arg.keyword is not None and arg.keyword.value in ("file", "sep", "end", "flush"):
                 continue
-            read = _taint_of(facts, arg.value, site.scope, origin, tainted)
+            read = taint.of(arg.value, site.scope)
             if read is not None:
                 found.append(Leak(call, read))
                 break
@@ -156,25 +156,6 @@ def _is_printer(call: cst.Call, funcs: frozenset[str]) -> bool:
     if isinstance(func, cst.Attribute) and not funcs:
         return func.attr.value in LOG_METHODS or func.attr.value == "print"
     return False
-
-
-def _taint_of(
-    facts: ModuleFacts,
-    expr: cst.CSTNode,
-    scope: Scope,
-    origin: dict[int, cst.CSTNode],
-    tainted: dict[int, cst.CSTNode],
-) -> cst.CSTNode | None:
-    """The secret read ``expr``'s value derives from, if any."""
-    for node in _value_parts(expr):
-        hit = origin.get(id(node))
-        if hit is not None:
-            return hit
-        if type(node) is cst.Name:
-            slot = facts.slot_of(node.value, scope)
-            if slot is not None and id(slot) in tainted:
-                return tainted[id(slot)]
-    return None
 
 
 # What only tells about a value (whether it is set, its length) does not carry it.
@@ -204,37 +185,70 @@ def _value_parts(expr: cst.CSTNode) -> Iterator[cst.CSTNode]:
             stack.extend(children_of(node))
 
 
-def _tainted_slots(facts: ModuleFacts, origin: dict[int, cst.CSTNode]) -> dict[int, cst.CSTNode]:
-    """Slots (a name in a scope) that may hold a secret: those assigned, or looped over, a
-    value that reads one or reads another such slot (one pass over a dependency graph)."""
-    sources: list[tuple[Slot, cst.CSTNode, Scope]] = []
-    for scope in facts.root.family:
-        for slot in scope.slots.values():
-            for binding in slot.bindings:
-                if binding.kind == "alias" and binding.alias is not None:
-                    sources.append((slot, binding.alias, scope))
-    for target, iterable, scope in facts.loop_targets:
-        for node in subtree(target):
-            target_slot = facts.slot_of(node.value, scope) if type(node) is cst.Name else None
-            if target_slot is not None:
-                sources.append((target_slot, iterable, scope))
-    tainted: dict[int, cst.CSTNode] = {}
-    readers: dict[int, list[Slot]] = {}
-    pending: list[Slot] = []
-    for slot, value, scope in sources:
-        for node in _value_parts(value):
-            read = origin.get(id(node))
-            if read is not None and id(slot) not in tainted:
-                tainted[id(slot)] = read
-                pending.append(slot)
-            elif type(node) is cst.Name:
-                reads = facts.slot_of(node.value, scope)
-                if reads is not None:
-                    readers.setdefault(id(reads), []).append(slot)
-    while pending:
-        slot = pending.pop()
-        for reader in readers.get(id(slot), ()):
-            if id(reader) not in tainted:
-                tainted[id(reader)] = tainted[id(slot)]
-                pending.append(reader)
-    return tainted
+class _Taint:
+    """Which values derive from a secret read: searched backwards from what is printed,
+    through the assignments and loops that give names their values (only the names that
+    reach a printer are ever looked at)."""
+
+    def __init__(self, facts: ModuleFacts, origin: dict[int, cst.CSTNode]) -> None:
+        self.facts = facts
+        self.origin = origin
+        self.known: dict[int, cst.CSTNode | None] = {}
+        self.loops: dict[int, list[tuple[cst.CSTNode, Scope]]] = {}
+        for target, iterable, scope in facts.loop_targets:
+            for node in subtree(target):
+                slot = facts.slot_of(node.value, scope) if type(node) is cst.Name else None
+                if slot is not None:
+                    self.loops.setdefault(id(slot), []).append((iterable, scope))
+
+    def of(self, expr: cst.CSTNode, scope: Scope) -> cst.CSTNode | None:
+        """The secret read ``expr``'s value derives from, if any."""
+        slots: list[Slot] = []
+        read = self._parts(expr, scope, slots)
+        if read is not None:
+            return read
+        for slot in slots:
+            read = self._slot(slot)
+            if read is not None:
+                return read
+        return None
+
+    def _parts(self, expr: cst.CSTNode, scope: Scope, slots: list[Slot]) -> cst.CSTNode | None:
+        for node in _value_parts(expr):
+            read = self.origin.get(id(node))
+            if read is not None:
+                return read
+            if type(node) is cst.Name:
+                slot = self.facts.slot_of(node.value, scope)
+                if slot is not None:
+                    slots.append(slot)
+        return None
+
+    def _sources(self, slot: Slot) -> list[tuple[cst.CSTNode, Scope]]:
+        found: list[tuple[cst.CSTNode, Scope]] = [
+            (b.alias, slot.scope) for b in slot.bindings if b.kind == "alias" and b.alias
+        ]
+        return found + self.loops.get(id(slot), [])
+
+    def _slot(self, start: Slot) -> cst.CSTNode | None:
+        if id(start) in self.known:
+            return self.known[id(start)]
+        visited: dict[int, Slot] = {id(start): start}
+        pending = [start]
+        while pending:
+            slot = pending.pop()
+            for value, scope in self._sources(slot):
+                nested: list[Slot] = []
+                read = self._parts(value, scope, nested)
+                for other in nested:
+                    if self.known.get(id(other), None) is not None:
+                        read = read or self.known[id(other)]
+                    elif id(other) not in visited and id(other) not in self.known:
+                        visited[id(other)] = other
+                        pending.append(other)
+                if read is not None:
+                    self.known[id(start)] = read
+                    return read
+        for key in visited:  # everything reachable from here is clean
+            self.known[key] = None
+        return None
