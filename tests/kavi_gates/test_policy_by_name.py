@@ -57,6 +57,9 @@ DUNDERS_BY_NAME = [
     "b = globals()['__builtins__']\n",
     "b = globals().get('__builtins__')\n",
     "import string\nf = string.Formatter().get_field('0.__globals__', [print], {})\n",
+    "def f(fn):\n    return type(fn).__dict__['__globals__'].__get__(fn)\n",
+    "def f(fn):\n    return vars(type(fn))['__glo' + 'bals__']\n",
+    "def f(o):\n    return o.__dict__.get('__builtins__')\n",
     "def f(fn):\n    class K:\n        def go(self):\n            return getattr(fn, '__globals__')\n"
     "    return K\n",
     "h = lambda fn: getattr(fn, '__code__')\n",
@@ -88,6 +91,8 @@ ORDINARY_NAMES = [
     "import operator\nstrip = operator.methodcaller('strip')\n",
     "x = '__globals__'\nprint(x)\n",
     "def f(fn):\n    return fn.__doc__, fn.__name__, fn.__qualname__\n",
+    "def f(o):\n    return o.__dict__['name']\n",
+    "import string\ndef f(o):\n    return string.Formatter().get_field('0.name', [o], {})\n",
 ]
 
 
@@ -110,6 +115,11 @@ CALLS_BY_NAME = [
     ("def f(p):\n    getattr(p, 'write_text')('x')\n", "KAV502"),
     ("import operator\nput = operator.attrgetter('write_bytes')\n", "KAV502"),
     ("import operator, os\noperator.methodcaller('remove', '/etc/x')(os)\n", "KAV502"),
+    ("import string, os\nf = string.Formatter().get_field('0.system', [os], {})\n", "KAV403"),
+    (
+        "import string, os\nmods = [os]\nf = string.Formatter().get_field('0.sys' + 'tem', mods, {})\n",
+        "KAV403",
+    ),
 ]
 
 

@@ -1,6 +1,7 @@
 """Attributes reached by a name given as a string: ``getattr(x, "name")``, ``setattr``,
 ``delattr``, ``inspect.getattr_static``, ``operator.attrgetter("a.b")`` and
-``operator.methodcaller("name")`` (a method called by name is the call by attribute).
+``operator.methodcaller("name")`` (a method called by name is the call by attribute), and
+a format field's ``get_field("0.attr")`` (string.Formatter's getattr).
 
 Names are folded from literals (``"__glo" + "bals__"``, ``"".join([...])``, constants):
 what a reader cannot see at a glance the analysis still does. Rules read these to treat
@@ -63,6 +64,10 @@ def _named_accesses(facts: ModuleFacts) -> list[NamedAccess]:
         assert isinstance(call, cst.Call)
         if type(call.func) is cst.Call:
             applied[id(call.func)] = call
+        if type(call.func) is cst.Attribute and call.func.attr.value == "get_field":
+            field = facts.resolver.folded(call.args[0].value, site.scope) if call.args else None
+            found.append(NamedAccess(call, site, "getter", None, _field_path(field)))
+            continue
         kinds = {_KINDS[q] for q in funcs & NAME_TAKERS}
         if len(kinds) == 1:
             takers.append((site, kinds.pop()))
@@ -83,3 +88,12 @@ def _named_accesses(facts: ModuleFacts) -> list[NamedAccess]:
         for arg in names:
             found.append(NamedAccess(call, site, kind, receiver, fold(arg.value, site.scope)))
     return found
+
+
+def _field_path(field: str | None) -> str | None:
+    """``"0.a[b].c"`` → ``"a.b.c"``: the attributes and keys a format field reads on its
+    argument (None: the field is computed)."""
+    if field is None:
+        return None
+    _argument, _dot, attributes = field.replace("[", ".").replace("]", "").partition(".")
+    return attributes

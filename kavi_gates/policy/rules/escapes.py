@@ -29,7 +29,7 @@ from kavi_gates.policy.queries.escapes import (
     view_escape,
 )
 from kavi_gates.policy.queries.named import named_accesses
-from kavi_gates.policy.resolution import ModuleFacts, literal_string
+from kavi_gates.policy.resolution import ModuleFacts, Site, literal_string
 from kavi_gates.policy.rule import Rule, Violation
 
 _WHY = "(policy.forbid_dynamic_exec)"
@@ -82,6 +82,7 @@ class IntrospectionEscape(Rule):
                 yield Violation(node, f"'{attr}' reaches code or frames {_WHY}")
         yield from _bound_self(facts)
         yield from _by_name(facts)
+        yield from _escape_keys(facts)
         yield from _values(facts)
 
 
@@ -183,7 +184,7 @@ def _by_name(facts: ModuleFacts) -> Iterator[Violation]:
                 access.node, f"'{min(escapes)}' reached by name reaches code or frames {_WHY}"
             )
         elif access.kind in ("getter", "caller"):
-            if access.name is None or DANGEROUS_ATTRS.intersection(access.parts[-1:]):
+            if access.name is None or DANGEROUS_ATTRS.intersection(access.parts):
                 yield Violation(
                     access.node,
                     f"attrgetter/methodcaller on a computed or dangerous name {_WHY}",
@@ -196,11 +197,42 @@ def _by_name(facts: ModuleFacts) -> Iterator[Violation]:
         assert isinstance(call, cst.Call)
         if funcs & _ATTRIBUTE_FUNCTIONS - {"builtins.vars"} and any(a.star for a in call.args):
             yield Violation(call, f"getattr with unpacked arguments {_WHY}")
-        elif isinstance(call.func, cst.Attribute) and call.func.attr.value == "get_field":
-            field = literal_string(call.args[0].value) if call.args else None
-            parts = set((field or "").replace("[", ".").replace("]", "").split("."))
-            if field is None or parts & ESCAPE_ATTRIBUTES:
-                yield Violation(call, f"a format field reaches attributes by name {_WHY}")
+
+
+_ESCAPE_KEYS = _REAL_ESCAPES | {"__builtins__", "__import__"}
+_NAMESPACE_CALLS = frozenset({"builtins.vars", "builtins.globals", "builtins.locals"})
+
+
+def _escape_keys(facts: ModuleFacts) -> Iterator[Violation]:
+    """``type(f).__dict__["__globals__"]``: an escape name read from any object's
+    namespace, known or not (a class's ``__dict__`` holds the descriptors that reach it)."""
+    pairs: list[tuple[cst.CSTNode, cst.BaseExpression, cst.BaseExpression, Site]] = []
+    for site in facts.subscripts:
+        sub = site.node
+        assert isinstance(sub, cst.Subscript)
+        index = sub.slice[0].slice if len(sub.slice) == 1 else None
+        if isinstance(index, cst.Index):
+            pairs.append((sub, sub.value, index.value, site))
+    for site in facts.calls:
+        call = site.node
+        assert isinstance(call, cst.Call)
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value in ("get", "pop") and call.args:
+            pairs.append((call, func.value, call.args[0].value, site))
+    for node, mapping, key, site in pairs:
+        if not _is_namespace(facts, mapping, site):
+            continue
+        name = facts.resolver.folded(key, site.scope)
+        if name in _ESCAPE_KEYS:
+            yield Violation(node, f"'{name}' read by name from a namespace {_WHY}")
+
+
+def _is_namespace(facts: ModuleFacts, expr: cst.BaseExpression, site: Site) -> bool:
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value == "__dict__"
+    if isinstance(expr, cst.Call):
+        return bool(facts.resolve(expr.func, site.scope, site.order) & _NAMESPACE_CALLS)
+    return False
 
 
 def _values(facts: ModuleFacts) -> Iterator[Violation]:
