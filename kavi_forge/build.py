@@ -99,7 +99,7 @@ def _log_body(
         "## Checks\n\n"
         + "".join(
             f"- `{r.gate}`: {r.status.value}"
-            + "".join(f"\n  - {f.rule} {f.path}: {f.message[:300]}" for f in r.findings)
+            + "".join(f"\n  - {','.join(f.rules)} {f.path}: {f.message[:300]}" for f in r.findings)
             + "".join(f"\n  - {note}" for note in r.notes)
             + "\n"
             for r in results

@@ -116,7 +116,7 @@ def facts(results: Sequence[GateResult], limit: int = 12) -> tuple[str, ...]:
             lines.append(f"{result.gate}: error: {result.error}")
         for f in result.findings:
             message = f.message if len(f.message) < 600 else f.message[-600:]
-            lines.append(f"{result.gate} {f.rule} {f.path}:{f.line}: {message}")
+            lines.append(f"{result.gate} {','.join(f.rules)} {f.path}:{f.line}: {message}")
     return tuple(lines[:limit])
 
 
@@ -137,7 +137,7 @@ def triggers(
         found.append(Trigger.REPEATED_FAILURE)
     touched = {f.path for r in results if r.gate == "diff-allowlist" for f in r.findings}
     widening = any(p.startswith(CONFIG_FILES) or p.endswith(CONFIG_FILES) for p in touched)
-    widening |= any(f.rule == UNDECLARED_SIDE_EFFECT.id for r in results for f in r.findings)
+    widening |= any(UNDECLARED_SIDE_EFFECT.id in f.rules for r in results for f in r.findings)
     widening |= any(r.gate == "spec" and r.failed for r in results)
     lowered = advice.lower()
     for side, words in ESCALATING_WORDS.items():

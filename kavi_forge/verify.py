@@ -76,7 +76,9 @@ def report_body(proposal: Proposal, results: list[GateResult], hashes: dict[str,
     # The whole output of every failing check: the note is where a person reads why.
     details = [
         f"### `{r.gate}`\n\n"
-        + "\n\n".join(f"{f.path}:{f.line}: {f.rule}\n\n```\n{f.message}\n```" for f in r.findings)
+        + "\n\n".join(
+            f"{f.path}:{f.line}: {','.join(f.rules)}\n\n```\n{f.message}\n```" for f in r.findings
+        )
         for r in results
         if r.status.value != "pass" and (r.findings or r.error)
     ]

@@ -9,7 +9,15 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from kavi_gates.errors import ConfigError, shorten
 from kavi_gates.paths import match_glob
@@ -22,7 +30,18 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_DOTTED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+
+
 class PolicyConfig(_Strict):
+    imports: Literal["deny", "allow"] = "deny"
+    """``deny``: an import is a finding when ``forbidden_imports`` or a category (process,
+    network, dynamic exec, ...) names it. ``allow``: an allowlist, and any import outside
+    the curated safe standard library (``kavi_gates.policy.allowlist``) and
+    ``allowed_imports`` is a finding too (KAV103)."""
+    allowed_imports: tuple[str, ...] = ()
+    """What the project adds to the curated set under ``imports: allow`` (``pydantic``,
+    ``kavi_skills``): a module allows its submodules and names, ``pkg.name`` one name."""
     forbidden_imports: tuple[str, ...] = ("subprocess", "pty", "paramiko")
     forbidden_calls: tuple[str, ...] = ("os.system",)
     forbid_dynamic_exec: bool = True
@@ -33,6 +52,24 @@ class PolicyConfig(_Strict):
     file_budget: float = Field(default=10.0, gt=0, le=3600, allow_inf_nan=False)
     """Seconds one file's parse and analysis may take; a file past it cannot be proven
     safe, so it is a finding (KAV005), and the rest of the run goes on."""
+
+    @field_validator("allowed_imports")
+    @classmethod
+    def _module_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not _DOTTED_NAME.match(name):
+                raise ValueError(f"{name!r} is not a module or dotted name (e.g. pydantic)")
+        return value
+
+    @model_validator(mode="after")
+    def _allowlist_holds(self) -> PolicyConfig:
+        if self.imports == "allow" and not self.forbid_dynamic_exec:
+            # exec("import socket") would import past the allowlist unseen.
+            raise ValueError(
+                "imports: allow needs forbid_dynamic_exec: true (code run by eval/exec "
+                "could import any module, past the allowlist)"
+            )
+        return self
 
 
 class PolicyOverride(_Strict):
@@ -191,6 +228,40 @@ class SandboxConfig(_Strict):
     timeouts under ``forge``)."""
 
 
+TOOL_NAME = re.compile(r"[A-Za-z0-9._-]{1,128}\Z")
+"""A name ``kavi serve`` can offer as an MCP tool (the spec's tool-name alphabet)."""
+_HOST = re.compile(r"[A-Za-z0-9.:_-]{1,253}\Z")
+
+
+class ServeConfig(_Strict):
+    """``kavi serve``: trusted skills as MCP tools."""
+
+    allow: tuple[str, ...] = ()
+    """Skills with side effects that may run over MCP. A side effect needs a confirmation
+    on the CLI; an MCP client's own confirmation is not Kavi's, so such a skill is refused
+    over MCP unless it is named here. ``kavi serve`` refuses a name the registry lacks."""
+    host: str | None = None
+    """The one address other than loopback ``kavi serve --http`` may listen on (unset:
+    loopback only)."""
+    port: int = Field(default=8765, ge=1, le=65535)
+    """The port of ``kavi serve --http`` (``--port`` overrides it)."""
+
+    @field_validator("allow")
+    @classmethod
+    def _skill_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not TOOL_NAME.match(name):
+                raise ValueError(f"{shorten(repr(name))} is not a skill name")
+        return value
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str | None) -> str | None:
+        if value is not None and not _HOST.match(value):
+            raise ValueError(f"{shorten(repr(value))} is not a host name or IP address")
+        return value
+
+
 CODE_SELECTOR = re.compile(r"[A-Z][A-Z0-9]*\Z")
 """A finding code or a prefix of codes: ``KAV401``, ``KAV4``, ``KAV``."""
 
@@ -222,6 +293,7 @@ class KaviConfig(_Strict):
     storage: StorageConfig = StorageConfig()
     forge: ForgeConfig = ForgeConfig()
     sandbox: SandboxConfig = SandboxConfig()
+    serve: ServeConfig = ServeConfig()
 
     @field_validator("select", "ignore")
     @classmethod
@@ -233,6 +305,26 @@ class KaviConfig(_Strict):
     def _per_path(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
         for codes in value.values():
             _selectors(codes)
+        return value
+
+    @field_validator("overrides")
+    @classmethod
+    def _overrides_apply(
+        cls, value: tuple[PolicyOverride, ...], info: ValidationInfo
+    ) -> tuple[PolicyOverride, ...]:
+        """Each override applied to the base policy is a valid policy (an override alone is
+        validated against the default policy when it is read)."""
+        base = info.data.get("policy")
+        if not isinstance(base, PolicyConfig):
+            return value  # the policy itself is invalid: that error is reported
+        for index, override in enumerate(value):
+            try:
+                PolicyConfig.model_validate({**base.model_dump(), **override.policy})
+            except ValidationError as err:
+                _, problem = validation_summary(err)
+                raise ValueError(
+                    f"override {index} on the base policy: {problem.removeprefix('Value error, ')}"
+                ) from None
         return value
 
 
@@ -258,10 +350,22 @@ class LoadedConfig(BaseModel):
 NOT_POLICY = frozenset({"file_budget"})
 
 
+# Keys added after policies were first digested, with the value that means what a policy
+# without them meant: left out of the digest at that value, so upgrading Kavi does not make
+# every pinned skill's recorded policy digest stale.
+_LATER_KEYS: dict[str, object] = {"imports": "deny", "allowed_imports": []}
+_ABSENT = object()
+
+
+def _digested(policy: PolicyConfig) -> dict[str, Any]:
+    dumped = policy.model_dump(mode="json", exclude=set(NOT_POLICY))
+    return {k: v for k, v in dumped.items() if _LATER_KEYS.get(k, _ABSENT) != v}
+
+
 def policy_digest(config: KaviConfig) -> str:
     """sha256 of the canonical policy (base policy and per-path overrides)."""
     payload = {
-        "policy": config.policy.model_dump(mode="json", exclude=set(NOT_POLICY)),
+        "policy": _digested(config.policy),
         "overrides": [
             {"paths": list(o.paths), "policy": policy}
             for o in config.overrides
@@ -380,5 +484,12 @@ def effective_policy(config: KaviConfig, rel_path: str) -> PolicyConfig:
     policy = config.policy
     for override in config.overrides:
         if any(match_glob(rel_path, pattern) for pattern in override.paths):
-            policy = PolicyConfig.model_validate({**policy.model_dump(), **override.policy})
+            try:
+                policy = PolicyConfig.model_validate({**policy.model_dump(), **override.policy})
+            except ValidationError as err:  # overrides that are valid alone, not together
+                _, problem = validation_summary(err)
+                raise ConfigError(
+                    f"the overrides matching {rel_path} make an invalid policy: "
+                    f"{problem.removeprefix('Value error, ')}"
+                ) from None
     return policy

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from kavi_gates.config import KaviConfig, LoadedConfig
 from kavi_gates.models import Finding
 from kavi_gates.paths import relpath
+
+if TYPE_CHECKING:
+    from kavi_gates.policy.rule import Rule
 
 
 @dataclass(frozen=True)
@@ -26,14 +29,14 @@ class GateContext:
     verbose: bool = False
     explicit_paths: bool = False
     """True when the user named paths: whole-repo gates then look only at those."""
-    rule_loader: Callable[[], tuple[type, ...]] = field(default=lambda: ())
-    """Returns the policy rule classes plugins contribute (loaded on first need)."""
+    rule_loader: Callable[[], tuple[type[Rule], ...]] = field(default=lambda: ())
+    """Returns the policy rule classes plugins contribute, validated (loaded on first need)."""
     rule_sources: tuple[str, ...] = ()
     """Files of the modules that contribute policy rules (their bytes key the cache)."""
     rule_plugins: tuple[str, ...] = ()
     """Names of the plugins that contribute policy rules."""
 
-    def policy_rules(self) -> tuple[type, ...]:
+    def policy_rules(self) -> tuple[type[Rule], ...]:
         return self.rule_loader()
 
     @property
@@ -57,6 +60,9 @@ class GateOutcome:
     notes: Sequence[str] = ()
     skipped: str | None = None
     """Why the gate had nothing to judge (the result is ``skip``, with this as its note)."""
+    errors: Sequence[str] = ()
+    """What the gate could not judge (a rule that raised on one file): the result is
+    ``error`` (exit 3) while its findings are still reported."""
 
 
 @runtime_checkable

@@ -38,6 +38,14 @@ class Finding(BaseModel):
     col: int = 0
     message: str
     fingerprint: str = ""
+    also: tuple[str, ...] = ()
+    """Other codes the same place violates, merged into this finding (``kavi_gates.merge``):
+    ``rule`` is the primary code (the lowest id), these the rest, in id order."""
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """Every code this finding carries, the primary first."""
+        return (self.rule, *self.also)
 
     def with_fingerprint(self, anchor: str = "") -> Finding:
         """Return a copy with a fingerprint stable across line moves (rule, path, anchor text)."""

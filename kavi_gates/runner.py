@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from kavi_gates.errors import ConfigError, KaviError, UsageError
 from kavi_gates.gate import Gate, GateContext, GateOutcome
 from kavi_gates.models import Code, Finding, GateResult, RunReport, Severity, Status
 from kavi_gates.plugins import default_plugin_manager
+from kavi_gates.policy.plugin import BUILTIN_RULE_PLUGIN
 from kavi_gates.targets import GATE as TARGETS_GATE
 from kavi_gates.targets import find_targets
 from kavi_gates.triage import Selection, check_selectors, triage
@@ -40,25 +42,49 @@ def available_gates(pm: pluggy.PluginManager | None = None) -> dict[str, Gate]:
 
 
 def policy_rules(pm: pluggy.PluginManager | None = None) -> tuple[type[Rule], ...]:
-    """Every policy rule class plugins contribute (importing this loads libcst)."""
+    """Every policy rule class plugins contribute, in registration order, each validated
+    (``kavi_gates.policy.contributed``: a malformed or duplicate rule is a ConfigError).
+    Importing the rules loads libcst."""
+    from kavi_gates.policy.contributed import validated_rules
+
     pm = pm or default_plugin_manager()
-    rules: list[type[Rule]] = []
-    for contributed in reversed(pm.hook.kavi_policy_rules()):
-        rules.extend(contributed)
-    return tuple(rules)
+    contributions: list[tuple[str, object]] = []
+    for impl in pm.hook.kavi_policy_rules.get_hookimpls():
+        name = impl.plugin_name
+        if impl.hookwrapper or impl.wrapper:
+            raise ConfigError(f"plugin {name!r}: kavi_policy_rules cannot be a hook wrapper")
+        try:
+            contributions.append((name, impl.function()))
+        except KaviError:
+            raise
+        except Exception as err:  # a plugin that cannot say what it contributes
+            raise ConfigError(
+                f"plugin {name!r}: kavi_policy_rules raised {type(err).__name__}: {err}"
+            ) from None
+    return validated_rules(contributions, _declared_codes(pm))
+
+
+def _declared_codes(pm: pluggy.PluginManager) -> list[Code]:
+    return [code for declared in pm.hook.kavi_finding_codes() for code in declared]
 
 
 def finding_codes(pm: pluggy.PluginManager | None = None) -> dict[str, Code]:
-    """Every finding code the plugins declare, by id; a malformed declaration fails closed."""
+    """Every finding code the plugins declare, by id, with the codes of third-party policy
+    rules (a rule may document itself instead of declaring a code; loading such rules
+    imports libcst, so it happens only when a third-party plugin contributes rules). A
+    malformed declaration fails closed."""
     pm = pm or default_plugin_manager()
     try:
-        return index_codes(code for declared in pm.hook.kavi_finding_codes() for code in declared)
+        declared = _declared_codes(pm)
+        if third_party_rule_plugins(pm):
+            declared += [rule.declaration() for rule in policy_rules(pm)]
+        return index_codes(declared)
     except (TypeError, ValueError) as err:
         raise ConfigError(f"invalid finding code declaration: {err}") from None
 
 
 def _codes_used(results: Sequence[GateResult], pm: pluggy.PluginManager) -> dict[str, Code]:
-    used = {f.rule for r in results for f in r.findings}
+    used = {rule for r in results for f in r.findings for rule in f.rules}
     if not used:
         return {}  # a clean run never loads the declarations
     known = finding_codes(pm)
@@ -68,7 +94,8 @@ def _codes_used(results: Sequence[GateResult], pm: pluggy.PluginManager) -> dict
 def rule_sources(pm: pluggy.PluginManager) -> tuple[str, ...]:
     """Source files whose code decides policy results: the policy package, the policy
     codes (their trigger words drive the pre-filter) and every module that implements
-    ``kavi_policy_rules``."""
+    ``kavi_policy_rules``, with the rest of its package (a plugin's rules usually live in
+    another module than its hook)."""
     import kavi_gates
 
     # Found by path, not imported: a warm run needs neither.
@@ -78,13 +105,24 @@ def rule_sources(pm: pluggy.PluginManager) -> tuple[str, ...]:
         files.update(str(p) for p in package.rglob("*.py"))
     for impl in pm.hook.kavi_policy_rules.get_hookimpls():
         code = getattr(impl.function, "__code__", None)
-        files.add(code.co_filename if code is not None else repr(impl.plugin))
+        if code is None:
+            files.add(repr(impl.plugin))
+            continue
+        files.add(code.co_filename)
+        package = Path(code.co_filename).parent
+        if package != engine / "policy" and (package / "__init__.py").is_file():
+            files.update(str(p) for p in package.rglob("*.py"))
     return tuple(sorted(files))
 
 
 def rule_plugins(pm: pluggy.PluginManager) -> tuple[str, ...]:
     """Names of the plugins that contribute policy rules (the built-in one among them)."""
     return tuple(impl.plugin_name for impl in pm.hook.kavi_policy_rules.get_hookimpls())
+
+
+def third_party_rule_plugins(pm: pluggy.PluginManager) -> tuple[str, ...]:
+    """Plugins other than Kavi's own that contribute policy rules."""
+    return tuple(name for name in rule_plugins(pm) if name != BUILTIN_RULE_PLUGIN)
 
 
 def _run_one(gate: Gate, context: GateContext, pm: pluggy.PluginManager) -> GateResult:
@@ -126,11 +164,15 @@ def _result(gate: str, outcome: GateOutcome, duration: float) -> GateResult:
     notes = tuple(outcome.notes)
     if outcome.skipped is not None and not findings:
         status, notes = Status.SKIP, (outcome.skipped, *notes)
+    error = None
+    if outcome.errors:  # the findings stand, but the gate cannot vouch for the run
+        status, error = Status.ERROR, "; ".join(outcome.errors)
     return GateResult(
         gate=gate,
         status=status,
         findings=findings,
         duration=duration,
+        error=error,
         checked=tuple(outcome.checked),
         notes=notes,
     )
@@ -150,6 +192,7 @@ def run_gates(
     baseline: Path | None = None,
     use_baseline: bool = True,
     pm: pluggy.PluginManager | None = None,
+    merge: bool = True,
 ) -> RunReport:
     """Run the selected gates (all of them by default) and return one report.
 
@@ -157,7 +200,10 @@ def run_gates(
     no file (the whole-repo parts of gates still run). Findings then go through
     ``kavi_gates.triage``: suppression comments, ``select`` (replaces the config's),
     ``ignore`` (extends it), and the baseline (``baseline``, else the config's; none when
-    ``use_baseline`` is false, as when a new baseline is being written).
+    ``use_baseline`` is false, as when a new baseline is being written). Last, the findings
+    one gate reports at one place merge into one finding that carries every code
+    (``kavi_gates.merge``); ``merge=False`` keeps one finding per code, each with its own
+    fingerprint (what a new baseline records).
     """
     pm = pm or default_plugin_manager()
     gates = available_gates(pm)
@@ -182,7 +228,7 @@ def run_gates(
         jobs=jobs,
         verbose=verbose,
         explicit_paths=paths is not None,
-        rule_loader=lambda: policy_rules(pm),
+        rule_loader=functools.cache(lambda: policy_rules(pm)),
         rule_sources=rule_sources(pm),
         rule_plugins=rule_plugins(pm),
     )
@@ -196,6 +242,7 @@ def run_gates(
         selection=selection,
         baseline=accepted,
         codes=known,
+        merge=merge,
     )
     notes = (
         (

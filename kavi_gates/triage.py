@@ -12,6 +12,10 @@
    decides, as in ruff) and ``per_path_ignores``.
 3. the baseline: findings whose fingerprint the baseline records are accepted (counted,
    not reported); codes that cannot be suppressed cannot be baselined either.
+4. one finding per place (``kavi_gates.merge``): what a gate still reports at one line and
+   column becomes one finding carrying every code, the lowest id primary. Every step before
+   judged each code on its own, so a code is never accepted because another code at the
+   same place was.
 
 Each step counts what it removed on the gate's result, and a gate's status follows from
 what is left, so every surface (CLI, pre-commit, pytest, forge) reports the same verdict.
@@ -31,6 +35,7 @@ from kavi_gates.codes.builtin import (
 )
 from kavi_gates.config import KaviConfig
 from kavi_gates.errors import ConfigError
+from kavi_gates.merge import merge_results
 from kavi_gates.models import Code, Finding, GateResult, Severity, Status
 from kavi_gates.paths import is_safe_relative, match_glob
 from kavi_gates.policy.suppress import Suppression, find_suppressions
@@ -240,9 +245,11 @@ def _select(
 
 
 def baselinable(finding: Finding, codes: Callable[[], Mapping[str, Code]]) -> bool:
-    """May a baseline accept this finding? Not when its code cannot be suppressed."""
-    declared = _declared(finding.rule, codes)
-    return declared is None or declared.suppressible
+    """May a baseline accept this finding? Not when one of its codes cannot be suppressed."""
+    return all(
+        declared is None or declared.suppressible
+        for declared in (_declared(rule, codes) for rule in finding.rules)
+    )
 
 
 def apply_baseline(
@@ -288,9 +295,11 @@ def triage(
     selection: Selection,
     baseline: Baseline | None,
     codes: Callable[[], Mapping[str, Code]],
+    merge: bool = True,
 ) -> tuple[list[GateResult], int]:
-    """Suppressions, selection, then the baseline (see the module docstring). Returns the
-    results and the number of baseline entries that matched nothing."""
+    """Suppressions, selection, the baseline, then merging by place (see the module
+    docstring; ``merge=False`` keeps one finding per code, as a new baseline records them).
+    Returns the results and the number of baseline entries that matched nothing."""
     counts: dict[str, _Counts] = {r.gate: _Counts() for r in results}
     current = _suppress(list(results), counts, root, scanned, codes)
     if selection.active:
@@ -306,9 +315,10 @@ def triage(
         )
         for r in current
     ]
-    if baseline is None:
-        return current, 0
-    return apply_baseline(current, baseline, codes)
+    stale = 0
+    if baseline is not None:
+        current, stale = apply_baseline(current, baseline, codes)
+    return (merge_results(current, codes) if merge else current), stale
 
 
 __all__ = [
@@ -316,5 +326,6 @@ __all__ = [
     "apply_baseline",
     "baselinable",
     "check_selectors",
+    "merge_results",
     "triage",
 ]

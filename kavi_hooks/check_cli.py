@@ -26,7 +26,7 @@ from kavi_gates.plugins import default_plugin_manager
 from kavi_gates.report import FORMATS
 from kavi_gates.report.text import render_text
 from kavi_gates.runner import available_gates, finding_codes, run_gates
-from kavi_gates.triage import apply_baseline, baselinable
+from kavi_gates.triage import apply_baseline, baselinable, merge_results
 from kavi_hooks.progress import progress, wants_progress
 
 EXAMPLE_DIR = Path(__file__).resolve().parent / "example"
@@ -51,8 +51,9 @@ def _codes(values: list[str] | None) -> list[str]:
 
 
 def statistics(report: RunReport) -> str:
-    """One line per code: how many findings, the code, its title (most frequent first)."""
-    counts = Counter(f.rule for f in report.findings)
+    """One line per code: how many findings, the code, its title (most frequent first); a
+    finding that carries several codes (one place, several categories) counts for each."""
+    counts = Counter(rule for f in report.findings for rule in f.rules)
     lines = []
     for rule, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         code = report.codes.get(rule)
@@ -92,9 +93,12 @@ def _baseline_written(report: RunReport, path: Path) -> RunReport:
             loaded_codes.append(finding_codes(pm))
         return loaded_codes[0]
 
+    # ``report`` holds one finding per code (run with merge=False): each code at a place is
+    # recorded on its own, so a code that appears there later is not accepted with them.
     accepted: list[Finding] = [f for f in report.findings if baselinable(f, codes)]
     baseline = write_baseline(path, accepted)
     results, _ = apply_baseline(report.results, baseline, codes)
+    results = merge_results(results, codes)
     refused = len(report.findings) - len(accepted)
     sys.stderr.write(
         f"kavi: wrote {path}: {len(accepted)} finding(s) accepted"
@@ -237,6 +241,7 @@ def check(
             baseline=baseline,
             use_baseline=write_baseline_to is None,
             pm=pm,
+            merge=write_baseline_to is None,
         )
     if write_baseline_to is not None:
         report = _baseline_written(report, write_baseline_to)
@@ -269,7 +274,10 @@ def _code_dict(code: Code) -> dict[str, object]:
 def rules(
     code_id: Annotated[
         str | None,
-        typer.Argument(help="A finding code (e.g. KAV801): show its whole documentation."),
+        typer.Argument(
+            help="A finding code (e.g. KAV801), or several as a report shows them "
+            "(KAV101,KAV201): show their whole documentation."
+        ),
     ] = None,
     output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
 ) -> None:
@@ -278,22 +286,35 @@ def rules(
         raise UsageError(f"unknown --format {output_format!r} (choose: text, json)")
     known = finding_codes()
     if code_id is not None:
-        code = known.get(code_id.strip().upper())
-        if code is None:
-            raise UsageError(f"unknown finding code {code_id!r} (kavi rules lists them all)")
+        wanted = [part.strip().upper() for part in code_id.split(",")]
+        chosen = []
+        for part in dict.fromkeys(wanted):
+            code = known.get(part)
+            if code is None:
+                raise UsageError(f"unknown finding code {part!r} (kavi rules lists them all)")
+            chosen.append(code)
         if output_format == "json":
-            sys.stdout.write(json.dumps(_code_dict(code), indent=2) + "\n")
+            dicts = [_code_dict(c) for c in chosen]
+            payload: object = dicts if len(dicts) > 1 else dicts[0]
+            sys.stdout.write(json.dumps(payload, indent=2) + "\n")
             return
-        suppress = "" if code.suppressible else "\nThis finding cannot be suppressed.\n"
-        sys.stdout.write(
-            f"{code.id} ({code.gate}, {code.severity.value}): {code.title}\n\n"
-            f"{code.help_text()}\n{suppress}"
-        )
+        sys.stdout.write("\n".join(_code_text(code) for code in chosen))
         return
     if output_format == "json":
         sys.stdout.write(json.dumps([_code_dict(c) for c in known.values()], indent=2) + "\n")
         return
     width = max(len(c.gate) for c in known.values())
     lines = [f"{c.id:<8} {c.gate:<{width}}  {c.title}" for c in known.values()]
-    lines.append(f"gates: {', '.join(available_gates())}; kavi rules ID shows one code in full")
+    lines.append(
+        f"gates: {', '.join(available_gates())}; kavi rules ID shows one code in full "
+        "(a finding at a place that violates several codes lists them all: KAV101,KAV201)"
+    )
     sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _code_text(code: Code) -> str:
+    suppress = "" if code.suppressible else "\nThis finding cannot be suppressed.\n"
+    return (
+        f"{code.id} ({code.gate}, {code.severity.value}): {code.title}\n\n"
+        f"{code.help_text()}\n{suppress}"
+    )

@@ -61,13 +61,14 @@ app.command("check")(check_cli.check)
 app.command("rules")(check_cli.rules)
 
 # Commands whose modules import the runtime's dependencies (sqlite-utils, openai, numpy,
-# sqlite-vec, jsonschema): registered only when a command needs them.
+# sqlite-vec, jsonschema, mcp): registered only when a command needs them.
 OPTIONAL_COMMANDS: dict[str, tuple[str, ...]] = {
     "kavi_hooks.init_cli": ("init",),
     "kavi_hooks.ledger_cli": ("propose", "status", "doctor", "reset", "backup", "restore"),
     "kavi_hooks.skills_cli": ("skills", "run", "chain", "log", "replay", "session"),
     "kavi_hooks.forge_cli": ("build", "verify", "promote", "keygen"),
     "kavi_hooks.trust_cli": ("reject", "revoke"),
+    "kavi_hooks.serve_cli": ("serve",),
 }
 RUNTIME_EXTRA = "pip install 'kavi[runtime]'"
 _FAST_COMMANDS = frozenset({"check", "rules"})

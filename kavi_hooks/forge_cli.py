@@ -117,7 +117,8 @@ def build(
         for result in outcome.results:
             for finding in result.findings[:5]:
                 typer.echo(
-                    f"  {result.gate} {finding.rule} {finding.path}: {_headline(finding.message)}",
+                    f"  {result.gate} {','.join(finding.rules)} {finding.path}: "
+                    f"{_headline(finding.message)}",
                     err=True,
                 )
         triggers = outcome.research.triggers if outcome.research else ()

@@ -15,6 +15,7 @@ one snippet (``kavi init --print list`` names them) and writes nothing.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from typing import Annotated, Any
 import typer
 
 from kavi_gates import __version__
+from kavi_gates.config import find_project_root
 from kavi_gates.errors import UsageError
 from kavi_gates.safe_yaml import YamlError, load_yaml
 
@@ -82,12 +84,44 @@ def workflow(source: Source = Source()) -> str:
     return template("kavi-workflow.yml").replace("{install}", source.pip_requirement())
 
 
-# Snippets `kavi init --print NAME` prints; a later surface (an MCP server's client config)
-# adds its own entry here.
+IMPORT_MODES = ("allow", "deny")
+NEW_PROJECT_IMPORTS = ("pydantic", "kavi_skills", "skills")
+"""What a new project's allowlist adds to the curated standard library: the skill API and
+the project's own skill package (governed, so checked by the same gates)."""
+
+
+def kavi_yaml(imports: str = "allow") -> str:
+    """The kavi.yaml ``kavi init`` writes: the embedded default policy, with the import
+    allowlist (``allow``, for new projects) or the deny categories alone (``deny``)."""
+    if imports not in IMPORT_MODES:
+        raise UsageError(f"--imports must be allow or deny, not {imports!r}")
+    allowed = f"[{', '.join(NEW_PROJECT_IMPORTS)}]" if imports == "allow" else "[]"
+    comment = "   # what the project adds (skills: its own)" if imports == "allow" else ""
+    return (
+        template("kavi.yaml")
+        .replace("{imports}", imports)
+        .replace("{allowed_imports}", allowed)
+        .replace("{allowed_comment}", comment)
+    )
+
+
+def mcp_client_config(source: Source = Source()) -> str:
+    """An MCP client's entry for ``kavi serve`` on this project (Claude Desktop's
+    ``claude_desktop_config.json``, Cursor's ``mcp.json``...): absolute paths, since such a
+    client starts servers from its own directory with its own ``PATH``."""
+    installed = Path(sys.executable).parent / "kavi"
+    command = str(installed) if installed.is_file() else shutil.which("kavi") or "kavi"
+    project = find_project_root(Path.cwd())
+    entry = {"command": command, "args": ["serve", "--project", str(project)]}
+    return json.dumps({"mcpServers": {"kavi": entry}}, indent=2) + "\n"
+
+
+# Snippets `kavi init --print NAME` prints.
 SNIPPETS: dict[str, Callable[[Source], str]] = {
-    "kavi.yaml": lambda source: template("kavi.yaml"),
+    "kavi.yaml": lambda source: kavi_yaml(),
     "pre-commit": lambda source: "repos:\n" + precommit_entry(source),
     "workflow": workflow,
+    "mcp": mcp_client_config,
 }
 
 
@@ -165,10 +199,12 @@ def _reindent(entry: str, indent: str) -> str:
     )
 
 
-def plan(root: Path, force: bool, source: Source = Source()) -> list[Planned]:
+def plan(
+    root: Path, force: bool, source: Source = Source(), imports: str = "allow"
+) -> list[Planned]:
     """Every file to write, after checking that none would be overwritten by accident."""
     planned = [
-        Planned(root / "kavi.yaml", template("kavi.yaml")),
+        Planned(root / "kavi.yaml", kavi_yaml(imports)),
         Planned(root / ".github" / "workflows" / "kavi.yml", workflow(source)),
     ]
     for item in planned:
@@ -186,11 +222,13 @@ def plan(root: Path, force: bool, source: Source = Source()) -> list[Planned]:
     return planned
 
 
-def init_repo(root: Path, force: bool = False, source: Source = Source()) -> list[Path]:
+def init_repo(
+    root: Path, force: bool = False, source: Source = Source(), imports: str = "allow"
+) -> list[Path]:
     """Write Kavi's files into ``root``; returns the paths written."""
     if not root.is_dir():
         raise UsageError(f"not a directory: {root}")
-    planned = plan(root, force, source)
+    planned = plan(root, force, source, imports)
     for item in planned:
         item.path.parent.mkdir(parents=True, exist_ok=True)
         item.path.write_text(item.text, encoding="utf-8")
@@ -230,6 +268,16 @@ def register(app: typer.Typer) -> None:
                 "(default: the --repo/--rev git URL, else kavi==VERSION).",
             ),
         ] = None,
+        imports: Annotated[
+            str,
+            typer.Option(
+                "--imports",
+                help="allow (default): kavi.yaml allows only the curated safe standard "
+                "library plus pydantic, kavi_skills and skills (add more in "
+                "policy.allowed_imports); "
+                "deny: only the forbidden imports and categories, as configs without the key.",
+            ),
+        ] = "allow",
         print_snippet: Annotated[
             str | None,
             typer.Option(
@@ -242,6 +290,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write kavi.yaml, Kavi's pre-commit hooks and a CI workflow into a repository."""
         source = Source(repo=repo, rev=rev, install=install)
+        kavi_yaml(imports)  # a bad --imports is a usage error before anything else
         if print_snippet is not None:
             if print_snippet == "list":
                 typer.echo("\n".join(SNIPPETS))
@@ -251,11 +300,19 @@ def register(app: typer.Typer) -> None:
                 raise UsageError(
                     f"unknown snippet {print_snippet!r} (choose: {', '.join(SNIPPETS)})"
                 )
-            sys.stdout.write(render(source))
+            sys.stdout.write(kavi_yaml(imports) if print_snippet == "kavi.yaml" else render(source))
             return
         root = path.resolve()
-        for written in init_repo(root, force, source):
+        written_files = init_repo(root, force, source, imports)
+        for written in written_files:
             typer.echo(f"wrote {written.relative_to(root).as_posix()}")
+        if root / "kavi.yaml" in written_files:
+            typer.echo(
+                "kavi.yaml: imports: allow (only the curated standard library, pydantic, "
+                "kavi_skills and skills; add what the project trusts to policy.allowed_imports)"
+                if imports == "allow"
+                else "kavi.yaml: imports: deny (forbidden imports and categories only)"
+            )
         if source.local and not _on_path("kavi-precommit"):
             typer.echo(
                 "kavi: warning: kavi-precommit is not on PATH; the local hooks need the "

@@ -211,7 +211,8 @@ def log(
                 typer.echo(r.to_line())
             else:
                 status = "ok" if r.success else f"FAILED: {r.error}"
-                typer.echo(f"{r.started_at}  {r.execution_id}  {r.skill_name}  {status}")
+                via = f"  [{r.origin.via}]" if r.origin is not None else ""
+                typer.echo(f"{r.started_at}  {r.execution_id}  {r.skill_name}{via}  {status}")
         if contents.skipped:
             sys.stderr.write(f"kavi: warning: skipped {contents.skipped} malformed log line(s)\n")
 

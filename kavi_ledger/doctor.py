@@ -268,14 +268,29 @@ def check_toolchain() -> Check:
 
 
 def _unsandboxed_runs(paths: KaviPaths) -> int:
-    """How many logged executions ran without the OS sandbox (the recorded opt-out)."""
-    count = 0
+    """How many executions ran without the OS sandbox (the recorded opt-out).
+
+    The larger of the ledger's count and the log's: the ledger outlives a truncated log,
+    and the log holds runs from before the ledger recorded them.
+    """
+    from kavi_ledger.records import count_sandbox_opt_outs
+
+    logged = 0
     with contextlib.suppress(OSError), paths.executions_log.open(encoding="utf-8") as log:
         for line in log:
             with contextlib.suppress(json.JSONDecodeError):
                 record = json.loads(line)
-                count += isinstance(record, dict) and record.get("sandbox") == "none"
-    return count
+                logged += isinstance(record, dict) and record.get("sandbox") == "none"
+    recorded = 0
+    if paths.ledger.is_file():
+        # unusable or not migrated yet: the schema check says so
+        with contextlib.suppress(KaviError, sqlite3.Error):
+            db = connect(paths.ledger)
+            try:
+                recorded = count_sandbox_opt_outs(db)
+            finally:
+                db.close()
+    return max(logged, recorded)
 
 
 def check_sandbox(paths: KaviPaths, loaded: LoadedConfig | None) -> Check:
@@ -305,8 +320,8 @@ def check_sandbox(paths: KaviPaths, loaded: LoadedConfig | None) -> Check:
         return Check(
             name="sandbox",
             status="warn",
-            message=f"{unsandboxed} logged execution(s) ran without the OS sandbox "
-            "(--no-sandbox or sandbox.enabled: false)",
+            message=f"{unsandboxed} execution(s) ran without the OS sandbox "
+            "(--no-sandbox or sandbox.enabled: false; recorded in the ledger and the log)",
             fix_hint="`kavi log --json` shows them: their records say sandbox: none",
         )
     version = ".".join(map(str, bwrap.version))

@@ -117,5 +117,22 @@ def m005_artifacts(db: Database) -> None:
     db.table("artifacts").create_index(["sha256"])
 
 
+@migrations(name="m006_sandbox_opt_outs")
+def m006_sandbox_opt_outs(db: Database) -> None:
+    """Every skill execution that ran without the OS sandbox (the explicit opt-out)."""
+    db.table("sandbox_opt_outs").create(
+        {
+            "id": str,
+            "execution_id": str,
+            "skill_name": str,
+            "via": str,
+            "reason": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"execution_id", "skill_name", "via", "reason", "created_at"},
+    )
+
+
 MIGRATION_NAMES: tuple[str, ...] = tuple(m.name for m in migrations._migrations)
 SCHEMA_VERSION = len(MIGRATION_NAMES)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -215,3 +216,27 @@ def list_artifacts(db: Database, related_id: str | None = None) -> tuple[Artifac
     where, params = ("WHERE related_id = ?", [related_id]) if related_id else ("", [])
     sql = f"SELECT * FROM artifacts {where} ORDER BY created_at, id"
     return tuple(Artifact.model_validate(row) for row in db.query(sql, params))
+
+
+def record_sandbox_opt_outs(
+    db: Database, runs: Sequence[tuple[str, str, str]], reason: str
+) -> None:
+    """Record executions ``(execution_id, skill_name, via)`` that ran without the OS sandbox."""
+    rows = [
+        {
+            "id": new_id(),
+            "execution_id": execution_id,
+            "skill_name": skill_name,
+            "via": via,
+            "reason": reason,
+            "created_at": now(),
+        }
+        for execution_id, skill_name, via in runs
+    ]
+    with write_transaction(db):
+        db.table("sandbox_opt_outs").insert_all(rows)
+
+
+def count_sandbox_opt_outs(db: Database) -> int:
+    """How many executions the ledger records as run without the OS sandbox."""
+    return int(db.execute("SELECT count(*) FROM sandbox_opt_outs").fetchone()[0])

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from kavi_gates.import_roots import ImportRoots
 from kavi_skills.base import BaseSkill
-from kavi_skills.protocol import RunRequest
+from kavi_skills.protocol import SkillCode
 from kavi_skills.verified_import import finder_for, module_name_for
 
 
@@ -23,7 +23,7 @@ class LoadFailure(Exception):
     """The verified module failed at import, or does not define the class the entry names."""
 
 
-def check_class(request: RunRequest, candidate: object) -> type[BaseSkill]:
+def check_class(request: SkillCode, candidate: object) -> type[BaseSkill]:
     """The class the entry names, checked against what the registry trusted."""
     name = request.skill_name
     where = f"{name}: {request.skill_path}:{request.class_name}"
@@ -46,7 +46,7 @@ def check_class(request: RunRequest, candidate: object) -> type[BaseSkill]:
     return candidate
 
 
-def load_skill_class(request: RunRequest) -> type[BaseSkill]:
+def load_skill_class(request: SkillCode) -> type[BaseSkill]:
     """Compile the verified bytes, import the skill module from them, return its class."""
     try:
         roots = ImportRoots.from_dict(request.import_roots)

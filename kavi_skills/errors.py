@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kavi_gates.errors import EXIT_FINDINGS, EXIT_USAGE, KaviError
+
+if TYPE_CHECKING:
+    from kavi_skills.records import ExecutionRecord
 
 
 class TrustError(KaviError):
     """A skill is not trusted as it stands: unpinned, drifted, missing or mis-declared."""
 
     exit_code = EXIT_FINDINGS
+
+
+class SkillDidNotLoad(TrustError):
+    """The verified module failed to import in its child, or does not match its entry; the
+    FAILURE record was logged first and is kept here (``record``)."""
+
+    def __init__(self, message: str, record: ExecutionRecord) -> None:
+        super().__init__(message)
+        self.record = record
 
 
 class UnknownSkillError(KaviError):
@@ -58,3 +72,10 @@ class SandboxRefused(KaviError):
     """No sandbox can start for a skill here (the message names the fix and the opt-out)."""
 
     exit_code = EXIT_USAGE
+
+
+class DescribeFailed(KaviError):
+    """A trusted skill's child could not say what the skill declares (import or schema
+    failure, a protocol breach): ``kavi serve`` cannot offer it as a tool."""
+
+    exit_code = EXIT_FINDINGS

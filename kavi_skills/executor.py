@@ -32,11 +32,11 @@ from kavi_skills.capabilities import (
     project_paths,
     uses_llm,
 )
-from kavi_skills.errors import TrustError
+from kavi_skills.errors import SkillDidNotLoad
 from kavi_skills.isolation import SkillProcess
 from kavi_skills.loader import TrustedSkill, load_trusted_skill
 from kavi_skills.protocol import LLMInfo, RunRequest, encode_bytes
-from kavi_skills.records import ExecutionLog, ExecutionRecord, utc_now
+from kavi_skills.records import ExecutionLog, ExecutionRecord, RecordOrigin, utc_now
 from kavi_skills.secrets import Redactor
 from kavi_skills.validation import describe_validation
 
@@ -209,9 +209,43 @@ def execute_in_child(
     return Execution(record)
 
 
+class AuditedExecutionLog(ExecutionLog):
+    """The execution log; a run without the OS sandbox is also recorded in the ledger.
+
+    The log is written first (the record is never lost), then the ledger: the opt-out is an
+    audit fact that outlives a truncated or rotated log and that ``kavi doctor`` reports.
+    """
+
+    def __init__(self, loaded: LoadedConfig) -> None:
+        super().__init__(project_paths(loaded).executions_log)
+        self.loaded = loaded
+
+    def append_many(self, records: list[ExecutionRecord]) -> None:
+        super().append_many(records)
+        unconfined = [
+            (r.execution_id, r.skill_name, r.origin.via if r.origin is not None else "cli")
+            for r in records
+            if r.sandbox == "none"
+        ]
+        if unconfined:
+            from kavi_ledger.db import open_ledger
+            from kavi_ledger.records import record_sandbox_opt_outs
+
+            reason = (
+                f"sandbox.enabled is false in {self.loaded.source}"
+                if not self.loaded.config.sandbox.enabled
+                else "--no-sandbox"
+            )
+            db = open_ledger(project_paths(self.loaded).ledger)
+            try:
+                record_sandbox_opt_outs(db, unconfined, reason)
+            finally:
+                db.close()
+
+
 def execution_log(loaded: LoadedConfig) -> ExecutionLog:
-    """The project's execution log (``<data_dir>/executions.jsonl``)."""
-    return ExecutionLog(project_paths(loaded).executions_log)
+    """The project's execution log (``<data_dir>/executions.jsonl``), opt-outs audited."""
+    return AuditedExecutionLog(loaded)
 
 
 def start_process(loaded: LoadedConfig, sandbox: bool | None = None) -> SkillProcess:
@@ -230,10 +264,12 @@ def run_loaded(
     parent_execution_id: str | None = None,
     sandbox: bool | None = None,
     process: SkillProcess | None = None,
+    origin: RecordOrigin | None = None,
 ) -> Execution:
     """Confirm, grant capabilities, run in a child and (unless ``log`` is false) log the record.
 
-    ``process`` is a child already started for this run (else one is started here).
+    ``process`` is a child already started for this run (else one is started here);
+    ``origin`` says who asked, when not the CLI (``kavi serve``: the MCP connection).
     """
     confirm_side_effects([(skill.name, skill.entry.side_effect_class)], yes, confirm)
     paths = project_paths(loaded)
@@ -246,10 +282,13 @@ def run_loaded(
         result = execute_in_child(
             skill, raw_input, grant, child, str(paths.vault_dir), llm, parent_execution_id
         )
+    if origin is not None:
+        result = Execution(result.record.model_copy(update={"origin": origin}), result.failure)
     if log:
         execution_log(loaded).append(result.record)
     if result.failure == "trust":
-        raise TrustError(result.record.error or f"{skill.name}: the skill did not load")
+        error = result.record.error or f"{skill.name}: the skill did not load"
+        raise SkillDidNotLoad(error, result.record)
     return result
 
 
@@ -263,6 +302,7 @@ def run_skill(
     log: bool = True,
     parent_execution_id: str | None = None,
     sandbox: bool | None = None,
+    origin: RecordOrigin | None = None,
 ) -> Execution:
     """Run the trusted skill ``name`` once on ``raw_input``; the surfaces' one entry point.
 
@@ -271,6 +311,7 @@ def run_skill(
     - ``sandbox``: True requires the OS sandbox, False is the explicit, recorded opt-out,
       None follows the project's ``sandbox.enabled``.
     - ``log``: append the record to the project's execution log.
+    - ``origin``: who asked, recorded (``kavi serve``'s MCP connection); None: the CLI.
 
     Raises a KaviError when nothing could run (unknown skill, drift, refused confirmation,
     missing secret, no sandbox) and TrustError (after logging) when the verified module did
@@ -287,4 +328,5 @@ def run_skill(
             log=log,
             parent_execution_id=parent_execution_id,
             process=process,
+            origin=origin,
         )

@@ -2,7 +2,9 @@
 
 A frame is a 4-byte big-endian length and that many bytes of UTF-8 JSON. The parent sends
 one :class:`RunRequest`, then answers each :class:`CapabilityCall` with a
-:class:`CapabilityReply`; the child ends with a :class:`RunOutcome`. Everything the child
+:class:`CapabilityReply`; the child ends with a :class:`RunOutcome`. Or the parent sends one
+:class:`DescribeRequest` (the skill is imported, never executed, and gets no capability)
+and the child answers with one :class:`Description`. Everything the child
 sends is untrusted: the parent validates each message against these models and bounds each
 frame, and a child that breaks the protocol is killed and its run recorded as failed.
 """
@@ -50,10 +52,9 @@ class LLMInfo(_Message):
     where: str
 
 
-class RunRequest(_Message):
-    """Everything the child needs: verified bytes, input, and the capabilities granted."""
+class SkillCode(_Message):
+    """Which skill, and the verified bytes to import it from."""
 
-    t: Literal["run"] = "run"
     skill_name: str
     skill_path: str
     class_name: str
@@ -66,6 +67,16 @@ class RunRequest(_Message):
     """Module name -> pinned path, as the parent resolved the verified code's imports."""
     import_roots: dict[str, Any]
     """The project's import roots (``ImportRoots.as_dict``) for the import guard."""
+
+    def verified_bytes(self) -> dict[str, bytes]:
+        """The pinned files' bytes, decoded."""
+        return {path: base64.b64decode(data) for path, data in self.modules.items()}
+
+
+class RunRequest(SkillCode):
+    """Everything the child needs: verified bytes, input, and the capabilities granted."""
+
+    t: Literal["run"] = "run"
     input: Any
     vault_dir: str
     file_roots: dict[str, str] | None = None
@@ -75,9 +86,11 @@ class RunRequest(_Message):
     llm: LLMInfo
     secrets: dict[str, str] = Field(default_factory=dict)
 
-    def verified_bytes(self) -> dict[str, bytes]:
-        """The pinned files' bytes, decoded."""
-        return {path: base64.b64decode(data) for path, data in self.modules.items()}
+
+class DescribeRequest(SkillCode):
+    """Import the skill and report what it declares; nothing of it is executed or granted."""
+
+    t: Literal["describe"] = "describe"
 
 
 class CapabilityCall(_Message):
@@ -110,6 +123,18 @@ class RunOutcome(_Message):
     input: Any = None
     """The validated input (as JSON) once validation passed."""
     output: dict[str, Any] | None = None
+
+
+class Description(_Message):
+    """The child's answer to a :class:`DescribeRequest`: the class's description and the JSON
+    schemas of its input (as validated) and output (as serialised) models, or an error."""
+
+    t: Literal["described"] = "described"
+    ok: bool
+    error: str | None = None
+    description: str | None = None
+    input_schema: dict[str, Any] | None = None
+    output_schema: dict[str, Any] | None = None
 
 
 def encode_bytes(data: bytes) -> str:

@@ -35,6 +35,18 @@ def new_execution_id() -> str:
     return uuid.uuid4().hex
 
 
+class RecordOrigin(BaseModel):
+    """Who asked for a run other than the CLI: ``kavi serve`` records its MCP connection."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    via: Literal["mcp"] = "mcp"
+    session: str
+    """The MCP connection: the HTTP session id, or one id per ``kavi serve`` stdio process."""
+    client: str | None = None
+    """The client's name and version as it introduced itself (untrusted: a label only)."""
+
+
 class ExecutionRecord(BaseModel):
     """One execution of one skill: what ran (by hash), on what, with what result."""
 
@@ -56,6 +68,8 @@ class ExecutionRecord(BaseModel):
     sandbox: str | None = None
     """How the skill ran: ``bubblewrap`` (the OS sandbox) or ``none`` (the explicit opt-out);
     absent on records written before skills ran in a child process."""
+    origin: RecordOrigin | None = None
+    """Who asked: absent for the CLI (``kavi run``, ``chain``, ``replay``)."""
 
     def to_line(self) -> str:
         """The record as one JSON line (no trailing newline)."""

@@ -14,6 +14,11 @@ parent has even finished its trust check. In order, before any skill code runs:
 Then it imports the skill from the verified bytes, validates the input with the skill's
 model, executes, validates the output, and sends one :class:`RunOutcome`. It never touches
 the execution log or the redactor: the parent writes every record.
+
+A :class:`~kavi_skills.protocol.DescribeRequest` instead (``kavi serve`` listing tools)
+imports the skill the same way, with no secret and no capability, and answers with its
+description and its models' JSON schemas: building a schema can run the skill's own code
+(validators, schema hooks), so only a sandboxed child ever does it.
 """
 
 from __future__ import annotations
@@ -110,6 +115,48 @@ def run_request(request_data: object, fd: int) -> object:
     return RunOutcome(ok=True, input=input_json, output=output_json)
 
 
+MAX_SCHEMA_CHARS = 256 << 10
+"""The largest JSON schema (serialised) a skill may describe for one of its models."""
+
+
+def describe_request(request_data: object) -> object:
+    """Describe the skill the request names; always return a Description (never raise)."""
+    import json
+
+    from kavi_skills.child_guard import guard_environment, install_audit_hook
+    from kavi_skills.child_loader import LoadFailure, load_skill_class
+    from kavi_skills.protocol import DescribeRequest, Description
+
+    request = DescribeRequest.model_validate(request_data)
+    os.environ.pop("PWD", None)
+    guard_environment(request.skill_name, ())
+    install_audit_hook(request.skill_name, request.side_effect_class)
+    try:
+        cls = load_skill_class(request)
+    except LoadFailure as err:
+        return Description(ok=False, error=str(err))
+    try:
+        description = cls.description
+        if not isinstance(description, str):
+            raise TypeError(f"description is a {type(description).__name__}, not a string")
+        # The input as the skill validates it, the output as the runtime serialises it.
+        schemas = {
+            "input": cls.input_model.model_json_schema(mode="validation"),
+            "output": cls.output_model.model_json_schema(mode="serialization"),
+        }
+        for which, schema in schemas.items():
+            if len(json.dumps(schema)) > MAX_SCHEMA_CHARS:
+                raise ValueError(f"the {which} schema exceeds {MAX_SCHEMA_CHARS} characters")
+    except (Exception, SystemExit) as err:  # a model whose schema cannot be built
+        return Description(ok=False, error=f"{request.skill_name}: {type(err).__name__}: {err}")
+    return Description(
+        ok=True,
+        description=description,
+        input_schema=schemas["input"],
+        output_schema=schemas["output"],
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve one run request on the broker descriptor."""
     parser = argparse.ArgumentParser(prog="kavi_skills.sandbox_child")
@@ -125,14 +172,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         limit_memory(memory)
     import kavi_skills.base  # noqa: F401  (pydantic: imported while the parent verifies)
-    from kavi_skills.protocol import RunOutcome, read_frame, write_frame
+    from kavi_skills.protocol import Description, RunOutcome, read_frame, write_frame
 
     request = read_frame(args.broker_fd)
+    describe = isinstance(request, dict) and request.get("t") == "describe"
     try:
-        outcome = run_request(request, args.broker_fd)
+        outcome = describe_request(request) if describe else run_request(request, args.broker_fd)
     except Exception as err:  # a malformed request or a bug of ours: still one answer
-        outcome = RunOutcome(ok=False, stage="load", error=f"{type(err).__name__}: {err}")
-    assert isinstance(outcome, RunOutcome)
+        error = f"{type(err).__name__}: {err}"
+        outcome = (
+            Description(ok=False, error=error)
+            if describe
+            else RunOutcome(ok=False, stage="load", error=error)
+        )
+    assert isinstance(outcome, Description | RunOutcome)
     write_frame(args.broker_fd, outcome)
     sys.stdout.flush()
     return 0

@@ -18,6 +18,7 @@ if str(_TESTS) not in sys.path:
     sys.path.append(str(_TESTS))
 
 pytest.register_assert_rewrite("llm_server", "attest_keys", "attackers")
+import wheelhouse  # noqa: E402
 from attest_keys import intruder_key, maintainer_key  # noqa: E402
 from llm_server import (  # noqa: E402
     down_client,
@@ -25,6 +26,13 @@ from llm_server import (  # noqa: E402
     llm_server,
     refused_base_url,
 )
+
+
+@pytest.fixture(scope="session")
+def offline_pip(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """pip settings that build Kavi's ``language: python`` hook environments offline."""
+    return wheelhouse.kavi_hook_wheelhouse(tmp_path_factory.mktemp("wheelhouse"))
+
 
 __all__ = [
     "down_client",

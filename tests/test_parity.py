@@ -87,8 +87,8 @@ def write(root: Path, rel: str, text: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    env = dict(os.environ)
+def env(tmp_path_factory: pytest.TempPathFactory, offline_pip: dict[str, str]) -> dict[str, str]:
+    env = {**os.environ, **offline_pip}  # the hook environment is built offline
     env["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
     env["PRE_COMMIT_HOME"] = str(tmp_path_factory.mktemp("pre-commit-home"))
     return env

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache, partial
 
 import libcst as cst
@@ -50,22 +51,55 @@ def _prefilter(rules: tuple[type[Rule], ...], policy: PolicyConfig) -> Prefilter
 
 
 def _collect(rule: Rule, facts: ModuleFacts) -> list[Violation]:
-    return list(rule.check(facts))
+    found = list(rule.check(facts))
+    for item in found:  # a malformed result is the rule's failure, not the engine's
+        if not (
+            isinstance(item, Violation)
+            and isinstance(item.node, cst.CSTNode)
+            and isinstance(item.message, str)
+        ):
+            raise TypeError(f"check() yielded {item!r}, not a Violation(node, message)")
+    return found
+
+
+@dataclass(frozen=True)
+class RuleFailure:
+    """A rule that raised while checking one file: what it would find there is unknown."""
+
+    rule_id: str
+    error: str
+    """``Type: first line of the message``."""
+
+    @classmethod
+    def of(cls, rule_class: type[Rule], err: BaseException) -> RuleFailure:
+        detail = str(err).splitlines()[0] if str(err) else ""
+        return cls(
+            getattr(rule_class, "id", rule_class.__name__),
+            f"{type(err).__name__}: {detail}".rstrip(": "),
+        )
 
 
 def _violations(
     module: cst.Module, policy: PolicyConfig, rules: Sequence[type[Rule]]
-) -> list[tuple[Rule, Violation]]:
+) -> tuple[list[tuple[Rule, Violation]], list[RuleFailure]]:
+    """Every rule's violations; a rule that raises is a failure of that rule on this file,
+    and the other rules' violations stand (a plugin's bug must not hide anything else)."""
     facts = run_deep(lambda: analyze(module))
     found: list[tuple[Rule, Violation]] = []
+    failures: list[RuleFailure] = []
     try:
         for rule_class in rules:
-            rule = rule_class(policy)
-            if rule.enabled():
-                found.extend((rule, v) for v in run_deep(partial(_collect, rule, facts)))
+            try:
+                rule = rule_class(policy)
+                if rule.enabled():
+                    found.extend((rule, v) for v in run_deep(partial(_collect, rule, facts)))
+            except ResolutionLimit:
+                raise  # the file is beyond the analysis: KAV005 for the whole file
+            except (Exception, SystemExit) as err:  # anything else is that rule's failure
+                failures.append(RuleFailure.of(rule_class, err))
     finally:
         facts.release()
-    return found
+    return found, failures
 
 
 def check_source(
@@ -75,8 +109,8 @@ def check_source(
     rules: Sequence[type[Rule]],
     unsuppressible: Sequence[str] = (),
 ) -> list[Finding]:
-    """All policy findings for one file. Rule exceptions propagate (the gate turns them
-    into ``status=error``); input problems are findings."""
+    """All policy findings for one file. Input problems are findings; a rule that raises is
+    a KAV006 finding naming the rule (the gate turns it into ``status=error``)."""
     problem = unreadable(source, path)
     if problem is not None:
         return problem
@@ -101,7 +135,7 @@ def check_module(
     """The findings for a parsed module (``source``: its bytes): what Kavi does once the
     parser is done."""
     try:
-        violations = _violations(module, policy, rules)
+        violations, failures = _violations(module, policy, rules)
     except ResolutionLimit as limit:
         line, col = (1, 1)
         if limit.node is not None:
@@ -120,6 +154,17 @@ def check_module(
             findings[key] = Finding(
                 gate=GATE, rule=rule.id, path=path, line=line, col=col, message=violation.message
             ).with_fingerprint(anchor)
-    locked = {*unsuppressible, *policy.unsuppressible}
+    locked = {*unsuppressible, *policy.unsuppressible, codes.RULE_ERROR.id}
     locked.update(rule.id for rule in rules if rule.UNSUPPRESSIBLE)
-    return apply_suppressions(text, path, list(findings.values()), {r.id for r in rules}, locked)
+    known = {r.id for r in rules} | {codes.RULE_ERROR.id}
+    # A rule that failed here cannot say whether a suppression of its code is used.
+    unjudged = {failure.rule_id for failure in failures}
+    kept = apply_suppressions(text, path, list(findings.values()), known, locked, unjudged)
+    return kept + [_failure_finding(path, failure) for failure in failures]
+
+
+def _failure_finding(path: str, failure: RuleFailure) -> Finding:
+    message = (
+        f"rule {failure.rule_id} raised {failure.error}: what it would find in this file is unknown"
+    )
+    return finding(codes.RULE_ERROR, path, 0, 0, message, f"rule-error:{failure.rule_id}")

@@ -104,7 +104,30 @@ class PolicyGate:
                 sources[rel] = source
         if misses:
             findings.extend(analyse_misses(run, misses, sources))
-        return GateOutcome(findings=findings, checked=checked)
+        return GateOutcome(findings=findings, checked=checked, errors=_errors(findings))
+
+
+def _errors(findings: list[Finding]) -> list[str]:
+    """What the gate could not check (KAV006: a rule raised, an analysis died): one line per
+    distinct failure, with the files it happened on (each file has its own finding)."""
+    if not findings:
+        return []
+    from kavi_gates.codes.policy import RULE_ERROR
+
+    by_failure: dict[str, list[str]] = {}
+    for f in findings:
+        if f.rule == RULE_ERROR.id:
+            by_failure.setdefault(f.message, []).append(f.path)
+    lines = []
+    for message, paths in sorted(by_failure.items()):
+        shown = ", ".join(sorted(paths)[:_NAMED_FILES])
+        more = f" and {len(paths) - _NAMED_FILES} more" if len(paths) > _NAMED_FILES else ""
+        lines.append(f"{message} (in {shown}{more})")
+    return lines
+
+
+_NAMED_FILES = 5
+"""Files a gate error names per failure (every file still has its own KAV006 finding)."""
 
 
 def _unreadable(rel: str, err: OSError) -> Finding:
@@ -115,10 +138,14 @@ def _unreadable(rel: str, err: OSError) -> Finding:
 
 
 def _validate(context: GateContext) -> None:
+    """Config that names rules names known ones; a third-party plugin's rules are loaded
+    and validated on every run, a warm one too (a broken plugin never passes quietly)."""
     wanted = set(context.config.policy.unsuppressible)
     for override in context.config.overrides:
         wanted.update(override.policy.get("unsuppressible", ()))
-    if not wanted:
+    from kavi_gates.policy.plugin import BUILTIN_RULE_PLUGIN
+
+    if not wanted and set(context.rule_plugins) <= {BUILTIN_RULE_PLUGIN}:
         return  # the usual case needs no rule codes at all
     from kavi_gates.policy.misses import rule_codes
 

@@ -3,8 +3,10 @@
 Unreadable and trigger-free files (no rule could find anything in them) are settled here
 with Python's own parser; the rest are analysed in forked workers, largest first, each
 killed past its ``policy.file_budget`` (KAV005). A rule that raises, or a worker that
-dies, is an error that names the file: the run cannot vouch for it. Still libcst-free: only
-the workers' job (``check.check_source``) needs the parser.
+dies, is a KAV006 finding that names the file (and the rule): the run cannot vouch for that
+file, so the gate is an error, while every other finding is still reported. Such results
+are never cached. Still libcst-free: only the workers' job (``check.check_source``) needs
+the parser.
 """
 
 from __future__ import annotations
@@ -19,19 +21,13 @@ from kavi_gates.errors import UsageError
 from kavi_gates.gate import GateContext
 from kavi_gates.models import Code, Finding
 from kavi_gates.policy.gate import GATE, Job, Run
+from kavi_gates.policy.plugin import BUILTIN_RULE_PLUGIN
 from kavi_gates.policy.prefilter import Prefilter, trigger_words
 from kavi_gates.policy.source_checks import finding, syntax_check, unreadable
 from kavi_gates.policy.workers import Crashed, Done, Failed, Overrun, run_budgeted
 
 if TYPE_CHECKING:
     from kavi_gates.policy.rule import Rule
-
-BUILTIN_RULE_PLUGIN = "kavi_gates.policy.plugin"
-"""The plugin whose rules the policy codes describe (``kavi_gates.codes.policy``)."""
-
-
-class AnalysisError(Exception):
-    """A file's analysis raised or its worker died: the gate cannot vouch for the run."""
 
 
 def rule_codes(context: GateContext) -> tuple[tuple[Code, ...], tuple[type[Rule], ...] | None]:
@@ -44,9 +40,8 @@ def rule_codes(context: GateContext) -> tuple[tuple[Code, ...], tuple[type[Rule]
 
 
 def load_rules(context: GateContext) -> tuple[type[Rule], ...]:
-    from kavi_gates.policy.rule import Rule
-
-    rules = tuple(r for r in context.policy_rules() if isinstance(r, type) and issubclass(r, Rule))
+    """The rules every plugin contributes, validated (``kavi_gates.policy.contributed``)."""
+    rules = context.policy_rules()
     if not rules:
         raise UsageError("no policy rules are registered (a broken plugin setup)")
     return rules
@@ -84,23 +79,25 @@ def analyse(run: Run, misses: list[Job], sources: dict[str, bytes]) -> list[Find
 def _in_workers(run: Run, jobs: list[Job], rules: tuple[type[Rule], ...]) -> list[Finding]:
     from kavi_gates.policy.check import check_source  # libcst: only for real work
 
-    def work(job: Job) -> tuple[str, list[Row]]:
+    def work(job: Job) -> list[Row]:
         source = Path(job.path).read_bytes()
         found = check_source(source, job.rel, run.policies[job.policy], rules)
-        return run.key(job.rel, job.policy, source), to_rows(found)
+        rows = to_rows(found)
+        # Cached here, in parallel: the pool's process only collects the answers. A rule's
+        # failure is not cached: the next run tries the file again.
+        if not any(f.rule == codes.RULE_ERROR.id for f in found):
+            run.cache.put(run.key(job.rel, job.policy, source), rows)
+        return rows
 
     # Largest first: the longest files must not be the last ones started.
     ordered = sorted(jobs, key=lambda job: job.size, reverse=True)
     budgets = [(job, run.policies[job.policy].file_budget) for job in ordered]
     processes = run.context.jobs or os.cpu_count() or 1
     findings: list[Finding] = []
-    errors: list[str] = []
     for index, outcome in run_budgeted(work, budgets, processes):
         job = ordered[index]
         if isinstance(outcome, Done):
-            key, rows = outcome.value
-            run.cache.put(key, rows)
-            findings.extend(from_rows(GATE, job.rel, rows) or ())
+            findings.extend(from_rows(GATE, job.rel, outcome.value) or ())
         elif isinstance(outcome, Overrun):
             message = (
                 f"parse and analysis took longer than {outcome.budget:g} s "
@@ -108,11 +105,16 @@ def _in_workers(run: Run, jobs: list[Job], rules: tuple[type[Rule], ...]) -> lis
             )
             findings.append(finding(codes.ANALYSIS_LIMIT, job.rel, 0, 0, message, "budget"))
         elif isinstance(outcome, Failed):
-            errors.append(f"{job.rel}: {outcome.error}")
+            findings.append(_engine_failure(job.rel, f"the analysis raised {outcome.error}"))
         elif isinstance(outcome, Crashed):
-            errors.append(f"{job.rel}: the analysis process died ({outcome.detail})")
+            died = f"the analysis process died ({outcome.detail})"
+            findings.append(_engine_failure(job.rel, died))
         else:  # never a silent pass
-            errors.append(f"{job.rel}: no result from the analysis ({outcome!r})")
-    if errors:
-        raise AnalysisError("; ".join(sorted(errors)))
+            findings.append(_engine_failure(job.rel, f"no result from the analysis ({outcome!r})"))
     return findings
+
+
+def _engine_failure(rel: str, why: str) -> Finding:
+    """KAV006 for a file whose whole analysis failed (no single rule to name)."""
+    message = f"{why}: nothing in this file could be checked"  # no rule to name: all of them
+    return finding(codes.RULE_ERROR, rel, 0, 0, message, "analysis-error")

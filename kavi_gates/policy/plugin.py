@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from kavi_gates.policy.rule import Rule
 
 
+BUILTIN_RULE_PLUGIN = __name__
+"""The plugin whose rules the built-in policy codes describe (``kavi_gates.codes.policy``)."""
+
 POLICY_GATE = DeferredGate(
     id="policy",
     description="libcst policy scan: imports, calls, process, network, dynamic exec, writes",

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from kavi_gates.config import PolicyConfig
 from kavi_gates.models import Code
+from kavi_gates.policy.allowlist import ALLOWLIST_WORDS
 from kavi_gates.policy.catalog import builtin_qualname, words_of
 
 
@@ -39,7 +40,7 @@ def trigger_words(codes: Iterable[Code], policy: PolicyConfig) -> frozenset[str]
     """The words any of ``codes`` may need under ``policy`` (None: some code always runs).
 
     The configured names are words too: ``forbidden_imports`` and ``forbidden_calls``
-    are what their rules look for."""
+    are what their rules look for, and under ``imports: allow`` any import is."""
     words: set[str] = set()
     for code in codes:
         if code.triggers is None:
@@ -47,6 +48,8 @@ def trigger_words(codes: Iterable[Code], policy: PolicyConfig) -> frozenset[str]
         words.update(code.triggers)
     words |= words_of(policy.forbidden_imports)
     words |= words_of(builtin_qualname(name) for name in policy.forbidden_calls)
+    if policy.imports == "allow":  # every import is judged: the words any import needs
+        words |= ALLOWLIST_WORDS
     return frozenset(words)
 
 

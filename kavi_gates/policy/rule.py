@@ -3,7 +3,7 @@ its documentation, examples and trigger words (``kavi_gates.codes.policy``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -27,8 +27,10 @@ class Rule:
     implement ``check``.
 
     Plugin rules may instead set ``id``, ``category``, ``MESSAGE``, ``VALID`` and
-    ``INVALID`` and document themselves in their docstring (Fixit's convention); such a
-    rule declares no trigger words, so every file gets the full analysis for it.
+    ``INVALID`` and document themselves in their docstring (Fixit's convention), and
+    declare their trigger words in ``TRIGGERS``. A rule that declares no trigger words
+    (``TRIGGERS = None``, the default, or a ``code`` whose ``triggers`` is None) sees every
+    file: the pre-filter never skips a file for it.
     """
 
     code: ClassVar[Code | None] = None
@@ -41,6 +43,13 @@ class Rule:
     INVALID: ClassVar[Sequence[str | bytes]]
     """Code the rule must flag (under the embedded default policy)."""
     UNSUPPRESSIBLE: ClassVar[bool] = False
+    EXAMPLE_POLICY: ClassVar[Mapping[str, object]] = {}
+    """Policy keys the VALID/INVALID examples run under, over the embedded default (a rule
+    that only a non-default setting switches on, such as ``imports: allow``)."""
+    TRIGGERS: ClassVar[Sequence[str] | None] = None
+    """Words (identifiers) one of which a file must contain for this rule to find anything
+    in it; the pre-filter skips the full analysis of files that contain none of any rule's
+    words. None: the rule always runs (declaring words is an optimisation, and a promise)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -52,6 +61,7 @@ class Rule:
             cls.VALID = code.valid
             cls.INVALID = code.invalid
             cls.UNSUPPRESSIBLE = not code.suppressible
+            cls.TRIGGERS = code.triggers
 
     def __init__(self, policy: PolicyConfig) -> None:
         self.policy = policy
@@ -76,7 +86,7 @@ class Rule:
     @classmethod
     def declaration(cls) -> Code:
         """The finding code this rule reports (built from its attributes for a rule that
-        points at none: such a rule has no trigger words, so it always runs)."""
+        points at none, with its ``TRIGGERS``: None, so it always runs, unless it says)."""
         if cls.code is not None:
             return cls.code
         return Code(
@@ -89,6 +99,7 @@ class Rule:
             category=cls.category,
             valid=tuple(cls.VALID),
             invalid=tuple(cls.INVALID),
+            triggers=None if cls.TRIGGERS is None else tuple(cls.TRIGGERS),
         )
 
 

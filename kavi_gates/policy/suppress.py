@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import tokenize
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from kavi_gates.codes import policy as codes
@@ -66,11 +67,17 @@ def find_suppressions(text: str) -> list[Suppression]:
 
 
 def apply_suppressions(
-    text: str, path: str, findings: list[Finding], rule_ids: set[str], locked: set[str]
+    text: str,
+    path: str,
+    findings: list[Finding],
+    rule_ids: set[str],
+    locked: set[str],
+    unjudged: AbstractSet[str] = frozenset(),
 ) -> list[Finding]:
     """Drop the findings a reasoned suppression covers; report suppressions without a
     reason (KAV003) and those that suppress nothing (KAV004). ``locked``: rule ids that
-    cannot be suppressed."""
+    cannot be suppressed; ``unjudged``: rules that failed on this file (whether their
+    suppressions are used is unknown, so they are not reported as unused)."""
     suppressions = find_suppressions(text)
     if not suppressions:
         return findings
@@ -102,7 +109,7 @@ def apply_suppressions(
             )
             continue
         for rule_id in sup.rules:
-            if rule_id in sup.used or rule_id in NON_POLICY_CODES:
+            if rule_id in sup.used or rule_id in NON_POLICY_CODES or rule_id in unjudged:
                 continue  # another gate's code: judged after the run (kavi_gates.triage)
             if not _ID.match(rule_id) or rule_id not in rule_ids:
                 why = f"unknown rule id '{rule_id}'"

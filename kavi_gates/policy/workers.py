@@ -103,6 +103,16 @@ def _serve(work: Callable[[Any], Any], jobs_fd: int, results_fd: int) -> None:
         _write(results_fd, payload)
 
 
+# Jobs each worker holds at once: the one it runs and the next, already in its pipe, so it
+# never waits for the pool's process to be scheduled between two files (on a busy machine
+# that wait was a large part of the wall time). The budget clock of the next one starts when
+# the one before it is answered.
+DEPTH = 2
+# A job queued behind a running one waits in the pipe; a large one could fill it and block
+# the pool while the worker blocks on a large answer. Those wait for an idle worker.
+_QUEUED_BYTES = 16 * 1024
+
+
 class _Worker:
     def __init__(self, work: Callable[[Any], Any], others: Sequence[int]) -> None:
         jobs_read, self.jobs_fd = os.pipe()
@@ -120,13 +130,21 @@ class _Worker:
                 os._exit(status)
         os.close(jobs_read)
         os.close(results_write)
-        self.job: int | None = None
+        self.queue: deque[int] = deque()  # job indexes sent, the running one first
         self.deadline = 0.0
 
-    def send(self, index: int, job: Any, budget: float) -> None:
-        self.job = index
-        self.deadline = time.monotonic() + budget
-        _write(self.jobs_fd, pickle.dumps(job, pickle.HIGHEST_PROTOCOL))
+    def send(self, index: int, payload: bytes, budget: float) -> None:
+        if not self.queue:
+            self.deadline = time.monotonic() + budget
+        _write(self.jobs_fd, payload)
+        self.queue.append(index)
+
+    def answered(self, budgets: Sequence[float]) -> int:
+        """The running job was answered: the next one (if any) runs from now."""
+        index = self.queue.popleft()
+        if self.queue:
+            self.deadline = time.monotonic() + budgets[self.queue[0]]
+        return index
 
     def stop(self, kill: bool) -> str:
         """Close the pipes and reap the process; the wait status, described."""
@@ -150,52 +168,87 @@ def run_budgeted(
     if not CAN_FORK:
         yield from _run_here(work, jobs)
         return
+    budgets = [budget for _, budget in jobs]
     pending = deque(range(len(jobs)))
-    idle: list[_Worker] = []
-    busy: dict[int, _Worker] = {}  # results fd -> worker
+    workers: dict[int, _Worker] = {}  # results fd -> worker
     limit = max(1, min(processes, len(jobs)))
+
+    def retire(worker: _Worker) -> str:
+        """Stop a dead or overrun worker; the jobs it held but never started go back."""
+        del workers[worker.results_fd]
+        pending.extendleft(reversed(list(worker.queue)[1:]))
+        return worker.stop(kill=True)
+
     try:
-        while pending or busy:
-            while pending and (idle or len(busy) < limit):
-                worker = idle.pop() if idle else _spawn(work, busy, idle)
-                index = pending.popleft()
-                job, budget = jobs[index]
-                try:
-                    worker.send(index, job, budget)
-                except OSError:  # it died while idle: reap it and try a fresh one
-                    worker.stop(kill=True)
-                    worker = _spawn(work, busy, idle)
-                    worker.send(index, job, budget)
-                busy[worker.results_fd] = worker
-            timeout = max(0.0, min(w.deadline for w in busy.values()) - time.monotonic())
-            ready, _, _ = select.select(list(busy), [], [], timeout)
+        while pending or any(w.queue for w in workers.values()):
+            for worker in _fill(work, jobs, workers, pending, limit):  # died while idle
+                retire(worker)
+            busy = [fd for fd, w in workers.items() if w.queue]
+            if not busy:
+                continue  # every worker died idle: _fill starts new ones
+            soonest = min(workers[fd].deadline for fd in busy)
+            ready, _, _ = select.select(busy, [], [], max(0.0, soonest - time.monotonic()))
             for fd in ready:
-                worker = busy.pop(fd)
-                answered = worker.job
-                assert answered is not None
+                worker = workers[fd]
                 message = _read(fd)
                 if message is None:
-                    yield answered, Crashed(worker.stop(kill=True))
+                    head = worker.queue[0]
+                    yield head, Crashed(retire(worker))
                     continue
                 succeeded, value = pickle.loads(message)
-                worker.job = None
-                idle.append(worker)
-                yield answered, Done(value) if succeeded else Failed(value)
+                index = worker.answered(budgets)
+                yield index, Done(value) if succeeded else Failed(value)
             now = time.monotonic()
-            for fd, worker in list(busy.items()):
-                if worker.deadline <= now:
-                    del busy[fd]
-                    worker.stop(kill=True)
-                    assert worker.job is not None
-                    yield worker.job, Overrun(jobs[worker.job][1])
+            for worker in list(workers.values()):
+                if worker.queue and worker.deadline <= now:
+                    head = worker.queue[0]
+                    retire(worker)
+                    yield head, Overrun(budgets[head])
     finally:
-        for worker in (*idle, *busy.values()):
-            worker.stop(kill=worker.job is not None)
+        for worker in workers.values():
+            worker.stop(kill=bool(worker.queue))
 
 
-def _spawn(work: Callable[[Any], Any], busy: dict[int, _Worker], idle: list[_Worker]) -> _Worker:
-    others = [fd for w in (*busy.values(), *idle) for fd in (w.jobs_fd, w.results_fd)]
-    return _Worker(work, others)
+def _fill(
+    work: Callable[[Any], Any],
+    jobs: Sequence[tuple[Any, float]],
+    workers: dict[int, _Worker],
+    pending: deque[int],
+    limit: int,
+) -> list[_Worker]:
+    """Hand out pending jobs: to idle workers, then to new ones (up to ``limit``), then one
+    more to each busy worker. Returns the idle workers found dead (nothing of theirs ran)."""
+    dead: list[_Worker] = []
+    broken: set[int] = set()  # busy and unwritable: their answer (or end of file) tells
+    while pending:
+        open_ = [w for fd, w in workers.items() if fd not in broken and w not in dead]
+        idle = [w for w in open_ if not w.queue]
+        if idle:
+            worker = idle[0]
+        elif len(workers) - len(dead) < limit:
+            worker = _Worker(
+                work, [fd for w in workers.values() for fd in (w.jobs_fd, w.results_fd)]
+            )
+            workers[worker.results_fd] = worker
+        else:
+            waiting = [w for w in open_ if len(w.queue) < DEPTH]
+            if not waiting:
+                return dead
+            worker = waiting[0]
+        index = pending.popleft()
+        payload = pickle.dumps(jobs[index][0], pickle.HIGHEST_PROTOCOL)
+        if worker.queue and len(payload) > _QUEUED_BYTES:
+            pending.appendleft(index)  # it could fill the pipe while the worker answers
+            return dead
+        try:
+            worker.send(index, payload, jobs[index][1])
+        except OSError:  # it died: an idle one is replaced, a busy one reports its job
+            pending.appendleft(index)
+            if worker.queue:
+                broken.add(worker.results_fd)
+            else:
+                dead.append(worker)
+    return dead
 
 
 def _run_here(

@@ -20,7 +20,8 @@ def render_github(report: RunReport) -> str:
         props = [f"file={_escape_property(f.path)}"]
         if f.line:
             props += [f"line={f.line}", f"col={max(f.col, 1)}"]
-        props.append(f"title={_escape_property(f'{f.rule} ({f.gate})')}")
+        rules = ", ".join(f.rules)
+        props.append(f"title={_escape_property(f'{rules} ({f.gate})')}")
         out.append(f"::{level} {','.join(props)}::{_escape_data(f.message)}")
     for r in report.results:
         if r.status is Status.ERROR:

@@ -27,8 +27,16 @@ def _rule(rule_id: str, code: Code | None) -> dict[str, object]:
     }
 
 
+def _properties(gate: str, also: tuple[str, ...]) -> dict[str, object]:
+    """A result's properties: its gate, and the other codes merged into it (one place that
+    violates several categories is one result; SARIF gives a result one ruleId)."""
+    if not also:
+        return {"gate": gate}
+    return {"gate": gate, "alsoViolates": list(also)}
+
+
 def sarif_dict(report: RunReport) -> dict[str, object]:
-    rule_ids = sorted({f.rule for f in report.findings})
+    rule_ids = sorted({rule for f in report.findings for rule in f.rules})
     rules = [_rule(rule_id, report.codes.get(rule_id)) for rule_id in rule_ids]
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
     results = []
@@ -51,7 +59,7 @@ def sarif_dict(report: RunReport) -> dict[str, object]:
                     }
                 ],
                 "partialFingerprints": {"kaviFingerprint/v1": f.fingerprint},
-                "properties": {"gate": f.gate},
+                "properties": _properties(f.gate, f.also),
             }
         )
     notifications = [

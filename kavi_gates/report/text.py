@@ -30,7 +30,8 @@ def render_text(report: RunReport, verbose: bool = False) -> str:
     for finding in report.findings:
         where = finding.path + (f":{finding.line}:{finding.col}" if finding.line else "")
         tag = "" if finding.severity is Severity.ERROR else " [warning]"
-        out.append(f"{where}: {finding.rule}{tag} {finding.message} ({finding.gate})")
+        rules = ",".join(finding.rules)
+        out.append(f"{where}: {rules}{tag} {finding.message} ({finding.gate})")
         text = source_line(report.root, finding.path, finding.line)
         if text is not None:
             out.append(f"    {text.rstrip()}")

@@ -23,6 +23,7 @@ import base64
 
 import pytest
 
+from kavi_gates.codes.policy import RULE_ERROR
 from kavi_gates.config import PolicyConfig
 from kavi_gates.policy.check import check_source
 from kavi_gates.policy.rules import BUILTIN_RULES
@@ -39,7 +40,10 @@ POLICY = PolicyConfig(
 
 def _rules(code: str | bytes) -> set[str]:
     source = code if isinstance(code, bytes) else code.encode()
-    return {f.rule for f in check_source(source, "skills/adversarial.py", POLICY, BUILTIN_RULES)}
+    found = check_source(source, "skills/adversarial.py", POLICY, BUILTIN_RULES)
+    # A built-in rule that raises is a bug, never a clean result for a benign case.
+    assert [f.message for f in found if f.rule == RULE_ERROR.id] == []
+    return {f.rule for f in found}
 
 
 def _utf7(text: str) -> bytes:

@@ -93,3 +93,36 @@ def test_large_jobs_and_answers_cross_the_pipes_whole(size: int) -> None:
     payload = b"x" * size
     results = dict(run_budgeted(lambda b: b + b"!", [(payload, 10.0)] * 3, 2))
     assert results == {i: Done(payload + b"!") for i in range(3)}
+
+
+def test_a_job_queued_behind_an_overrun_runs_in_a_fresh_worker() -> None:
+    # One worker holds two jobs; killing it for the first must not lose the second.
+    def work(n: int) -> int:
+        if n == 0:
+            time.sleep(60)
+        return n
+
+    results = dict(run_budgeted(work, [(0, 0.3), (1, 10.0), (2, 10.0)], 1))
+    assert results == {0: Overrun(0.3), 1: Done(1), 2: Done(2)}
+
+
+def test_a_queued_jobs_budget_starts_when_it_starts() -> None:
+    # Each job alone fits its budget; their sum does not. Queued behind another, a job's
+    # clock must not run while it waits.
+    def work(n: int) -> int:
+        time.sleep(0.5)
+        return n
+
+    results = dict(run_budgeted(work, [(n, 1.2) for n in range(3)], 1))
+    assert results == {n: Done(n) for n in range(3)}
+
+
+def test_large_jobs_never_wait_in_a_busy_workers_pipe() -> None:
+    # A large job queued behind a running one could fill the pipe while the worker blocks
+    # on a large answer: both sides would wait forever. Large jobs go to idle workers only.
+    def work(blob: bytes) -> bytes:
+        return blob * 4  # an answer larger than a pipe's buffer
+
+    blobs = [bytes([n]) * 200_000 for n in range(4)]
+    results = dict(run_budgeted(work, [(b, 20.0) for b in blobs], 1))
+    assert results == {n: Done(blobs[n] * 4) for n in range(4)}

@@ -36,10 +36,50 @@ def test_init_writes_every_file(tmp_path: Path) -> None:
 
 
 def test_written_kavi_yaml_is_the_embedded_default_policy(tmp_path: Path) -> None:
-    main(["init", str(tmp_path)])
+    # --imports deny: exactly the embedded default (what existing configs mean).
+    main(["init", str(tmp_path), "--imports", "deny"])
     loaded = load_config(start=tmp_path)
     assert loaded.source == str(tmp_path / "kavi.yaml")
     assert loaded.config == KaviConfig()
+
+
+def test_a_new_project_gets_the_import_allowlist_and_nothing_else_differs(
+    tmp_path: Path,
+) -> None:
+    main(["init", str(tmp_path)])
+    config = load_config(start=tmp_path).config
+    assert config.policy.imports == "allow"
+    assert config.policy.allowed_imports == ("pydantic", "kavi_skills", "skills")
+    default = KaviConfig()
+    expected = default.model_copy(
+        update={
+            "policy": default.policy.model_copy(
+                update={
+                    "imports": "allow",
+                    "allowed_imports": ("pydantic", "kavi_skills", "skills"),
+                }
+            )
+        }
+    )
+    assert config == expected
+
+
+def test_the_printed_kavi_yaml_follows_the_imports_choice(tmp_path: Path) -> None:
+    from kavi_cli import run_kavi
+
+    allow = run_kavi(["init", "--print", "kavi.yaml"], cwd=tmp_path)
+    deny = run_kavi(["init", "--print", "kavi.yaml", "--imports", "deny"], cwd=tmp_path)
+    assert "  imports: allow\n" in allow.stdout and "  imports: deny\n" in deny.stdout
+    assert not (tmp_path / "kavi.yaml").exists()
+
+
+def test_an_unknown_imports_choice_is_a_usage_error_and_writes_nothing(tmp_path: Path) -> None:
+    from kavi_cli import run_kavi
+
+    done = run_kavi(["init", str(tmp_path), "--imports", "allowlist"], cwd=tmp_path)
+    assert done.exit_code == EXIT_USAGE
+    assert "--imports must be allow or deny" in done.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_written_registry_is_empty(tmp_path: Path) -> None:
@@ -104,7 +144,7 @@ def test_refusing_writes_nothing(tmp_path: Path) -> None:
 
 def test_force_overwrites(tmp_path: Path) -> None:
     (tmp_path / "kavi.yaml").write_text("include: []\n")
-    assert main(["init", "--force", str(tmp_path)]) == EXIT_CLEAN
+    assert main(["init", "--force", "--imports", "deny", str(tmp_path)]) == EXIT_CLEAN
     assert load_config(start=tmp_path).config == KaviConfig()
 
 

@@ -114,9 +114,11 @@ def test_file_hook_without_governed_files_checks_none(
 
 
 @pytest.fixture(scope="session")
-def pre_commit_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """One PRE_COMMIT_HOME per session: the hook environment is built once."""
-    env = dict(os.environ)
+def pre_commit_env(
+    tmp_path_factory: pytest.TempPathFactory, offline_pip: dict[str, str]
+) -> dict[str, str]:
+    """One PRE_COMMIT_HOME per session: the hook environment is built once, offline."""
+    env = {**os.environ, **offline_pip}
     env["PRE_COMMIT_HOME"] = str(tmp_path_factory.mktemp("pre-commit-home"))
     env["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
     return env

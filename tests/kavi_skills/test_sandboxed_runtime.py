@@ -14,7 +14,10 @@ import pytest
 from attackers import attacker, class_name, report_of
 from typer.testing import CliRunner
 
+from kavi_ledger.db import open_ledger
+from kavi_ledger.doctor import check_sandbox
 from kavi_sandbox import Limits, SandboxPolicy, python_read_only_paths, run, select_backend
+from kavi_skills.capabilities import project_paths
 from kavi_skills.errors import TrustError
 from kavi_skills.executor import run_skill
 from kavi_skills.protocol import FrameTimeout, read_frame
@@ -108,11 +111,26 @@ def test_the_explicit_opt_out_is_recorded_on_every_record(project: Project) -> N
     assert run_skill("echo", {"text": "y"}, project.config(), sandbox=True).record.sandbox == (
         "bubblewrap"
     )
-    assert [r.sandbox for r in ExecutionLog(project.log_path).read().records] == [
-        "none",
-        "none",
-        "bubblewrap",
+    records = ExecutionLog(project.log_path).read().records
+    assert [r.sandbox for r in records] == ["none", "none", "bubblewrap"]
+    # ... and in the ledger, which outlives the log: doctor still counts them once it is gone
+    paths = project_paths(project.config())
+    db = open_ledger(paths.ledger, create=False)
+    try:
+        rows = list(db.query("SELECT * FROM sandbox_opt_outs ORDER BY created_at"))
+    finally:
+        db.close()
+    assert [(r["execution_id"], r["skill_name"], r["via"]) for r in rows] == [
+        (records[0].execution_id, "echo", "cli"),
+        (records[1].execution_id, "echo", "cli"),
     ]
+    assert rows[0]["reason"] == "--no-sandbox"
+    assert rows[1]["reason"].startswith("sandbox.enabled is false in ")
+    project.log_path.unlink()
+    kavi_yaml = project.root / "kavi.yaml"
+    kavi_yaml.write_text(kavi_yaml.read_text().replace("sandbox:\n  enabled: false\n", ""))
+    check = check_sandbox(paths, project.config())
+    assert check.status == "warn" and check.message.startswith("2 execution(s) ran without")
 
 
 def test_without_a_sandbox_the_child_still_holds_nothing_of_the_parent(

@@ -10,6 +10,7 @@ cannot draw the finding, so it needs no full analysis). Reading them never impor
 from __future__ import annotations
 
 from kavi_gates.codes import codes_of
+from kavi_gates.codes.policy.allowlist import IMPORT_NOT_ALLOWED
 from kavi_gates.codes.policy.capabilities import (
     CAPABILITY_PRIVATE,
     RUNTIME_INTERNALS,
@@ -25,6 +26,7 @@ from kavi_gates.codes.policy.dynamic import (
 from kavi_gates.codes.policy.engine import (
     ANALYSIS_LIMIT,
     PARSE_FAILURE,
+    RULE_ERROR,
     SUPPRESSION_WITHOUT_REASON,
     UNREADABLE_INPUT,
     UNUSED_SUPPRESSION,
@@ -53,6 +55,7 @@ __all__ = [
     "FORBIDDEN_IMPORT",
     "GATE",
     "IMPORT_MACHINERY",
+    "IMPORT_NOT_ALLOWED",
     "INTROSPECTION_ESCAPE",
     "NATIVE_CODE",
     "NETWORK_CALL",
@@ -60,6 +63,7 @@ __all__ = [
     "PARSE_FAILURE",
     "PROCESS_CALL",
     "PROCESS_MODULE",
+    "RULE_ERROR",
     "RUNTIME_INTERNALS",
     "SECRET_LEAK",
     "SUPPRESSION_WITHOUT_REASON",

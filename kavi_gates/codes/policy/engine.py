@@ -100,3 +100,24 @@ ANALYSIS_LIMIT = Code(
     invalid=("".join(f"from m{i} import *\n" for i in range(65)) + "print(1)\n",),
     triggers=(),
 )
+RULE_ERROR = Code(
+    id="KAV006",
+    gate=GATE,
+    category="input",
+    title="a policy rule could not check the file",
+    doc="""
+        A policy rule raised an exception while checking the file (a bug in the rule, often
+        a third-party plugin's), or the file's analysis process died. What that rule would
+        have found in this file is unknown, so the run is an internal error (exit 3): the
+        finding names the file and the rule, and every other rule's findings are still
+        reported.
+        """,
+    fix="""
+        Report the exception to the rule's author (kavi check -v shows the gate's error);
+        remove or fix the plugin that provides the rule. The file cannot pass until every
+        rule has checked it.
+        """,
+    suppressible=False,
+    valid=("x = 1\n",),
+    triggers=(),
+)

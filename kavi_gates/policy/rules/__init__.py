@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kavi_gates.policy.rule import Rule
+from kavi_gates.policy.rules.allowlist import ImportOutsideAllowlist
 from kavi_gates.policy.rules.capabilities import CapabilityPrivate, RuntimeInternals
 from kavi_gates.policy.rules.dynamic import (
     Deserializer,
@@ -32,6 +33,7 @@ BUILTIN_RULES: tuple[type[Rule], ...] = (
     AnalysisLimit,
     ForbiddenImport,
     ComputedImport,
+    ImportOutsideAllowlist,
     ForbiddenCall,
     RuntimeInternals,
     CapabilityPrivate,

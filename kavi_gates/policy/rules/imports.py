@@ -31,7 +31,12 @@ class ComputedImport(Rule):
 
     def enabled(self) -> bool:
         p = self.policy
-        return bool(p.forbidden_imports) or p.process == "deny" or p.network == "deny"
+        return (
+            bool(p.forbidden_imports)
+            or p.process == "deny"
+            or p.network == "deny"
+            or p.imports == "allow"
+        )
 
     def check(self, facts: ModuleFacts) -> Iterator[Violation]:
         for found in dynamic_imports(facts):
