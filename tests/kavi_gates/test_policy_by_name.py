@@ -92,6 +92,8 @@ ORDINARY_NAMES = [
     "x = '__globals__'\nprint(x)\n",
     "def f(fn):\n    return fn.__doc__, fn.__name__, fn.__qualname__\n",
     "def f(o):\n    return o.__dict__['name']\n",
+    "if globals().get('__spec__') is not None:\n    pass\n",
+    "def f(o):\n    return '__globals__' in o.__dict__ and o.__dict__['__loader__'] is None\n",
     "import string\ndef f(o):\n    return string.Formatter().get_field('0.name', [o], {})\n",
 ]
 

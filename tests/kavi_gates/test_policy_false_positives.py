@@ -64,6 +64,9 @@ BENIGN = [
     "import json\nprint(sorted(vars(json)))\n",
     "if 'helper' not in globals():\n    helper = None\n",
     "__all__ = [n for n in globals() if not n.startswith('_')]\n",
+    # the module table only tested
+    "import sys\nif sys.meta_path:\n    pass\n",
+    "import sys\nloaded = 'json' in sys.modules\n",
     # redirected output
     "import io, sys\nbuffer = io.StringIO()\nsys.stdout = buffer\n",
 ]

@@ -154,7 +154,7 @@ def view_escape(facts: ModuleFacts, view: NamespaceView) -> str | None:
     if method in _READ_METHODS:
         read = _method_call(facts, view)
         key = literal_string(read.args[0].value) if read is not None and read.args else None
-        if key is not None and _escape_name(key):
+        if key is not None and _escape_name(key) and id(read) not in facts.compared:
             return f"'{key}' is read by name from a namespace"
         return None if key is not None else "a namespace is read by a computed name"
     sub = facts.subscript_of.get(vid)
@@ -162,7 +162,7 @@ def view_escape(facts: ModuleFacts, view: NamespaceView) -> str | None:
         if any(site.node is sub for site in facts.assigned_subscripts):
             return "a namespace is changed"
         key = subscript_key(sub)
-        if key is not None and _escape_name(key):
+        if key is not None and _escape_name(key) and id(sub) not in facts.compared:
             return f"'{key}' is read by name from a namespace"
         if key is not None:
             return None  # a plain reference by its literal name

@@ -101,7 +101,8 @@ class ModuleFacts:
     assigned_subscripts: list[Site] = field(default_factory=list)
     """``x[k] = ...`` and ``del x[k]`` targets."""
     compared: set[int] = field(default_factory=set)
-    """ids of expressions only compared (``x is m``, ``m in (a, b)``): nothing escapes."""
+    """ids of expressions only compared or tested (``x is m``, ``m in (a, b)``, ``if m:``):
+    nothing escapes."""
     key_views: set[int] = field(default_factory=set)
     """ids of expressions only iterated or searched (``for k in d``, ``k in d``): a
     mapping used there gives up its keys, never its values."""

@@ -160,6 +160,7 @@ def _if(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
     assert isinstance(node, cst.If)
     cond = cond or scope.kind != "function"
     test = node.test
+    walker.facts.compared.add(id(test))  # ``if x:`` only tests it
     if not (
         (type(test) is cst.Name and test.value == "TYPE_CHECKING")
         or (type(test) is cst.Attribute and test.attr.value == "TYPE_CHECKING")

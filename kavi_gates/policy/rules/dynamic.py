@@ -122,8 +122,8 @@ class ImportMachinery(_DynamicRule):
                 node, f"'{hit}' loads code chosen at run time (policy.forbid_dynamic_exec)"
             )
         for node, hit in name_hits(facts, IMPORT_MACHINERY_NAMES):
-            if hit == "sys.modules" and _names_only(facts, node):
-                continue
+            if id(node) in facts.compared or (hit == "sys.modules" and _names_only(facts, node)):
+                continue  # ``if sys.meta_path:``, ``name in sys.modules``
             yield Violation(node, f"'{hit}' {_machinery_role(hit)} (policy.forbid_dynamic_exec)")
         resolve = facts.resolver.resolve_chain
         for annotation in string_annotations(facts):

@@ -220,8 +220,8 @@ def _escape_keys(facts: ModuleFacts) -> Iterator[Violation]:
         if isinstance(func, cst.Attribute) and func.attr.value in ("get", "pop") and call.args:
             pairs.append((call, func.value, call.args[0].value, site))
     for node, mapping, key, site in pairs:
-        if not _is_namespace(facts, mapping, site):
-            continue
+        if id(node) in facts.compared or not _is_namespace(facts, mapping, site):
+            continue  # ``globals().get("__spec__") is None`` only tests
         name = facts.resolver.folded(key, site.scope)
         if name in _ESCAPE_KEYS:
             yield Violation(node, f"'{name}' read by name from a namespace {_WHY}")
