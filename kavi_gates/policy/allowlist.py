@@ -135,6 +135,14 @@ _SAFE_NAMES = (
     "uuid.NAMESPACE_X500",
     "types.SimpleNamespace",
     "types.MappingProxyType",
+    # types that annotations and isinstance checks name; not FunctionType or CodeType
+    # (a function from a code object runs bytecode no scan has seen).
+    "types.TracebackType",
+    "types.NoneType",
+    "types.UnionType",
+    "types.GenericAlias",
+    "types.EllipsisType",
+    "types.NotImplementedType",
     "ast.literal_eval",
 )
 SAFE_IMPORTS = frozenset(_SAFE_MODULES + _SAFE_NAMES)
@@ -150,20 +158,70 @@ EXCLUDED = frozenset(
         # attribute access by a string: getattr's power (operator.attrgetter("system"))
         "operator.attrgetter",
         "operator.methodcaller",
+        # Formatter().get_field("0.__init__.__globals__", (cls,), {}) returns the object:
+        # attribute access by a string, like attrgetter
+        "string.Formatter",
         # evaluate strings as code (forward references)
         "typing.get_type_hints",
         "typing.ForwardRef",
         # changes the working directory that relative write paths are proven against
         "contextlib.chdir",
+        # allowed modules' names for things outside the set: enum.bltns is builtins
+        # (exec, open, __import__); dataclasses.FunctionType builds a function from a
+        # code object
+        "enum.bltns",
+        "dataclasses.FunctionType",
         # import by name: a string in data becomes any module or function
         "pydantic.ImportString",
         "pydantic.types.ImportString",
         "pydantic.v1",
         "pydantic.PyObject",
+        # the deprecated API unpickles (parse.load_str_bytes, load_file); the mypy plugin
+        # is a whole type checker that reads and writes its cache
+        "pydantic.deprecated",
+        "pydantic.mypy",
+        # pathlib.Path (write_text, unlink) under another name, and the field types whose
+        # validation hands the skill a pathlib.Path
+        "pydantic.types.Path",
+        *(
+            f"{module}.{name}"
+            for module in ("pydantic", "pydantic.types")
+            for name in ("FilePath", "DirectoryPath", "NewPath", "SocketPath")
+        ),
     }
 )
 """Names under an allowed entry that stay outside unless ``allowed_imports`` names them
 exactly (an explicit, reviewable decision)."""
+
+PACKAGE_APIS: dict[str, tuple[str, ...]] = {
+    # kavi_skills is also the runtime that runs skills: its executor, sandbox, loader,
+    # records, MCP server, LLM and HTTP clients start processes, open sockets and write.
+    # A skill needs the API it is written against, and only that.
+    "kavi_skills": (
+        "kavi_skills.BaseSkill",
+        "kavi_skills.SkillContext",
+        "kavi_skills.base.BaseSkill",
+        "kavi_skills.base.SkillContext",
+        "kavi_skills.base.FileAPI",
+        "kavi_skills.base.HTTPAPI",
+        "kavi_skills.base.LLMAPI",
+        "kavi_skills.errors",
+        "kavi_skills.hosts",
+        "kavi_skills.validation",
+        "kavi_skills.llm.LLMError",
+        "kavi_skills.llm.LLMUnavailable",
+        "kavi_skills.llm.bound_prompt",
+        "kavi_skills.vectors.VectorStoreError",
+        "kavi_skills.vectors.VectorHit",
+        "kavi_skills.vectors.content_hash",
+        "kavi_skills.vectors.cosine_distances",
+        "kavi_skills.vectors.ordered_hits",
+        "kavi_skills.vectors.rank_in_memory",
+    ),
+}
+"""Packages that are also machinery: ``allowed_imports: [kavi_skills]`` allows their
+public API, not all of them; a project that trusts more names it exactly
+(``kavi_skills.chain``)."""
 
 HARMLESS_DUNDERS = frozenset({"__name__", "__doc__", "__version__", "__all__", "__qualname__"})
 """Dunder attributes of an allowed module that reach nothing else."""
@@ -183,7 +241,7 @@ KNOWN_MODULES = frozenset(sys.stdlib_module_names) | frozenset(
 (``logging.os``, an allowed package's ``client.requests``): reaching one that way must be
 allowed by its own name."""
 
-ALLOWLIST_WORDS = frozenset({"import", "__import__", "importlib", "import_module"}) | (
+ALLOWLIST_WORDS = frozenset({"import", "__import__", "importlib", "import_module", "help"}) | (
     INDIRECTION_WORDS
 )
 """Words one of which a file must contain to import anything (the pre-filter adds them
@@ -198,7 +256,9 @@ class ImportAllowlist:
 
     def __init__(self, added: Iterable[str] = ()) -> None:
         added = frozenset(added)
-        self.allowed = SAFE_IMPORTS | added
+        self.allowed = SAFE_IMPORTS | frozenset(
+            api for entry in added for api in PACKAGE_APIS.get(entry, (entry,))
+        )
         self.excluded = EXCLUDED - added
         self._depth = max(entry.count(".") + 1 for entry in self.allowed | self.excluded)
         self._ancestors = frozenset(
@@ -255,6 +315,7 @@ def _head(parts: list[str], index: int) -> str:
 __all__ = [
     "ALLOWLIST_WORDS",
     "EXCLUDED",
+    "PACKAGE_APIS",
     "SAFE_IMPORTS",
     "ImportAllowlist",
 ]

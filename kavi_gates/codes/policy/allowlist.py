@@ -37,7 +37,18 @@ IMPORT_NOT_ALLOWED = Code(
         are not judged here. Where only some names of a module are allowed (``os.path`` of
         ``os``), importing the module is fine and every use of any other name of it is the
         finding (``os.getcwd()``, ``m = os``). So is reaching past an allowed module: a
-        private name (``random._os``) or a module it imported (``logging.os``).
+        private name (``random._os``) or a module it imported (``logging.os``), or a
+        module used as a value (``f(logging)``, ``mod=json``: inside ``f`` its names
+        cannot be followed; ``m = logging`` is followed and fine).
+
+        Reaching a module without naming one is the finding too: a string where a type goes
+        that is code rather than a type (``x: "__import__('os').system('id')"``,
+        ``TypeAdapter("...")``: pydantic, ``functools.singledispatch`` and ``TypeVar``
+        bounds ``eval`` forward references), ``help("name")`` (it imports by name), and
+        ``allow_pickle`` (pydantic's deprecated ``parse_raw``/``parse_file`` unpickle).
+        ``allowed_imports: [kavi_skills]`` allows the skill API (``BaseSkill``, the
+        errors, ``llm.LLMError``, ``vectors.rank_in_memory``, ...), not the runtime's
+        executor, sandbox, records and clients.
 
         An allowlist names what may be used instead of chasing what may not: a new
         third-party client is a finding until the project allows it. It needs
@@ -62,6 +73,7 @@ IMPORT_NOT_ALLOWED = Code(
         "from . import helpers\nfrom .models import Note\n",
         "from pydantic import BaseModel\nimport logging\nlog = logging.getLogger(__name__)\n",
         "from collections.abc import Mapping\nimport datetime\nt = datetime.time(1)\n",
+        "from types import TracebackType\nx: 'list[TracebackType]' = []\n",
     ),
     invalid=(
         "import requests\n",
@@ -78,6 +90,11 @@ IMPORT_NOT_ALLOWED = Code(
         "try:\n    import ujson as json\nexcept ImportError:\n    import json\n",
         "from pydantic import ImportString\n",
         "from logging.handlers import SocketHandler\n",
+        "import logging\ndef f(m):\n    return m.os\nf(logging)\n",
+        "import enum\nenum.bltns.exec('import socket')\n",
+        "from pydantic import BaseModel\nclass M(BaseModel):\n    x: \"__import__('os')\"\n",
+        "help('antigravity')\n",
+        "from kavi_skills.llm import LLMClient\n",
     ),
     triggers=tuple(sorted(INDIRECTION_WORDS)),
 )

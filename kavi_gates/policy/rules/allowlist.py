@@ -6,11 +6,14 @@ from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import ClassVar
 
+import libcst as cst
+
 from kavi_gates.codes import policy as codes
 from kavi_gates.policy.allowlist import ImportAllowlist
 from kavi_gates.policy.queries import dynamic_imports
-from kavi_gates.policy.resolution import ImportSite, ModuleFacts
+from kavi_gates.policy.resolution import ImportSite, ModuleFacts, Ref
 from kavi_gates.policy.rule import Rule, Violation
+from kavi_gates.policy.string_types import code_in_string_types
 
 _OUTSIDE = "outside the import allowlist (policy.imports: allow)"
 
@@ -37,7 +40,9 @@ class ImportOutsideAllowlist(Rule):
         reached = _Reached()
         for imp in facts.imports:
             problem, names = _judge_import(allowlist, imp)
-            reached.add(names, accepted=problem is None)
+            # import a.b.c binds modules only; from a import b may bind anything
+            modules = imp.star or len(imp.targets) == 1
+            reached.add(names, accepted=problem is None, modules=modules)
             if problem is not None:
                 yield Violation(imp.node, problem)
         for found in dynamic_imports(facts):
@@ -45,13 +50,18 @@ class ImportOutsideAllowlist(Rule):
             if target is None:
                 continue  # a computed name: KAV102
             accepted = allowlist.allows(target)
-            reached.add(_prefixes(target), accepted)
+            reached.add(_prefixes(target), accepted, modules=True)
             if not accepted:
                 yield Violation(found.node, f"import of '{target}', {_OUTSIDE}")
+        yield from _hidden_reaches(facts)
         if not reached.accepted:
             return
         judged: dict[str, str | None] = {}
         for ref, quals in facts.resolved_refs:
+            value = _module_as_value(facts, reached, ref, quals)
+            if value is not None:
+                yield Violation(ref.node, value)
+                continue
             for qual in quals:
                 if qual in judged:
                     problem = judged[qual]
@@ -90,6 +100,67 @@ def _judge_import(
     return None, (name,)
 
 
+def _hidden_reaches(facts: ModuleFacts) -> Iterator[Violation]:
+    """Ways to reach any module that no import statement or name shows: code in a string
+    that typing and pydantic evaluate, help()'s import by name, and pickle through
+    pydantic's opt-in."""
+    for node, text in code_in_string_types(facts):
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        yield Violation(
+            node,
+            f"the string type {shown!r} is code that typing/pydantic evaluate "
+            f"(a forward reference names a type), {_OUTSIDE}",
+        )
+    for ref, quals in facts.resolved_refs:
+        if "builtins.help" in quals:
+            yield Violation(ref.node, f"help() imports any module it is given by name, {_OUTSIDE}")
+    for site in facts.calls:
+        call = site.node
+        assert isinstance(call, cst.Call)
+        if _opts_into_pickle(call):
+            yield Violation(
+                call, f"allow_pickle reaches pickle through pydantic's deprecated API, {_OUTSIDE}"
+            )
+
+
+def _opts_into_pickle(call: cst.Call) -> bool:
+    """pydantic's parse_raw/parse_file/load_* unpickle only with allow_pickle: that
+    keyword (unless literally False), or a mapping of keywords that may hold it."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "allow_pickle":
+            value = arg.value
+            if not (isinstance(value, cst.Name) and value.value == "False"):
+                return True
+        func = call.func
+        if (
+            arg.star == "**"
+            and isinstance(func, cst.Attribute)
+            and func.attr.value in _PICKLING_METHODS
+        ):
+            return True
+    return False
+
+
+_PICKLING_METHODS = frozenset({"parse_raw", "parse_file", "load_str_bytes", "load_file"})
+
+
+def _module_as_value(
+    facts: ModuleFacts, reached: _Reached, ref: Ref, quals: frozenset[str]
+) -> str | None:
+    """A module object used as a value (``f(logging)``, ``[json]``, ``mod=json``): every
+    name in it, and every module it imported, would then be reached unseen
+    (``def f(m): m.os.system(...)``). ``m = logging`` is followed, so it is not one."""
+    if id(ref.node) in facts.tracked_values or id(ref.node) in facts.called_ids:
+        return None
+    modules = quals & reached.modules
+    if not modules:
+        return None
+    return (
+        f"the module '{min(modules)}' used as a value: the names in it (and the modules "
+        f"it imported) could be reached unseen; use its names directly, {_OUTSIDE}"
+    )
+
+
 def _judge_use(allowlist: ImportAllowlist, reached: _Reached, qual: str) -> str | None:
     """The problem with a reference that may denote ``qual``, or None."""
     if qual.startswith("builtins."):
@@ -112,10 +183,15 @@ class _Reached:
     def __init__(self) -> None:
         self.accepted: set[str] = set()
         self.rejected: set[str] = set()
+        self.modules: set[str] = set()
+        """Names known to be modules (bound by ``import a.b``, a star import's module,
+        ``__import__("a")``)."""
         self._depth = 0
 
-    def add(self, names: tuple[str, ...], accepted: bool) -> None:
+    def add(self, names: tuple[str, ...], accepted: bool, modules: bool = False) -> None:
         (self.accepted if accepted else self.rejected).update(names)
+        if modules and accepted:
+            self.modules.update(names)
         self._depth = max([self._depth, *(n.count(".") + 1 for n in names)])
 
     def through(self, qual: str) -> str | None:
