@@ -7,7 +7,7 @@ what names read: ``slots``), gathered in
 from __future__ import annotations
 
 from kavi_gates.policy.resolution.facts import ImportSite, ModuleFacts, Ref, Region, Site
-from kavi_gates.policy.resolution.handlers import children_of, subtree
+from kavi_gates.policy.resolution.fields import children_of, subtree
 from kavi_gates.policy.resolution.resolver import MAX_STAR_MODULES, SKILL_CONTEXT, UNKNOWN_SELF
 from kavi_gates.policy.resolution.scopes import BUILTIN_NAMES, Binding, Scope, Slot
 from kavi_gates.policy.resolution.slots import MAX_NAMES, ResolutionLimit

@@ -18,7 +18,7 @@ from collections.abc import Callable
 import libcst as cst
 
 from kavi_gates.policy.resolution.facts import ImportSite, ModuleFacts, Region
-from kavi_gates.policy.resolution.handlers import subtree
+from kavi_gates.policy.resolution.fields import subtree
 from kavi_gates.policy.resolution.scopes import Binding, Scope
 from kavi_gates.policy.resolution.syntax import dotted_name, literal_string, subscript_key
 

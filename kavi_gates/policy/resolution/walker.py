@@ -10,7 +10,8 @@ from __future__ import annotations
 import libcst as cst
 
 from kavi_gates.policy.resolution.facts import ModuleFacts, Site
-from kavi_gates.policy.resolution.handlers import HANDLERS, handler_for, push
+from kavi_gates.policy.resolution.fields import push
+from kavi_gates.policy.resolution.handlers import HANDLERS, handler_for
 from kavi_gates.policy.resolution.regions import drop_type_only_imports
 from kavi_gates.policy.resolution.scopes import Binding, BindingKind, Scope
 from kavi_gates.policy.resolution.syntax import ident
