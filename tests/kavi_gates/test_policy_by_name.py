@@ -95,6 +95,11 @@ ORDINARY_NAMES = [
     "if globals().get('__spec__') is not None:\n    pass\n",
     "def f(o):\n    return '__globals__' in o.__dict__ and o.__dict__['__loader__'] is None\n",
     "import string\ndef f(o):\n    return string.Formatter().get_field('0.name', [o], {})\n",
+    # Django: any class may have a get_field (a crash on real code once: an empty path)
+    "def f(model):\n    return model._meta.get_field('site')\n",
+    "def f(model, name):\n    return model._meta.get_field(name)\n",
+    "def f(o):\n    return getattr(o, '')\n",
+    "import operator\nget = operator.attrgetter('')\n",
 ]
 
 

@@ -65,8 +65,13 @@ def _named_accesses(facts: ModuleFacts) -> list[NamedAccess]:
         if type(call.func) is cst.Call:
             applied[id(call.func)] = call
         if type(call.func) is cst.Attribute and call.func.attr.value == "get_field":
+            # Any class may have a get_field method (Django's _meta has one): only a literal
+            # field that reads attributes is string.Formatter's reach by name; a computed one
+            # is no more than getattr with a computed name on an unknown object.
             field = facts.resolver.folded(call.args[0].value, site.scope) if call.args else None
-            found.append(NamedAccess(call, site, "getter", None, _field_path(field)))
+            path = _field_path(field)
+            if path:
+                found.append(NamedAccess(call, site, "getter", None, path))
             continue
         kinds = {_KINDS[q] for q in funcs & NAME_TAKERS}
         if len(kinds) == 1:

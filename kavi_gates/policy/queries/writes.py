@@ -137,8 +137,8 @@ def _writes_by_name(facts: ModuleFacts) -> Iterator[WriteOp]:
     """``methodcaller("write_text", "x")(p)`` is ``p.write_text("x")``; ``attrgetter`` and
     ``getattr`` hand on the method. Its path is the receiver's, which is not provable here."""
     for access in named_accesses(facts):
-        if access.name is None or access.kind in ("set", "del"):
-            continue
+        if not access.name or access.kind in ("set", "del"):
+            continue  # computed, or empty (getattr(x, "") is x's attribute "": no method)
         method = access.parts[-1]
         site = access.site
         receiver = (
