@@ -2,14 +2,21 @@
 cache) and warm, and a warm ``kavi check``; the files need the full analysis (they import).
 
 Run with the interpreter of the bench virtual environment (Kavi installed as users get it,
-not in editable mode). Runs alternate cold/warm; medians of ``--repeat``.
-Usage: ``python bench/bench_startup.py [--repeat N] [--markdown]``.
+not in editable mode). Runs alternate cold/warm; medians of ``--repeat``. ``--baseline PY``
+measures another installation (an interpreter whose environment has, say, main's Kavi)
+in the same alternation, so that a shared machine's load falls on both alike.
+``--instructions`` adds what the machine's load cannot move: the instructions a run
+executes on its longest path (valgrind's callgrind counts each process; a forked worker's
+count includes what its parent ran before the fork, so the largest count is the longest
+chain of work from the start, what a run with a free core for every process waits for).
+Usage: ``python bench/bench_startup.py [--repeat N] [--baseline PY] [--instructions]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -25,6 +32,7 @@ FILES = {
     "skills/count.py": "import re\n\nWORD = re.compile(r'\\w+')\n\n\ndef count(text):\n"
     "    return len(WORD.findall(text))\n",
 }
+COLLECTED = re.compile(r"Collected : (\d+)")
 
 
 def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
@@ -36,10 +44,44 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
     return elapsed
 
 
+def instructions(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
+    """Millions of instructions on ``cmd``'s longest path (parent, or a worker it forked)."""
+    valgrind = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+    done = subprocess.run([*valgrind, *cmd], cwd=cwd, env=env, capture_output=True, text=True)
+    counts = [int(n) for n in COLLECTED.findall(done.stderr)]
+    if not counts:
+        raise SystemExit(f"valgrind counted nothing: {done.stderr[-500:]}")
+    return max(counts) / 1e6
+
+
+class Install:
+    """One Kavi installation's commands, with a cache of its own."""
+
+    def __init__(self, python: str, work: Path, name: str) -> None:
+        self.name = name
+        self.cache = work / f"cache-{name}"
+        self.env = {**os.environ, "XDG_CACHE_HOME": str(self.cache)}
+        self.hook = [python, "-m", "kavi_hooks.precommit", "--gate", "policy", *FILES]
+        self.check = [str(Path(python).parent / "kavi"), "check", "--gate", "policy"]
+        self.times: dict[str, list[float]] = {"cold": [], "warm": [], "check": []}
+
+    def run_once(self, repo: Path) -> None:
+        shutil.rmtree(self.cache, ignore_errors=True)
+        self.times["cold"].append(timed(self.hook, repo, self.env))
+        self.times["warm"].append(timed(self.hook, repo, self.env))
+        self.times["check"].append(timed(self.check, repo, self.env))
+
+    def counted(self, repo: Path) -> dict[str, float]:
+        shutil.rmtree(self.cache, ignore_errors=True)
+        cold = instructions(self.hook, repo, self.env)
+        return {"cold": cold, "warm": instructions(self.hook, repo, self.env)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=10)
-    parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--baseline", help="another installation's python, measured alike")
+    parser.add_argument("--instructions", action="store_true", help="count them (valgrind)")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="kavi-startup-"))
     repo = work / "repo"
@@ -48,24 +90,38 @@ def main(argv: list[str] | None = None) -> int:
         (repo / rel).write_text(text)
     (repo / "kavi.yaml").write_text('include: ["skills/**/*.py"]\n')
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-    env = {**os.environ, "XDG_CACHE_HOME": str(work / "cache")}
-    hook = [sys.executable, "-m", "kavi_hooks.precommit", "--gate", "policy", *FILES]
-    check = [str(Path(sys.executable).parent / "kavi"), "check", "--gate", "policy"]
-    cold, warm, warm_check = [], [], []
+    installs = [Install(sys.executable, work, "this")]
+    if args.baseline:
+        installs.append(Install(args.baseline, work, "baseline"))
     for _ in range(args.repeat):
-        shutil.rmtree(work / "cache", ignore_errors=True)
-        cold.append(timed(hook, repo, env))
-        warm.append(timed(hook, repo, env))
-        warm_check.append(timed(check, repo, env))
+        for install in installs:
+            install.run_once(repo)
     rows = [
-        ("pre-commit hook, 3 small files, fresh process, cold (target <= 0.3 s)", cold),
-        ("pre-commit hook, 3 small files, fresh process, warm (target <= 0.15 s)", warm),
-        ("`kavi check --gate policy`, same files, warm", warm_check),
+        ("pre-commit hook, 3 small files, fresh process, cold (target <= 0.3 s)", "cold"),
+        ("pre-commit hook, 3 small files, fresh process, warm (target <= 0.15 s)", "warm"),
+        ("`kavi check --gate policy`, same files, warm", "check"),
     ]
+    counts = [i.counted(repo) for i in installs] if args.instructions else []
     print(f"Medians (min) of {args.repeat} alternating runs.\n")
-    print("| measurement | median | min |\n|---|---|---|")
-    for name, values in rows:
-        print(f"| {name} | {statistics.median(values):.3f} s | {min(values):.3f} s |")
+    head = ["measurement", *(f"{i.name}: median (min)" for i in installs)]
+    if args.baseline:
+        head.append("this / baseline (medians)")
+    print("| " + " | ".join(head) + " |\n|" + "---|" * len(head))
+    for title, kind in rows:
+        cells = [title]
+        for install in installs:
+            values = install.times[kind]
+            cells.append(f"{statistics.median(values):.3f} s ({min(values):.3f} s)")
+        if args.baseline:
+            this, base = (statistics.median(i.times[kind]) for i in installs)
+            cells.append(f"{this / base:.2f}x")
+        print("| " + " | ".join(cells) + " |")
+    for kind in ("cold", "warm") if counts else ():
+        cells = [f"instructions on the longest path, hook {kind} (millions; load-independent)"]
+        cells += [f"{c[kind]:.0f} M" for c in counts]
+        if args.baseline:
+            cells.append(f"{counts[0][kind] / counts[1][kind]:.2f}x")
+        print("| " + " | ".join(cells) + " |")
     shutil.rmtree(work, ignore_errors=True)
     return 0
 

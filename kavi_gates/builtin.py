@@ -42,7 +42,8 @@ def kavi_gates() -> Sequence[Gate]:
 
 @hookimpl
 def kavi_finding_codes() -> Sequence[Code]:
-    """The codes these gates report (plain data)."""
-    from kavi_gates.codes import diff_allowlist, hash_pin, invariants
+    """The codes these gates report (plain data), and the forge's KAV901 (which
+    ``kavi_gates.suppressions`` reports about an agent's change: no gate of its own)."""
+    from kavi_gates.codes import diff_allowlist, forge, hash_pin, invariants
 
-    return [*invariants.CODES, *diff_allowlist.CODES, *hash_pin.CODES]
+    return [*invariants.CODES, *diff_allowlist.CODES, *hash_pin.CODES, *forge.CODES]

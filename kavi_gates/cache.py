@@ -30,6 +30,14 @@ def default_cache_dir(root: Path, configured: str | None) -> Path:
     return storage_dir(configured, root, "XDG_CACHE_HOME")
 
 
+def content_key(data: bytes, salt: str) -> str:
+    """The cache key of ``data`` under a cache's ``salt`` (``ResultCache.key``; a worker
+    process computes it from the very bytes it analysed)."""
+    digest = hashlib.sha256(data)
+    digest.update(salt.encode())
+    return digest.hexdigest()
+
+
 class ResultCache:
     """One small JSON file per entry; a corrupt or unreadable entry is a miss, never an error."""
 
@@ -39,9 +47,7 @@ class ResultCache:
         self.salt = f"{__version__}\0{salt}"
 
     def key(self, data: bytes) -> str:
-        digest = hashlib.sha256(data)
-        digest.update(self.salt.encode())
-        return digest.hexdigest()
+        return content_key(data, self.salt)
 
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"

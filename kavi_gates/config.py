@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,15 +18,17 @@ from pydantic import (
     model_validator,
 )
 
+from kavi_gates import config_cache
 from kavi_gates.errors import ConfigError, shorten
 from kavi_gates.paths import match_glob
-from kavi_gates.safe_yaml import YamlError, load_yaml
 
 SIDE_EFFECT_CLASSES = ("READ_ONLY", "FILE_WRITE", "NETWORK", "SECRET_READ", "MONEY", "MESSAGING")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Validators are built when first needed: a warm run rebuilds its validated config
+    # from ``kavi_gates.config_cache`` and never needs them.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 _DOTTED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
@@ -104,7 +105,7 @@ class DiffAllowlistConfig(_Strict):
     judge: Literal["agents", "all"] = "agents"
     """``agents``: judge only changes recognised as an agent's (``agents``), and every
     sandbox build of the forge; ``all``: judge every change, a person's too."""
-    agents: AgentsConfig = AgentsConfig()
+    agents: AgentsConfig = Field(default_factory=AgentsConfig)
 
 
 class HashPinConfig(_Strict):
@@ -284,16 +285,16 @@ class KaviConfig(_Strict):
     """Glob -> codes or prefixes ignored in the files it matches."""
     baseline: str | None = None
     """A baseline file (``kavi check --write-baseline``): its findings are accepted."""
-    policy: PolicyConfig = PolicyConfig()
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
     overrides: tuple[PolicyOverride, ...] = ()
-    diff_allowlist: DiffAllowlistConfig = DiffAllowlistConfig()
-    hash_pin: HashPinConfig = HashPinConfig()
-    attestation: AttestationConfig = AttestationConfig()
-    invariants: InvariantsConfig = InvariantsConfig()
-    storage: StorageConfig = StorageConfig()
-    forge: ForgeConfig = ForgeConfig()
-    sandbox: SandboxConfig = SandboxConfig()
-    serve: ServeConfig = ServeConfig()
+    diff_allowlist: DiffAllowlistConfig = Field(default_factory=DiffAllowlistConfig)
+    hash_pin: HashPinConfig = Field(default_factory=HashPinConfig)
+    attestation: AttestationConfig = Field(default_factory=AttestationConfig)
+    invariants: InvariantsConfig = Field(default_factory=InvariantsConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    forge: ForgeConfig = Field(default_factory=ForgeConfig)
+    sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
+    serve: ServeConfig = Field(default_factory=ServeConfig)
 
     @field_validator("select", "ignore")
     @classmethod
@@ -331,7 +332,7 @@ class KaviConfig(_Strict):
 class LoadedConfig(BaseModel):
     """A validated config plus where it came from; ``root`` is the project root."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     config: KaviConfig
     root: Path
@@ -348,6 +349,17 @@ class LoadedConfig(BaseModel):
 # Settings that say how long to try, not what is allowed: they change no verdict on code
 # that can be checked, so they are not part of the policy a skill was verified under.
 NOT_POLICY = frozenset({"file_budget"})
+
+
+def policy_key(policy: PolicyConfig) -> bytes:
+    """The policy's values as canonical JSON, without ``NOT_POLICY`` (a cache key's part).
+
+    Read field by field: pydantic's serializer would first build the validators of a
+    model a warm run never validates."""
+    values = {
+        name: getattr(policy, name) for name in PolicyConfig.model_fields if name not in NOT_POLICY
+    }
+    return json.dumps(values, separators=(",", ":")).encode()
 
 
 # Keys added after policies were first digested, with the value that means what a policy
@@ -407,28 +419,77 @@ def validate_config(data: Any, source: str) -> KaviConfig:
 
 def read_text_or_config_error(path: Path, what: str) -> str:
     """A configuration-like file's text; any problem is a ``ConfigError`` naming ``what``."""
+    return _decode_or_config_error(_read_bytes_or_config_error(path, what), path, what)
+
+
+def _read_bytes_or_config_error(path: Path, what: str) -> bytes:
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{what} not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as err:
+    except OSError as err:
         raise ConfigError(f"cannot read {what} {path}: {err}") from None
 
 
-def _read_config_file(path: Path) -> Any:
-    text = read_text_or_config_error(path, "config file")
+def _decode_or_config_error(raw: bytes, path: Path, what: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"cannot read {what} {path}: {err}") from None
+
+
+def _parse_config_file(path: Path, text: str) -> Any:
     try:
         if path.suffix == ".toml":
+            import tomllib  # only a TOML config needs it
+
             data: Any = tomllib.loads(text)
             if path.name == "pyproject.toml":
                 data = data.get("tool", {}).get("kavi")
             return data
+        from kavi_gates.safe_yaml import load_yaml  # the YAML parser: only when validating
+
         return load_yaml(text)
-    except (tomllib.TOMLDecodeError, YamlError) as err:
+    except ValueError as err:  # tomllib.TOMLDecodeError, YamlError
         detail = shorten(str(err).splitlines()[0] if str(err) else type(err).__name__)
         raise ConfigError(
             f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {detail}"
         ) from None
+
+
+def _validated_file(path: Path, label: str, remember: bool) -> KaviConfig | None:
+    """The configuration in ``path``, validated (``label`` names it in errors); None for a
+    ``pyproject.toml`` without ``[tool.kavi]``. With ``remember``, kept in and read from
+    ``kavi_gates.config_cache``."""
+    raw = _read_bytes_or_config_error(path, "config file")
+    hit, remembered = config_cache.lookup(KaviConfig, label, raw) if remember else (False, None)
+    if hit:
+        return remembered
+    data = _parse_config_file(path, _decode_or_config_error(raw, path, "config file"))
+    holds_none = data is None and path.name == "pyproject.toml"
+    config = None if holds_none else validate_config(data, label)
+    if remember:
+        config_cache.store(label, raw, config)
+    return config
+
+
+def _loaded(config: KaviConfig, root: Path, source: str) -> LoadedConfig:
+    # Its parts are validated already; validating them again would build every validator.
+    return LoadedConfig.model_construct(config=config, root=root, source=source)
+
+
+EMBEDDED_DEFAULT = "<embedded default>"
+
+
+def _embedded_default(remember: bool) -> KaviConfig:
+    if not remember:
+        return KaviConfig()
+    hit, remembered = config_cache.lookup(KaviConfig, EMBEDDED_DEFAULT, b"")
+    if hit and remembered is not None:
+        return remembered
+    config = KaviConfig()
+    config_cache.store(EMBEDDED_DEFAULT, b"", config)
+    return config
 
 
 def find_project_root(start: Path) -> Path:
@@ -441,42 +502,41 @@ def find_project_root(start: Path) -> Path:
     return start
 
 
-def load_config(config_file: str | Path | None = None, start: Path | None = None) -> LoadedConfig:
+def load_config(
+    config_file: str | Path | None = None, start: Path | None = None, *, remember: bool = False
+) -> LoadedConfig:
     """Find and validate the configuration, in DESIGN.md order.
 
     ``--config FILE`` (YAML or TOML), then ``kavi.yaml``, then ``[tool.kavi]`` in the nearest
-    ``pyproject.toml``, else the embedded default policy.
+    ``pyproject.toml``, else the embedded default policy. ``remember``: keep the validated
+    value in the user's cache and take it from there next time (``kavi_gates.config_cache``;
+    the command-line entry points do, so that a warm run validates nothing).
     """
     start = (start or Path.cwd()).resolve()
     if config_file is not None:
         path = Path(config_file)
         if not path.is_absolute():
             path = (Path.cwd() / path).resolve()
-        data = _read_config_file(path)
+        config = _validated_file(path, str(path), remember)
         root = find_project_root(path.parent) if path.name != "kavi.yaml" else path.parent
-        if path.name == "pyproject.toml" and data is None:
+        if config is None:
             raise ConfigError(f"{path}: has no [tool.kavi] table")
-        return LoadedConfig(config=validate_config(data, str(path)), root=root, source=str(path))
+        return _loaded(config, root, str(path))
     for directory in (start, *start.parents):
         kavi_yaml = directory / "kavi.yaml"
         if kavi_yaml.is_file():
-            data = _read_config_file(kavi_yaml)
-            return LoadedConfig(
-                config=validate_config(data, str(kavi_yaml)), root=directory, source=str(kavi_yaml)
-            )
+            config = _validated_file(kavi_yaml, str(kavi_yaml), remember)
+            assert config is not None  # only a pyproject.toml can hold no configuration
+            return _loaded(config, directory, str(kavi_yaml))
         pyproject = directory / "pyproject.toml"
         if pyproject.is_file():
-            data = _read_config_file(pyproject)
-            if data is not None:
-                source = f"{pyproject} [tool.kavi]"
-                return LoadedConfig(
-                    config=validate_config(data, source), root=directory, source=source
-                )
+            source = f"{pyproject} [tool.kavi]"
+            config = _validated_file(pyproject, source, remember)
+            if config is not None:
+                return _loaded(config, directory, source)
         if (directory / ".git").exists():
             break
-    return LoadedConfig(
-        config=KaviConfig(), root=find_project_root(start), source="<embedded default>"
-    )
+    return _loaded(_embedded_default(remember), find_project_root(start), EMBEDDED_DEFAULT)
 
 
 def effective_policy(config: KaviConfig, rel_path: str) -> PolicyConfig:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from kavi_gates.config import KaviConfig, LoadedConfig
-from kavi_gates.models import Finding
+from kavi_gates.models import Code, Finding
 from kavi_gates.paths import relpath
 
 if TYPE_CHECKING:
@@ -35,9 +35,15 @@ class GateContext:
     """Files of the modules that contribute policy rules (their bytes key the cache)."""
     rule_plugins: tuple[str, ...] = ()
     """Names of the plugins that contribute policy rules."""
+    code_loader: Callable[[], Mapping[str, Code]] = field(default=dict)
+    """Returns every finding code the plugins declare, by id (a clash is a ConfigError);
+    plain data, loaded on first need."""
 
     def policy_rules(self) -> tuple[type[Rule], ...]:
         return self.rule_loader()
+
+    def finding_codes(self) -> Mapping[str, Code]:
+        return self.code_loader()
 
     @property
     def config(self) -> KaviConfig:

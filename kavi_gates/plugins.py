@@ -15,7 +15,6 @@ BUILTIN_PLUGINS = (
     "kavi_gates.policy.plugin",
     "kavi_gates.builtin",  # invariants, diff-allowlist, hash-pin: loaded when they run
     "kavi_gates.targets",  # the runner's own codes (no gate)
-    "kavi_gates.suppressions",  # no gate: declares the forge's KAV901 for `kavi rules`
 )
 
 

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 import pluggy
 
-from kavi_gates.baseline import Baseline, read_baseline
 from kavi_gates.codes import index_codes
 from kavi_gates.config import LoadedConfig
 from kavi_gates.errors import ConfigError, KaviError, UsageError
@@ -23,6 +22,7 @@ from kavi_gates.targets import find_targets
 from kavi_gates.triage import Selection, check_selectors, triage
 
 if TYPE_CHECKING:
+    from kavi_gates.baseline import Baseline
     from kavi_gates.policy.rule import Rule
 
 
@@ -231,6 +231,7 @@ def run_gates(
         rule_loader=functools.cache(lambda: policy_rules(pm)),
         rule_sources=rule_sources(pm),
         rule_plugins=rule_plugins(pm),
+        code_loader=known,
     )
     results = [_run_one(gates[g], context, pm) for g in selected]
     if targets.findings and any(gates[g].scope == "files" for g in selected):
@@ -274,8 +275,10 @@ def _lazy_codes(pm: pluggy.PluginManager) -> Callable[[], dict[str, Code]]:
 
 
 def _load_baseline(loaded: LoadedConfig, override: Path | None) -> Baseline | None:
+    if override is None and loaded.config.baseline is None:
+        return None
+    from kavi_gates.baseline import read_baseline  # only a run with a baseline reads one
+
     if override is not None:
         return read_baseline(override)
-    if loaded.config.baseline is None:
-        return None
-    return read_baseline(loaded.root / Path(loaded.config.baseline).expanduser())
+    return read_baseline(loaded.root / Path(str(loaded.config.baseline)).expanduser())

@@ -13,8 +13,6 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from kavi_gates import hookimpl
-from kavi_gates.codes import Code
 from kavi_gates.codes import forge as codes
 from kavi_gates.models import GateResult, Status
 from kavi_gates.policy.suppress import find_suppressions
@@ -117,9 +115,3 @@ def agent_suppressions_result(before: Path, after: Path, paths: Sequence[str]) -
         findings=findings,
         checked=tuple(sorted(set(paths))),
     )
-
-
-@hookimpl
-def kavi_finding_codes() -> Sequence[Code]:
-    """The codes the forge reports through this module."""
-    return codes.CODES

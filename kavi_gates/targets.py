@@ -12,16 +12,23 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 from kavi_gates import hookimpl
-from kavi_gates.codes import Code
-from kavi_gates.codes import targets as codes
 from kavi_gates.config import KaviConfig
 from kavi_gates.errors import UsageError
-from kavi_gates.models import Finding
+from kavi_gates.models import Code, Finding
 from kavi_gates.paths import SKIP_DIRS, match_glob, relpath
 
-GATE = codes.GATE
+GATE = "targets"
+"""The pseudo-gate of these findings (``kavi_gates.codes.targets``, loaded when one is made:
+a run that finds its files declares nothing)."""
+
+
+def _codes() -> ModuleType:
+    from kavi_gates.codes import targets
+
+    return targets
 
 
 def is_governed(rel_path: str, config: KaviConfig) -> bool:
@@ -43,7 +50,7 @@ def _walk(directory: Path, root: Path, problems: list[Finding]) -> list[Path]:
     def unreadable(err: OSError) -> None:
         where = relpath(Path(err.filename or directory), root)
         problems.append(
-            codes.UNREADABLE.finding(
+            _codes().UNREADABLE.finding(
                 where, f"cannot list directory: {err.strerror or err}; its files are not checked"
             )
         )
@@ -82,19 +89,19 @@ def find_targets(paths: Sequence[Path] | None, root: Path, config: KaviConfig) -
             found.setdefault(relpath(path, root), path)
     for rel, file in found.items():
         if not file.is_symlink() and not os.access(file, os.R_OK):
-            problems.append(codes.UNREADABLE.finding(rel, "cannot read file; it is not checked"))
+            problems.append(_codes().UNREADABLE.finding(rel, "cannot read file; it is not checked"))
     if walk_all:
         for glob in config.include:
             if not any(match_glob(rel, glob) for rel in found):
                 problems.append(
-                    codes.GLOB_MATCHES_NOTHING.finding(
+                    _codes().GLOB_MATCHES_NOTHING.finding(
                         glob,
                         f"include glob {glob!r} matches no file under {root}",
                     )
                 )
     elif walked and not found:
         problems.append(
-            codes.NOTHING_GOVERNED.finding(
+            _codes().NOTHING_GOVERNED.finding(
                 walked[0],
                 f"no governed file under {', '.join(walked)} (include: "
                 f"{', '.join(config.include) or 'nothing'}); nothing was checked",
@@ -111,4 +118,6 @@ def collect_targets(paths: Sequence[Path] | None, root: Path, config: KaviConfig
 @hookimpl
 def kavi_finding_codes() -> Sequence[Code]:
     """The runner's own codes (KAV010-KAV012), so kavi rules and SARIF describe them."""
+    from kavi_gates.codes import targets as codes
+
     return codes.CODES

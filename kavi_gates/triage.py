@@ -26,19 +26,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kavi_gates.baseline import Baseline
-from kavi_gates.codes.builtin import (
-    NON_POLICY_CODES,
-    SUPPRESSION_NO_REASON,
-    SUPPRESSION_UNUSED,
-)
 from kavi_gates.config import KaviConfig
 from kavi_gates.errors import ConfigError
 from kavi_gates.merge import merge_results
 from kavi_gates.models import Code, Finding, GateResult, Severity, Status
 from kavi_gates.paths import is_safe_relative, match_glob
-from kavi_gates.policy.suppress import Suppression, find_suppressions
+
+if TYPE_CHECKING:
+    from kavi_gates.baseline import Baseline
+    from kavi_gates.policy.suppress import Suppression
 
 POLICY_GATE = "policy"
 
@@ -152,6 +150,14 @@ def _suppress(
         text = _read_text(root, rel)
         if text is None:
             continue
+        # Loaded here: a run whose files hold no suppression comment needs neither.
+        from kavi_gates.codes.builtin import (
+            NON_POLICY_CODES,
+            SUPPRESSION_NO_REASON,
+            SUPPRESSION_UNUSED,
+        )
+        from kavi_gates.policy.suppress import find_suppressions
+
         theirs = NON_POLICY_CODES.keys() | _finding_rules(by_path)
         sups = [s for s in find_suppressions(text) if any(r in theirs for r in s.rules)]
         if not sups:
@@ -211,6 +217,8 @@ def _suppress(
 
 
 def _declared(rule: str, codes: Callable[[], Mapping[str, Code]]) -> Code | None:
+    from kavi_gates.codes.builtin import NON_POLICY_CODES
+
     # The built-in declarations first: loading every code imports the policy rules.
     return NON_POLICY_CODES.get(rule) or codes().get(rule)
 
@@ -220,6 +228,8 @@ def _finding_rules(by_path: Mapping[str, list[Finding]]) -> set[str]:
 
 
 def _owner(rules: Sequence[str], ran: set[str]) -> str | None:
+    from kavi_gates.codes.builtin import NON_POLICY_CODES
+
     for rule in rules:
         code = NON_POLICY_CODES.get(rule)
         if code is not None and code.gate in ran:

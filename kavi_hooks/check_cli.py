@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 
 from kavi_gates.baseline import write_baseline
-from kavi_gates.config import LoadedConfig, load_config
+from kavi_gates.config import EMBEDDED_DEFAULT, LoadedConfig, load_config
 from kavi_gates.errors import EXIT_CLEAN, EXIT_FINDINGS, UsageError
 from kavi_gates.models import Code, Finding, RunReport
 from kavi_gates.paths import atomic_write
@@ -218,12 +218,12 @@ def check(
         loaded = LoadedConfig(
             config=load_config(start=EXAMPLE_DIR).config,
             root=EXAMPLE_DIR,
-            source="<embedded default>",
+            source=EMBEDDED_DEFAULT,
         )
         paths = [EXAMPLE_DIR / "skills"]
         gate = gate or ["policy"]
     else:
-        loaded = load_config(config)
+        loaded = load_config(config, remember=True)
     pm = default_plugin_manager()
     total = len(gate) if gate else len(available_gates(pm))
     show_progress = not quiet and wants_progress()

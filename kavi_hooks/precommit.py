@@ -15,19 +15,25 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kavi_gates.config import LoadedConfig, load_config
 from kavi_gates.errors import UsageError
-from kavi_gates.models import RunReport
 from kavi_gates.paths import relpath
-from kavi_gates.report import FORMATS
-from kavi_gates.runner import run_gates
-from kavi_gates.targets import is_governed
+from kavi_gates.policy.prestart import HookRun
 from kavi_hooks.boundary import run_entry_point
 
+if TYPE_CHECKING:
+    from kavi_gates.config import LoadedConfig
+    from kavi_gates.models import RunReport
+
+# The engine loads in ``_run``, around the start of the analysis worker (``HookRun``).
+
 HASH_PIN = "hash-pin"
+FORMAT_NAMES = ("github", "json", "sarif", "text")
+"""``kavi_gates.report.FORMATS``'s names (a test keeps them equal)."""
 
 
 def _relative(name: str, loaded: LoadedConfig) -> str:
@@ -37,6 +43,8 @@ def _relative(name: str, loaded: LoadedConfig) -> str:
 
 def governed_files(filenames: Sequence[str], loaded: LoadedConfig) -> list[Path]:
     """The given files that the config governs, in the order given."""
+    from kavi_gates.targets import is_governed
+
     return [Path(n) for n in filenames if is_governed(_relative(n, loaded), loaded.config)]
 
 
@@ -49,6 +57,8 @@ def check_staged(
     use_cache: bool = True,
 ) -> RunReport:
     """Run the gates on the governed subset of ``filenames`` (none governed: no file)."""
+    from kavi_gates.runner import run_gates
+
     paths: list[Path] | None = governed_files(filenames, loaded)
     registry = loaded.config.hash_pin.registry
     if gates and HASH_PIN in gates and any(_relative(n, loaded) == registry for n in filenames):
@@ -69,19 +79,31 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--gate", "-g", action="append", help="gate id (repeatable)")
     parser.add_argument("--config", "-c", help="config file (YAML or TOML)")
     parser.add_argument("--base", help="diff-allowlist base (a git ref or dir:PATH)")
-    parser.add_argument("--format", "-f", default="text", choices=sorted(FORMATS))
+    parser.add_argument("--format", "-f", default="text", choices=FORMAT_NAMES)
     parser.add_argument("--no-cache", action="store_true", help="ignore the result cache")
     return parser
 
 
 def _run(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
-    loaded = load_config(args.config)
-    report = check_staged(
-        loaded, args.filenames, args.gate, base=args.base, use_cache=not args.no_cache
-    )
-    sys.stdout.write(FORMATS[args.format](report))
-    return report.exit_code
+    started_ns = time.time_ns()
+    # pydantic and the config models first: the analysis worker inherits them (HookRun).
+    from kavi_gates.config import load_config
+
+    hook = HookRun(args.filenames, args.gate, started_ns)
+    completed = False
+    try:
+        from kavi_gates.report import FORMATS
+
+        loaded = load_config(args.config, remember=True)
+        report = check_staged(
+            loaded, args.filenames, args.gate, base=args.base, use_cache=not args.no_cache
+        )
+        sys.stdout.write(FORMATS[args.format](report))
+        completed = not any(r.error for r in report.results)
+        return report.exit_code
+    finally:
+        hook.finish(completed)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,6 +3,7 @@ real SSH signing keys (``tests/attest_keys.py``)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -32,6 +33,33 @@ from llm_server import (  # noqa: E402
 def offline_pip(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """pip settings that build Kavi's ``language: python`` hook environments offline."""
     return wheelhouse.kavi_hook_wheelhouse(tmp_path_factory.mktemp("wheelhouse"))
+
+
+def _start_rank(item: pytest.Item) -> int:
+    if "pre_commit_home" in getattr(item, "fixturenames", ()):
+        return 0  # one after another on one worker: the hook environment is built once
+    return 1 if item.get_closest_marker("slow") else 2
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests first, so that none is left running alone at the end of a run.
+
+    With ``--maxschedchunk`` (addopts) xdist hands each worker a few tests at a time, so
+    the long ones spread over the workers instead of landing in one worker's first batch.
+    The order within each rank is the collection order (the sort is stable).
+    """
+    items.sort(key=_start_rank)
+
+
+@pytest.fixture(scope="session")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One ``PRE_COMMIT_HOME`` for the whole session, shared by every xdist worker (their
+    base directories sit side by side in one directory per session): a hook environment
+    is built once. pre-commit locks the store while it installs."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    return base / "pre-commit-home"
 
 
 __all__ = [

@@ -15,13 +15,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from real_pre_commit import run_hook
 
 from kavi_gates.config import KaviConfig, load_config, policy_digest
 from kavi_gates.hash_pin import compute_pins
 from kavi_gates.registry import Registry, RegistryEntry, save_registry
 from kavi_gates.runner import run_gates
 
-REPO = Path(__file__).resolve().parents[1]
 GATES = {"policy", "invariants", "diff-allowlist", "hash-pin"}
 Key = tuple[str, str, str, int]
 
@@ -87,10 +87,14 @@ def write(root: Path, rel: str, text: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory, offline_pip: dict[str, str]) -> dict[str, str]:
+def env(
+    tmp_path_factory: pytest.TempPathFactory,
+    pre_commit_home: Path,
+    offline_pip: dict[str, str],
+) -> dict[str, str]:
     env = {**os.environ, **offline_pip}  # the hook environment is built offline
     env["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
-    env["PRE_COMMIT_HOME"] = str(tmp_path_factory.mktemp("pre-commit-home"))
+    env["PRE_COMMIT_HOME"] = str(pre_commit_home)  # the session's: built once
     return env
 
 
@@ -155,29 +159,7 @@ def via_cli(root: Path, env: dict[str, str]) -> set[Key]:
 
 
 def via_pre_commit(root: Path, env: dict[str, str]) -> set[Key]:
-    rev = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=REPO, check=True, capture_output=True, text=True
-    ).stdout.strip()
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pre_commit",
-            "try-repo",
-            str(REPO),
-            "kavi-verify",
-            "--ref",
-            rev,
-            "--all-files",
-            "--verbose",
-        ],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=900,
-    )
+    done = run_hook(root, "kavi-verify", env, "--verbose")
     assert done.returncode == 1 and "- exit code: 1" in done.stdout, done.stdout + done.stderr
     return from_text(done.stdout)
 

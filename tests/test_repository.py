@@ -33,8 +33,10 @@ def test_ruff_lint_is_clean() -> None:
 
 
 @pytest.mark.slow
-def test_mypy_strict_is_clean(tmp_path: Path) -> None:
-    done = _run("mypy", "--cache-dir", str(tmp_path / "mypy"))
+def test_mypy_strict_is_clean() -> None:
+    # mypy's own incremental cache (.mypy_cache, ignored by git), shared with a developer's
+    # `mypy`: about 20 s on a fresh clone, about 1 s once warm.
+    done = _run("mypy")
     assert done.returncode == 0, done.stdout + done.stderr
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kavi_gates.cache import ResultCache, code_fingerprint, default_cache_dir
-from kavi_gates.config import NOT_POLICY, PolicyConfig, effective_policy
+from kavi_gates.config import PolicyConfig, effective_policy, policy_key
 from kavi_gates.errors import UsageError
 from kavi_gates.gate import GateContext, GateOutcome
 from kavi_gates.models import Finding
@@ -64,11 +64,15 @@ class Run:
             index = self.by_overrides[matched] = len(self.policies)
             self.policies.append(policy)
             # The budget says how long to try, not what is found: not part of the key.
-            self.keys.append(policy.model_dump_json(exclude=set(NOT_POLICY)).encode())
+            self.keys.append(policy_key(policy))
         return index
 
+    def key_prefix(self, rel: str, policy: int) -> bytes:
+        """What precedes a file's bytes in its cache key: its path and its policy."""
+        return rel.encode() + b"\0" + self.keys[policy] + b"\0"
+
     def key(self, rel: str, policy: int, source: bytes) -> str:
-        return self.cache.key(rel.encode() + b"\0" + self.keys[policy] + b"\0" + source)
+        return self.cache.key(self.key_prefix(rel, policy) + source)
 
 
 class PolicyGate:

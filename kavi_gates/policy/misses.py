@@ -6,17 +6,21 @@ killed past its ``policy.file_budget`` (KAV005). A rule that raises, or a worker
 dies, is a KAV006 finding that names the file (and the rule): the run cannot vouch for that
 file, so the gate is an error, while every other finding is still reported. Such results
 are never cached. Still libcst-free: only the workers' job (``check.check_source``) needs
-the parser.
+the parser. A small run with the built-in rules goes to the worker the pre-commit hook
+started early (``prestart``), if any: it has loaded the analysis meanwhile.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kavi_gates.cache import Row, from_rows, to_rows
+from kavi_gates.cache import ResultCache, Row, from_rows, to_rows
 from kavi_gates.codes import policy as codes
+from kavi_gates.config import PolicyConfig
 from kavi_gates.errors import UsageError
 from kavi_gates.gate import GateContext
 from kavi_gates.models import Code, Finding
@@ -24,10 +28,21 @@ from kavi_gates.policy.gate import GATE, Job, Run
 from kavi_gates.policy.plugin import BUILTIN_RULE_PLUGIN
 from kavi_gates.policy.prefilter import Prefilter, trigger_words
 from kavi_gates.policy.source_checks import finding, syntax_check, unreadable
-from kavi_gates.policy.workers import Crashed, Done, Failed, Overrun, run_budgeted
+from kavi_gates.policy.workers import (
+    Crashed,
+    Done,
+    Failed,
+    Outcome,
+    Overrun,
+    discard_prestarted,
+    has_prestarted,
+    run_budgeted,
+    take_prestarted,
+)
 
 if TYPE_CHECKING:
     from kavi_gates.policy.rule import Rule
+    from kavi_gates.policy.workers import Worker
 
 
 def rule_codes(context: GateContext) -> tuple[tuple[Code, ...], tuple[type[Rule], ...] | None]:
@@ -72,8 +87,62 @@ def analyse(run: Run, misses: list[Job], sources: dict[str, bytes]) -> list[Find
         findings.extend(result)
     sources.clear()  # the workers read their files themselves
     if rest:
-        findings.extend(_in_workers(run, rest, rules or load_rules(run.context)))
+        if rules is None and has_prestarted():
+            # The built-in rules are never loaded here (libcst): of what validating them
+            # checks (kavi_gates.policy.contributed), only that no plugin declares one of
+            # their ids can change between runs, and their declarations are the policy
+            # codes: indexing every declared code checks exactly that.
+            run.context.finding_codes()
+            findings.extend(_in_prestarted(run, rest, take_prestarted()))
+        else:
+            discard_prestarted()
+            findings.extend(_in_workers(run, rest, rules or load_rules(run.context)))
     return findings
+
+
+@dataclass(frozen=True)
+class FileJob:
+    """One file for a prestarted worker: everything ``analyse_file`` needs, picklable."""
+
+    path: str
+    rel: str
+    policy: PolicyConfig
+    key_prefix: bytes
+    """What precedes the file's bytes in its cache key (``Run.key``)."""
+    cache: ResultCache
+
+
+def analyse_file(job: FileJob) -> list[Row]:
+    """A prestarted worker's job: the built-in rules on one file, cached as ``_in_workers``
+    caches (from the very bytes analysed); its rows."""
+    from kavi_gates.policy.check import check_source
+    from kavi_gates.policy.rules import BUILTIN_RULES
+
+    source = Path(job.path).read_bytes()
+    found = check_source(source, job.rel, job.policy, BUILTIN_RULES)
+    rows = to_rows(found)
+    if not any(f.rule == codes.RULE_ERROR.id for f in found):
+        job.cache.put(job.cache.key(job.key_prefix + source), rows)
+    return rows
+
+
+def _in_prestarted(run: Run, jobs: list[Job], prestarted: list[Worker]) -> list[Finding]:
+    ordered = sorted(jobs, key=lambda job: job.size, reverse=True)
+    work = [
+        (
+            FileJob(
+                path=job.path,
+                rel=job.rel,
+                policy=run.policies[job.policy],
+                key_prefix=run.key_prefix(job.rel, job.policy),
+                cache=run.cache,
+            ),
+            run.policies[job.policy].file_budget,
+        )
+        for job in ordered
+    ]
+    # A small run: the prestarted workers alone (a fresh one would first import libcst).
+    return _collect(ordered, run_budgeted(analyse_file, work, len(prestarted), prestarted))
 
 
 def _in_workers(run: Run, jobs: list[Job], rules: tuple[type[Rule], ...]) -> list[Finding]:
@@ -93,8 +162,13 @@ def _in_workers(run: Run, jobs: list[Job], rules: tuple[type[Rule], ...]) -> lis
     ordered = sorted(jobs, key=lambda job: job.size, reverse=True)
     budgets = [(job, run.policies[job.policy].file_budget) for job in ordered]
     processes = run.context.jobs or os.cpu_count() or 1
+    return _collect(ordered, run_budgeted(work, budgets, processes))
+
+
+def _collect(ordered: list[Job], outcomes: Iterable[tuple[int, Outcome]]) -> list[Finding]:
+    """The findings of every outcome: a budget overrun is KAV005, a failure KAV006."""
     findings: list[Finding] = []
-    for index, outcome in run_budgeted(work, budgets, processes):
+    for index, outcome in outcomes:
         job = ordered[index]
         if isinstance(outcome, Done):
             findings.extend(from_rows(GATE, job.rel, outcome.value) or ())

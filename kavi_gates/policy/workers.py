@@ -6,6 +6,13 @@ cost more than the small runs that wait on it). Jobs go out one at a time, each 
 worker; a worker past its job's deadline is killed and replaced, and its job reported as
 ``Overrun``, so one slow file never holds up or hangs the run. Without ``os.fork`` (not a
 POSIX system) jobs run in this process, unbounded.
+
+A worker can also be started early (``prestart``), before the process knows it will have
+work, and load what its jobs need while the process does something else: the pre-commit
+hook starts one while it reads its configuration, so that a file the cache cannot answer
+waits for the analysis, not for libcst's import. Such a worker gets the job's function with
+every job (pickled by name); a job's time budget starts when it is sent, after the worker
+said it is ready.
 """
 
 from __future__ import annotations
@@ -81,8 +88,9 @@ def _read_exactly(fd: int, size: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _serve(work: Callable[[Any], Any], jobs_fd: int, results_fd: int) -> None:
-    """The worker's loop: read a job, run it, answer; exit when the pool closes the pipe."""
+def _serve(work: Callable[[Any], Any] | None, jobs_fd: int, results_fd: int) -> None:
+    """The worker's loop: read a job, run it, answer; exit when the pool closes the pipe.
+    Without ``work`` (a prestarted worker), each message is ``(function, job)``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the pool's process handles Ctrl-C
     # A worker builds and drops one syntax tree after another, with no reference cycles
     # (the analysis breaks its own: ModuleFacts.release): collecting every 700 new objects
@@ -97,7 +105,9 @@ def _serve(work: Callable[[Any], Any], jobs_fd: int, results_fd: int) -> None:
         # Answers are plain tuples: unpickling them needs no class of this module, which
         # an interpreter that reloads modules (pytester) may have replaced meanwhile.
         try:
-            payload = pickle.dumps((True, work(pickle.loads(message))), pickle.HIGHEST_PROTOCOL)
+            job = pickle.loads(message)
+            function, job = (work, job) if work is not None else job
+            payload = pickle.dumps((True, function(job)), pickle.HIGHEST_PROTOCOL)
         except BaseException as err:  # reported to the pool, never lost
             payload = pickle.dumps((False, f"{type(err).__name__}: {err}"))
         _write(results_fd, payload)
@@ -113,8 +123,13 @@ DEPTH = 2
 _QUEUED_BYTES = 16 * 1024
 
 
-class _Worker:
-    def __init__(self, work: Callable[[Any], Any], others: Sequence[int]) -> None:
+class Worker:
+    def __init__(
+        self,
+        work: Callable[[Any], Any] | None,
+        others: Sequence[int],
+        preload: Callable[[], None] | None = None,
+    ) -> None:
         jobs_read, self.jobs_fd = os.pipe()
         self.results_fd, results_write = os.pipe()
         self.pid = os.fork()
@@ -123,6 +138,12 @@ class _Worker:
             try:
                 for fd in (self.jobs_fd, self.results_fd, *others):
                     os.close(fd)
+                if preload is not None:
+                    # What the parent had stays out of the collections the imports cause
+                    # (and its memory pages unwritten).
+                    gc.freeze()
+                    preload()
+                    _write(results_write, READY)
                 _serve(work, jobs_read, results_write)
             except BaseException:
                 status = 1
@@ -130,8 +151,18 @@ class _Worker:
                 os._exit(status)
         os.close(jobs_read)
         os.close(results_write)
+        self.generic = work is None
+        self.ready = preload is None
         self.queue: deque[int] = deque()  # job indexes sent, the running one first
         self.deadline = 0.0
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Block until a prestarted worker has loaded what it preloads (False: it died or
+        took longer than ``timeout``; the caller stops it)."""
+        if not self.ready:
+            readable, _, _ = select.select([self.results_fd], [], [], timeout)
+            self.ready = bool(readable) and _read(self.results_fd) == READY
+        return self.ready
 
     def send(self, index: int, payload: bytes, budget: float) -> None:
         if not self.queue:
@@ -161,19 +192,30 @@ class _Worker:
 
 
 def run_budgeted(
-    work: Callable[[Any], Any], jobs: Sequence[tuple[Any, float]], processes: int
+    work: Callable[[Any], Any],
+    jobs: Sequence[tuple[Any, float]],
+    processes: int,
+    prestarted: Sequence[Worker] = (),
 ) -> Generator[tuple[int, Outcome], None, None]:
     """Run ``work(job)`` for each ``(job, budget_seconds)`` in up to ``processes`` forked
-    workers; yield ``(index, outcome)`` as jobs finish, in any order."""
+    workers; yield ``(index, outcome)`` as jobs finish, in any order.
+
+    ``prestarted`` workers (``take_prestarted``) are used first, once ready; they receive
+    ``work`` with every job, so it must be picklable (a module-level function)."""
     if not CAN_FORK:
         yield from _run_here(work, jobs)
         return
     budgets = [budget for _, budget in jobs]
     pending = deque(range(len(jobs)))
-    workers: dict[int, _Worker] = {}  # results fd -> worker
+    workers: dict[int, Worker] = {}  # results fd -> worker
+    for early in prestarted:
+        if early.wait_ready(STARTUP_TIMEOUT):
+            workers[early.results_fd] = early
+        else:  # it could not load what jobs need: fresh workers take over
+            early.stop(kill=True)
     limit = max(1, min(processes, len(jobs)))
 
-    def retire(worker: _Worker) -> str:
+    def retire(worker: Worker) -> str:
         """Stop a dead or overrun worker; the jobs it held but never started go back."""
         del workers[worker.results_fd]
         pending.extendleft(reversed(list(worker.queue)[1:]))
@@ -212,13 +254,13 @@ def run_budgeted(
 def _fill(
     work: Callable[[Any], Any],
     jobs: Sequence[tuple[Any, float]],
-    workers: dict[int, _Worker],
+    workers: dict[int, Worker],
     pending: deque[int],
     limit: int,
-) -> list[_Worker]:
+) -> list[Worker]:
     """Hand out pending jobs: to idle workers, then to new ones (up to ``limit``), then one
     more to each busy worker. Returns the idle workers found dead (nothing of theirs ran)."""
-    dead: list[_Worker] = []
+    dead: list[Worker] = []
     broken: set[int] = set()  # busy and unwritable: their answer (or end of file) tells
     while pending:
         open_ = [w for fd, w in workers.items() if fd not in broken and w not in dead]
@@ -226,9 +268,8 @@ def _fill(
         if idle:
             worker = idle[0]
         elif len(workers) - len(dead) < limit:
-            worker = _Worker(
-                work, [fd for w in workers.values() for fd in (w.jobs_fd, w.results_fd)]
-            )
+            others = [*workers.values(), *_prestarted]
+            worker = Worker(work, [fd for w in others for fd in (w.jobs_fd, w.results_fd)])
             workers[worker.results_fd] = worker
         else:
             waiting = [w for w in open_ if len(w.queue) < DEPTH]
@@ -236,7 +277,8 @@ def _fill(
                 return dead
             worker = waiting[0]
         index = pending.popleft()
-        payload = pickle.dumps(jobs[index][0], pickle.HIGHEST_PROTOCOL)
+        message = (work, jobs[index][0]) if worker.generic else jobs[index][0]
+        payload = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
         if worker.queue and len(payload) > _QUEUED_BYTES:
             pending.appendleft(index)  # it could fill the pipe while the worker answers
             return dead
@@ -249,6 +291,40 @@ def _fill(
             else:
                 dead.append(worker)
     return dead
+
+
+READY = b"ready"
+STARTUP_TIMEOUT = 60.0
+"""Seconds a prestarted worker may take to load what it preloads before it is replaced."""
+
+_prestarted: list[Worker] = []
+
+
+def prestart(preload: Callable[[], None]) -> None:
+    """Fork a worker now that runs ``preload`` (imports, typically) and then waits for
+    jobs; ``take_prestarted`` hands it to ``run_budgeted``, ``discard_prestarted`` stops it
+    when no job came. Call it while this process has no threads (it forks)."""
+    if CAN_FORK:
+        others = [fd for w in _prestarted for fd in (w.jobs_fd, w.results_fd)]
+        _prestarted.append(Worker(None, others, preload))
+
+
+def has_prestarted() -> bool:
+    """Is a prestarted worker waiting to be taken?"""
+    return bool(_prestarted)
+
+
+def take_prestarted() -> list[Worker]:
+    """The prestarted workers, now the caller's (to pass to ``run_budgeted``)."""
+    taken = list(_prestarted)
+    _prestarted.clear()
+    return taken
+
+
+def discard_prestarted() -> None:
+    """Kill and reap the prestarted workers no run took (the cache answered every file)."""
+    for worker in take_prestarted():
+        worker.stop(kill=True)
 
 
 def _run_here(

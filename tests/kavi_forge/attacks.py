@@ -12,10 +12,13 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import uuid
 from pathlib import Path
 
-MARKER = "kavi-attack-marker-31415"
-"""On the command line of every process an attacker leaves behind (to find survivors)."""
+MARKER = f"kavi-attack-marker-{uuid.uuid4().hex}"
+"""On the command line of every process an attacker leaves behind (to find survivors).
+Unique to this test process: another xdist worker's attacker, alive in its own test, or
+another suite's on the same machine, is not a survivor of this one."""
 
 CLEAN_SKILL = """from __future__ import annotations
 

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from kavi_gates.config import effective_policy, load_config, policy_digest
+from kavi_gates.config import (
+    NOT_POLICY,
+    PolicyConfig,
+    effective_policy,
+    load_config,
+    policy_digest,
+    policy_key,
+)
 from kavi_gates.errors import ConfigError
 
 
@@ -150,3 +157,23 @@ def test_bad_agent_settings_are_config_errors(tmp_path: Path, text: str, where: 
     (tmp_path / "kavi.yaml").write_text(text)
     with pytest.raises(ConfigError, match=where):
         load_config(start=tmp_path)
+
+
+def test_the_policy_key_covers_every_setting_but_the_budget() -> None:
+    base = PolicyConfig()
+    changed = {
+        "imports": "allow",
+        "allowed_imports": ("pydantic",),
+        "forbidden_imports": ("socket",),
+        "forbidden_calls": (),
+        "forbid_dynamic_exec": False,
+        "network": "allow",
+        "process": "allow",
+        "allowed_write_paths": ("out/",),
+        "unsuppressible": ("KAV401",),
+    }
+    assert set(changed) == set(PolicyConfig.model_fields) - NOT_POLICY
+    for name, value in changed.items():
+        other = PolicyConfig.model_validate({**base.model_dump(), name: value})
+        assert policy_key(other) != policy_key(base), name
+    assert policy_key(PolicyConfig(file_budget=99)) == policy_key(base)

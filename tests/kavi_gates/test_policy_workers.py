@@ -80,12 +80,13 @@ def test_stopping_early_kills_the_busy_workers(tmp_path: Path) -> None:
 
     outcomes = run_budgeted(work, [(0, 10.0), (1, 60.0), (2, 60.0)], 3)
     assert next(outcomes) == (0, Done(0))
-    outcomes.close()  # the consumer gives up: nothing may keep running
-    deadline = time.monotonic() + 5
-    while len(list(tmp_path.glob("*.pid"))) < 3 and time.monotonic() < deadline:
+    deadline = time.monotonic() + 60  # until workers 1 and 2 are inside their jobs
+    while sum(1 for p in tmp_path.glob("*.pid") if p.read_text()) < 3:
+        assert time.monotonic() < deadline, "the jobs never started"
         time.sleep(0.01)
+    outcomes.close()  # the consumer gives up: nothing may keep running
     pids = {int(p.read_text()) for p in tmp_path.glob("*.pid")}
-    assert all(_gone(pid) for pid in pids)
+    assert len(pids) == 3 and all(_gone(pid) for pid in pids)
 
 
 @pytest.mark.parametrize("size", [0, 1 << 20])

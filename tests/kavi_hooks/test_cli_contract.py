@@ -7,6 +7,7 @@ never a traceback, never "internal error" for a mistake of the user's.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,13 +39,10 @@ class Echo(BaseSkill[In, In]):
 """
 
 
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "repo"
-    for name in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
-        monkeypatch.setenv(name, str(tmp_path / name.lower()))
-    for name in ("KAVI_AGENT", "CLAUDECODE", "GITHUB_HEAD_REF"):
-        monkeypatch.delenv(name, raising=False)
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The committed repository every test starts from (built once: three git processes)."""
+    root = tmp_path_factory.mktemp("cli-contract") / "repo"
     (root / "skills").mkdir(parents=True)
     (root / "kavi.yaml").write_text('include: ["skills/**/*.py"]\n')
     (root / "skills" / "echo.py").write_text(SKILL)
@@ -55,6 +53,18 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
     subprocess.run(["git", "add", "-A"], cwd=root, check=True)
     subprocess.run(["git", *identity, "commit", "-qm", "init"], cwd=root, check=True)
+    return root
+
+
+@pytest.fixture
+def repo(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the template repository of this test's own, as cwd, with private XDG dirs."""
+    root = tmp_path / "repo"
+    shutil.copytree(template, root, symlinks=True)
+    for name in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
+        monkeypatch.setenv(name, str(tmp_path / name.lower()))
+    for name in ("KAVI_AGENT", "CLAUDECODE", "GITHUB_HEAD_REF"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(root)
     return root
 
@@ -252,17 +262,19 @@ def test_an_internal_error_is_exit_3_in_one_line(
     assert result.stderr == "kavi: internal error: ZeroDivisionError: a bug\n"
 
 
+# A fresh process where sqlite_utils cannot be imported, as after `pip install kavi`.
+WITHOUT_RUNTIME = (
+    "import sys\nsys.modules['sqlite_utils'] = None\n"
+    "from kavi_hooks.cli import main\nraise SystemExit(main(sys.argv[1:]))\n"
+)
+
+
 @pytest.mark.parametrize("command", ["doctor", "run", "promote", "revoke"])
 def test_a_runtime_command_without_the_runtime_extra_names_what_to_install(
     repo: Path, command: str
 ) -> None:
-    # A fresh process where sqlite_utils cannot be imported, as after `pip install kavi`.
-    script = (
-        "import sys\nsys.modules['sqlite_utils'] = None\n"
-        "from kavi_hooks.cli import main\nraise SystemExit(main(sys.argv[1:]))\n"
-    )
     done = subprocess.run(
-        [sys.executable, "-c", script, command, "x"],
+        [sys.executable, "-c", WITHOUT_RUNTIME, command, "x"],
         cwd=repo, capture_output=True, text=True, check=False, timeout=120,
     )  # fmt: skip
     assert done.returncode == EXIT_USAGE, done.stderr
@@ -270,8 +282,11 @@ def test_a_runtime_command_without_the_runtime_extra_names_what_to_install(
         f"kavi: error: kavi {command} needs Kavi's runtime dependencies (module "
         "'sqlite_utils' is not installed): pip install 'kavi[runtime]'\n"
     )
+
+
+def test_check_runs_without_the_runtime_extra(repo: Path) -> None:
     check = subprocess.run(
-        [sys.executable, "-c", script, "check", "--gate", "policy"],
+        [sys.executable, "-c", WITHOUT_RUNTIME, "check", "--gate", "policy"],
         cwd=repo, capture_output=True, text=True, check=False, timeout=120,
     )  # fmt: skip
     assert check.returncode == EXIT_CLEAN, check.stdout + check.stderr

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from real_pre_commit import run_hook
 
 from kavi_gates.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE
 from kavi_hooks import precommit
@@ -113,67 +114,38 @@ def test_file_hook_without_governed_files_checks_none(
 # --- the real pre-commit, installing Kavi from this repository ---------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def pre_commit_env(
-    tmp_path_factory: pytest.TempPathFactory, offline_pip: dict[str, str]
+    pre_commit_home: Path, offline_pip: dict[str, str], tmp_path: Path
 ) -> dict[str, str]:
-    """One PRE_COMMIT_HOME per session: the hook environment is built once, offline."""
+    """The session's pre-commit home (the hook environment is built once, offline) and a
+    fresh result cache for the hook."""
     env = {**os.environ, **offline_pip}
-    env["PRE_COMMIT_HOME"] = str(tmp_path_factory.mktemp("pre-commit-home"))
-    env["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    env["PRE_COMMIT_HOME"] = str(pre_commit_home)
+    env["XDG_CACHE_HOME"] = str(tmp_path / "xdg-cache")
     return env
 
 
-def hook_rev() -> str:
-    """The commit the hooks come from (committed content: try-repo clones a revision)."""
-    return subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=REPO, check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
-def try_repo(
-    root: Path, hook_id: str, env: dict[str, str], *extra: str
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pre_commit",
-            "try-repo",
-            str(REPO),
-            hook_id,
-            "--ref",
-            hook_rev(),
-            "--all-files",
-            *extra,
-        ],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=900,
-    )
-
-
 @pytest.mark.slow
-def test_try_repo_policy_fails_on_eval_and_names_the_rule(
+def test_pre_commit_policy_fails_on_eval_and_names_the_rule(
     tmp_path: Path,
     pre_commit_env: dict[str, str],
 ) -> None:
-    root = make_repo(tmp_path, {"kavi.yaml": 'include: ["skills/**/*.py"]\n', "skills/bad.py": BAD})
-    done = try_repo(root, "kavi-policy", pre_commit_env)
+    root = make_repo(
+        tmp_path / "repo", {"kavi.yaml": 'include: ["skills/**/*.py"]\n', "skills/bad.py": BAD}
+    )
+    done = run_hook(root, "kavi-policy", pre_commit_env)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "skills/bad.py:2:5: KAV401 " in done.stdout
 
 
 @pytest.mark.slow
-def test_try_repo_policy_passes_once_the_violation_is_gone(
+def test_pre_commit_policy_passes_once_the_violation_is_gone(
     tmp_path: Path,
     pre_commit_env: dict[str, str],
 ) -> None:
     root = make_repo(
-        tmp_path,
+        tmp_path / "repo",
         {
             "kavi.yaml": 'include: ["skills/**/*.py"]\n',
             "skills/bad.py": BAD,
@@ -181,6 +153,6 @@ def test_try_repo_policy_passes_once_the_violation_is_gone(
         },
     )
     subprocess.run(["git", "rm", "-q", "skills/bad.py"], cwd=root, check=True)
-    done = try_repo(root, "kavi-policy", pre_commit_env)
+    done = run_hook(root, "kavi-policy", pre_commit_env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "kavi policy" in done.stdout and "Passed" in done.stdout

@@ -81,7 +81,10 @@ def test_progress_draws_after_the_delay_and_erases_itself() -> None:
     stream = io.StringIO()
     observer = GateProgress(total=2, stream=stream, delay=0.0)
     observer.kavi_gate_started(gate="policy", context=None)  # type: ignore[arg-type]
-    time.sleep(0.3)
+    deadline = time.monotonic() + 60  # its thread draws when it is scheduled: wait for it
+    while "kavi: [0/2] policy" not in stream.getvalue():
+        assert time.monotonic() < deadline, "the progress line was never drawn"
+        time.sleep(0.01)
     observer.close()
     drawn = stream.getvalue()
     assert "kavi: [0/2] policy" in drawn and drawn.endswith("\r\x1b[2K")

@@ -10,7 +10,10 @@ from kavi_cli import KaviRunner as CliRunner
 from ledger_helpers import CLI_SCRIPT, PYTHON, corrupt_middle
 
 from kavi_hooks.ledger_cli import register
-from kavi_ledger.paths import KaviPaths
+from kavi_ledger.artifacts import write_skill_spec
+from kavi_ledger.db import open_ledger
+from kavi_ledger.paths import KaviPaths, ensure_directories
+from kavi_ledger.states import create_proposal
 
 COMMANDS = ("propose", "status", "doctor", "reset", "backup", "restore")
 GOOD = ["--desc", "Writes a note", "--io-schema-json", '{"type": "object"}']
@@ -194,8 +197,23 @@ def test_reset_refuses_dry_run_together_with_force(
 def test_a_corrupted_ledger_is_an_error_line_for_commands_and_unhealthy_for_doctor(
     runner: CliRunner, app: typer.Typer, paths: KaviPaths
 ) -> None:
-    for i in range(200):
-        _propose(runner, app, f"skill_{i}")
+    # A ledger large enough that the corruption lands in its pages: what `kavi propose`
+    # records (a proposal and its note), written through the library, not 200 commands.
+    ensure_directories(paths)
+    db = open_ledger(paths.ledger)
+    try:
+        for i in range(200):
+            proposal = create_proposal(
+                db,
+                name=f"skill_{i}",
+                description="Writes a note",
+                io_schema={"type": "object"},
+                side_effect_class="FILE_WRITE",
+            )
+            write_skill_spec(db, paths.vault_dir, proposal)
+    finally:
+        db.close()
+    assert _propose(runner, app, "one_more")[0] == 0  # the command itself, once
     corrupt_middle(paths.ledger)
     doctor = runner.invoke(app, ["doctor", "--json"])
     assert doctor.exit_code == 1 and json.loads(doctor.stdout)["healthy"] is False

@@ -46,9 +46,11 @@ def test_eight_writer_processes_of_ten_proposals_each_store_all_eighty(tmp_path:
 
 
 @pytest.mark.slow
-def test_eight_shells_of_ten_propose_commands_lose_nothing(paths: KaviPaths) -> None:
+def test_eight_shells_of_four_propose_commands_lose_nothing(paths: KaviPaths) -> None:
+    # Eight commands run at once throughout; each is a whole `kavi` process (~0.5 s of CPU),
+    # so four rounds rather than ten: the overlap, not the count, is what is tested.
     loop = (
-        'for i in 0 1 2 3 4 5 6 7 8 9; do "$PY" -c "$SCRIPT" propose --name "s${W}_$i" '
+        'for i in 0 1 2 3; do "$PY" -c "$SCRIPT" propose --name "s${W}_$i" '
         "--desc d --side-effect READ_ONLY --io-schema-json '{}' >/dev/null || exit 1; done"
     )
     procs = [
@@ -63,5 +65,5 @@ def test_eight_shells_of_ten_propose_commands_lose_nothing(paths: KaviPaths) -> 
     errors = [p.communicate(timeout=300)[1] for p in procs]
     assert [p.returncode for p in procs] == [0] * 8, errors
     db: Database = open_ledger(paths.ledger)
-    assert db.table("skill_proposals").count == 80
-    assert db.table("artifacts").count == 80
+    assert db.table("skill_proposals").count == 32
+    assert db.table("artifacts").count == 32

@@ -5,7 +5,6 @@ project, at ~/.ssh, at / or above; a forged marker; a reset while other processe
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from kavi_cli import KaviResult, run_kavi
 from ledger_helpers import CLI_SCRIPT, PYTHON
 
 from kavi_gates.config import StorageConfig, load_config
@@ -24,9 +24,13 @@ from kavi_ledger.reset import reset
 from kavi_ledger.states import create_proposal, list_proposals
 
 
-def kavi(
-    cwd: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
+def kavi(cwd: Path, *args: str) -> KaviResult:
+    """``kavi ARGS`` through its entry point, in this process (which holds no connection
+    to any ledger, so the ledger's locks see exactly the other processes)."""
+    return run_kavi(args, cwd=cwd)
+
+
+def kavi_process(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The ledger commands in a fresh interpreter, as the console script runs them."""
     return subprocess.run(
         [PYTHON, "-c", CLI_SCRIPT, *args],
@@ -35,7 +39,6 @@ def kavi(
         text=True,
         timeout=120,
         stdin=subprocess.DEVNULL,
-        env={**os.environ, **(env or {})},
     )
 
 
@@ -110,7 +113,7 @@ def test_a_cloned_repository_storage_config_deletes_nothing(
     repo = cloned_repo(tmp_path, storage)
     before, keys = snapshot(repo), snapshot(home / ".ssh")
     done = kavi(repo, "reset", "--force", "--backup")
-    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.exit_code == 2, done.output
     assert done.stderr.startswith("kavi: error: refusing to reset") and done.stderr.count("\n") == 1
     assert snapshot(repo) == before
     assert snapshot(home / ".ssh") == keys
@@ -123,7 +126,7 @@ def test_storage_pointed_at_ssh_keys_deletes_nothing(tmp_path: Path, home: Path,
     done = kavi(repo, "reset", "--force")
     assert snapshot(home / ".ssh") == keys
     if key != "vault_dir":  # a vault is never wiped, only Kavi's own unchanged notes
-        assert done.returncode == 2 and "not created by Kavi" in done.stderr
+        assert done.exit_code == 2 and "not created by Kavi" in done.stderr
 
 
 def test_a_forged_marker_copied_into_a_repository_is_not_trusted(
@@ -141,7 +144,7 @@ def test_a_forged_marker_copied_into_a_repository_is_not_trusted(
     assert not is_kavi_storage(repo / "kavi_data")
     before = snapshot(repo)
     done = kavi(repo, "reset", "--force")
-    assert done.returncode == 2 and snapshot(repo) == before
+    assert done.exit_code == 2 and snapshot(repo) == before
 
 
 def test_a_copied_storage_directory_loses_its_mark(tmp_path: Path) -> None:
@@ -234,7 +237,7 @@ def test_reset_refuses_while_another_process_holds_the_ledger(tmp_path: Path, ho
     open_ledger(paths.ledger).close()
     holder = start_holder(paths.ledger)
     done = kavi(tmp_path, "reset", "--force", "--backup")
-    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.exit_code == 2, done.output
     assert "another process holds the ledger" in done.stderr
     assert done.stderr.count("\n") == 1 and "Nothing was changed" in done.stderr
     release(holder)
@@ -264,7 +267,7 @@ def test_reset_refuses_while_a_plain_sqlite_client_has_the_ledger_open(
     try:
         assert client.stdout is not None and client.stdout.readline() == "open\n"
         done = kavi(tmp_path, "reset", "--force")
-        assert done.returncode == 2 and "another process holds the ledger" in done.stderr
+        assert done.exit_code == 2 and "another process holds the ledger" in done.stderr
         assert paths.ledger.is_file()
     finally:
         client.kill()
@@ -301,7 +304,9 @@ from kavi_ledger.db import open_ledger
 from kavi_ledger.states import create_proposal
 from kavi_skills.records import ExecutionLog, ExecutionRecord
 ledger, committed, log = Path(sys.argv[1]), Path(sys.argv[2]), ExecutionLog(Path(sys.argv[3]))
-for i in range(int(sys.argv[4])):
+stop = Path(sys.argv[4])
+i = 0
+while not stop.exists():  # until the test has seen every reset it wants land mid-stream
     db = open_ledger(ledger)  # reopen each time, as every kavi command does
     try:
         proposal = create_proposal(db, name=f"w{i}", description="d", io_schema={},
@@ -313,7 +318,24 @@ for i in range(int(sys.argv[4])):
     log.append(record)
     with committed.open("a") as handle:  # only after both are durable
         handle.write(f"{proposal.id} {record.execution_id}\\n")
+    i += 1
+print(i)
 """
+RESETS = 3
+WRITES_BETWEEN = 3
+
+
+def committed_lines(committed: Path) -> int:
+    return len(committed.read_text().splitlines()) if committed.exists() else 0
+
+
+def wait_for_writes(committed: Path, count: int, writer: subprocess.Popen[str]) -> None:
+    """Block until the writer has committed ``count`` writes in all (an event, not a delay)."""
+    deadline = time.monotonic() + 120
+    while committed_lines(committed) < count:
+        assert writer.poll() is None, "the writer stopped early"
+        assert time.monotonic() < deadline, f"the writer never reached {count} writes"
+        time.sleep(0.02)
 
 
 def test_reset_force_backup_during_concurrent_writes_loses_nothing(
@@ -322,7 +344,7 @@ def test_reset_force_backup_during_concurrent_writes_loses_nothing(
     paths = _paths(home)
     ensure_directories(paths)
     open_ledger(paths.ledger).close()
-    committed = tmp_path / "committed.txt"
+    committed, stop = tmp_path / "committed.txt", tmp_path / "stop"
     writer = subprocess.Popen(
         [
             sys.executable,
@@ -331,23 +353,28 @@ def test_reset_force_backup_during_concurrent_writes_loses_nothing(
             str(paths.ledger),
             str(committed),
             str(paths.executions_log),
-            "150",
+            str(stop),
         ],
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    resets = 0
-    while writer.poll() is None and resets < 4:
-        time.sleep(0.3)
-        done = kavi(tmp_path, "reset", "--force", "--backup", "--wait", "60")
-        assert done.returncode == 0, done.stderr
-        resets += 1
-    _, errors = writer.communicate(timeout=300)
+    try:
+        seen = []
+        for _ in range(RESETS):  # each reset lands while the writer is writing
+            wait_for_writes(committed, committed_lines(committed) + WRITES_BETWEEN, writer)
+            done = kavi_process(tmp_path, "reset", "--force", "--backup", "--wait", "60")
+            assert done.returncode == 0, done.stderr
+            seen.append(committed_lines(committed))
+        wait_for_writes(committed, seen[-1] + WRITES_BETWEEN, writer)  # and writes after it
+    finally:
+        stop.touch()
+        out, errors = writer.communicate(timeout=120)
     assert writer.returncode == 0, errors
-    assert resets >= 2
     written = [line.split() for line in committed.read_text().splitlines()]
-    assert len(written) == 150
+    assert len(written) == int(out) >= RESETS * WRITES_BETWEEN + WRITES_BETWEEN
     ledgers = [paths.ledger, *sorted(paths.backups_dir.glob("ledger-*.db"))]
+    assert len(ledgers) == RESETS + 1  # every reset backed up a ledger
     stored = {p.id for ledger in ledgers for p in list_proposals(open_ledger(ledger))}
     logs = [paths.executions_log, *sorted(paths.backups_dir.glob("executions-*.jsonl"))]
     logged = "".join(log.read_text() for log in logs if log.exists())
