@@ -10,19 +10,21 @@ plain class references, all assigned in the class body; ``required_secrets`` and
 ``host`` or ``host:port``). Its declared class must allow every
 effect the policy analysis observes (``kavi_gates.policy.observed_effects``):
 
-=============  ==========================================
-declared       effects it may show (of FILE_WRITE, NETWORK, PROCESS)
-=============  ==========================================
+=============  ==================================================
+declared       effects it may show (of FILE_WRITE, NETWORK, PROCESS, SECRET_READ)
+=============  ==================================================
 READ_ONLY      none
-SECRET_READ    none
+SECRET_READ    SECRET_READ
 FILE_WRITE     FILE_WRITE
-NETWORK        NETWORK
-MONEY          NETWORK (payments go through an API)
-MESSAGING      NETWORK (messages go through an API)
-=============  ==========================================
+NETWORK        NETWORK, SECRET_READ (an API key)
+MONEY          NETWORK (payments go through an API), SECRET_READ
+MESSAGING      NETWORK (messages go through an API), SECRET_READ
+=============  ==================================================
 
 PROCESS is allowed by no class (the policy gate decides whether processes may run at all),
-DYNAMIC_EXEC is left to the policy gate. Boundary contracts: ``kavi_gates.contracts``.
+DYNAMIC_EXEC is left to the policy gate. A secret read must also name a secret the skill
+declares in ``required_secrets`` (``kavi_gates.skill_secrets``, KAV606). Boundary
+contracts: ``kavi_gates.contracts``.
 """
 
 from __future__ import annotations
@@ -52,14 +54,14 @@ REQUIRED_CLASSES = ("input_model", "output_model")
 LITERAL_TUPLES = ("required_secrets", "allowed_hosts")
 """Optional; when assigned, a literal tuple of string literals (they are recorded, signed
 and shown at promotion, so they must be readable without running the module)."""
-CHECKED_EFFECTS = frozenset({"FILE_WRITE", "NETWORK", "PROCESS"})
+CHECKED_EFFECTS = frozenset({"FILE_WRITE", "NETWORK", "PROCESS", "SECRET_READ"})
 ALLOWED_EFFECTS: dict[str, frozenset[str]] = {
     "READ_ONLY": frozenset(),
-    "SECRET_READ": frozenset(),
+    "SECRET_READ": frozenset({"SECRET_READ"}),
     "FILE_WRITE": frozenset({"FILE_WRITE"}),
-    "NETWORK": frozenset({"NETWORK"}),
-    "MONEY": frozenset({"NETWORK"}),
-    "MESSAGING": frozenset({"NETWORK"}),
+    "NETWORK": frozenset({"NETWORK", "SECRET_READ"}),
+    "MONEY": frozenset({"NETWORK", "SECRET_READ"}),
+    "MESSAGING": frozenset({"NETWORK", "SECRET_READ"}),
 }
 
 
@@ -312,6 +314,7 @@ class _Pending:
     key: str
     structure: list[Finding]
     declared: str
+    secrets: tuple[str, ...]
 
 
 class InvariantsGate:
@@ -327,7 +330,8 @@ class InvariantsGate:
     def check(self, context: GateContext) -> GateOutcome:
         settings = context.config.invariants
         directory = default_cache_dir(context.root, context.config.storage.cache_dir)
-        sources = (*context.rule_sources, __file__, codes.__file__)
+        secrets_check = str(Path(__file__).with_name("skill_secrets.py"))
+        sources = (*context.rule_sources, __file__, codes.__file__, secrets_check)
         cache = ResultCache(directory, "invariants-v1", code_fingerprint(sources, directory))
         findings: list[Finding] = []
         checked: list[str] = []
@@ -348,7 +352,8 @@ class InvariantsGate:
                     cache.put_findings(key, structure)
                     findings.extend(structure)
                 else:
-                    pending.append(_Pending(rel, source, key, structure, declared))
+                    secrets = _declared_secrets(source, settings.base_class)
+                    pending.append(_Pending(rel, source, key, structure, declared, secrets))
             findings.extend(check_test_file(rel, context.root, settings.tests_dir))
         if pending:
             findings.extend(_observe(pending, context, cache))
@@ -359,9 +364,18 @@ class InvariantsGate:
         return GateOutcome(findings=findings, checked=checked, notes=notes)
 
 
+def _declared_secrets(source: bytes, base_class: str) -> tuple[str, ...]:
+    from kavi_gates.skill_secrets import declared_secrets
+
+    classes = skill_classes(ast.parse(source), base_class)
+    return declared_secrets(classes[0]) if len(classes) == 1 else ()
+
+
 def _observe(pending: list[_Pending], context: GateContext, cache: ResultCache) -> list[Finding]:
     """Structure and effect findings of the skills not in the cache; the policy analysis
     runs in workers bounded by policy.file_budget, like the policy gate's."""
+    from kavi_gates.skill_secrets import secret_findings
+
     try:  # imported here: libcst loads only when a skill's effects are actually checked
         from kavi_gates.policy.effects import observe_sources
     except ImportError as err:  # fail closed: without the analysis nothing can be confirmed
@@ -372,6 +386,8 @@ def _observe(pending: list[_Pending], context: GateContext, cache: ResultCache) 
     for index, observed in observe_sources(jobs, context.jobs or os.cpu_count() or 1):
         item = pending[index]
         found = [*item.structure, *effect_findings(item.rel, item.declared, observed)]
+        if isinstance(observed, frozenset):
+            found += secret_findings(item.rel, item.declared, item.secrets, observed)
         if isinstance(observed, frozenset) or observed.lasting:
             cache.put_findings(item.key, found)
         findings.extend(found)

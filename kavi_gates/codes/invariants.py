@@ -55,17 +55,39 @@ UNDECLARED_SIDE_EFFECT = Code(
     category="side effects",
     title="code shows side effects its declared class does not allow",
     doc="""
-        The policy analysis sees the skill write files, use the network or start a
-        process, and the declared side_effect_class does not allow it (a READ_ONLY skill
-        that writes). The declaration is what a reviewer approves and what the runtime
-        enforces, so it must cover what the code does. If the effects cannot be determined
-        (the analysis failed), the skill fails too.
+        The policy analysis sees the skill write files, use the network, start a process or
+        read secrets (the environment: ``os.environ``, ``os.getenv``, ``environb``,
+        ``expandvars``; ``self.context.secrets``; dotenv, keyring, netrc), and the declared
+        side_effect_class does not allow it (a READ_ONLY skill that writes, or that reads
+        ``os.environ["API_KEY"]``). Reading secrets takes SECRET_READ, or a class that may
+        hold secrets (NETWORK, MONEY, MESSAGING). Variables every shell sets (HOME, PATH,
+        LANG, ...) are not secrets. The declaration is what a reviewer approves and what
+        the runtime enforces, so it must cover what the code does. If the effects cannot be
+        determined (the analysis failed), the skill fails too.
         """,
     fix="""
-        Declare the class that matches (FILE_WRITE for guarded writes, NETWORK for HTTP),
-        or remove the effect. Process starts are allowed by no class.
+        Declare the class that matches (FILE_WRITE for guarded writes, NETWORK for HTTP,
+        SECRET_READ for secrets), or remove the effect. Process starts are allowed by no
+        class.
         """,
     suppressible=False,
+)
+UNDECLARED_SECRET = Code(
+    id="KAV606",
+    gate=GATE,
+    category="side effects",
+    title="secret read that required_secrets does not declare",
+    doc="""
+        A skill whose class may hold secrets reads one its ``required_secrets`` does not
+        name (``os.environ["OTHER"]``, ``self.context.secrets["OTHER"]``), or reads by a
+        computed name or the whole environment (``os.environ.get(name)``,
+        ``dict(os.environ)``). Only declared secrets reach a skill, and the declaration is
+        what a reviewer approves: it must name every secret the code reads.
+        """,
+    fix="""
+        Add the name to required_secrets (it is signed at promotion), and read each secret
+        by its literal name, preferably through self.context.secrets.
+        """,
 )
 MISSING_TEST = Code(
     id="KAV605",

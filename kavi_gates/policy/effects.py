@@ -15,14 +15,20 @@ from kavi_gates.policy.catalog import (
     NETWORK_MODULES,
     PROCESS_FUNCTIONS,
     PROCESS_MODULES,
+    SAFE_SUBMODULES,
 )
+from kavi_gates.policy.catalog.secrets import CONTEXT_SECRETS
 from kavi_gates.policy.positions import run_deep
 from kavi_gates.policy.queries import module_hits, name_hits, write_operations
-from kavi_gates.policy.resolution import ModuleFacts, ResolutionLimit, analyze
+from kavi_gates.policy.queries.secrets import secret_reads
+from kavi_gates.policy.resolution import SKILL_CONTEXT, ModuleFacts, ResolutionLimit, analyze
 from kavi_gates.policy.workers import Done, Failed, Overrun, run_budgeted
 
 # Effects a skill reaches through the runtime's guarded capabilities (``self.context.X``).
 _CAPABILITIES = {"files": "FILE_WRITE", "http": "NETWORK"}
+SECRET_READ = "SECRET_READ"
+"""Reads the environment, the declared secrets or a secret store. Each read also adds
+``SECRET_READ:<NAME>`` (the variable it names) or ``SECRET_READ:*`` (any may be read)."""
 
 
 class UnparsableSource(ValueError):
@@ -36,23 +42,43 @@ def _capability_effects(facts: ModuleFacts) -> set[str]:
         for i in range(len(attrs) - 1):
             if attrs[i] == "context" and attrs[i + 1] in _CAPABILITIES:
                 found.add(_CAPABILITIES[attrs[i + 1]])
+    # Through aliases too (``files = self.context.files; files.write(...)``).
+    prefix = SKILL_CONTEXT + "."
+    for quals in facts.qualname_universe:
+        if quals.startswith(prefix):
+            capability = quals[len(prefix) :].split(".", 1)[0]
+            if capability in _CAPABILITIES:
+                found.add(_CAPABILITIES[capability])
+    return found
+
+
+def _secret_effects(facts: ModuleFacts) -> set[str]:
+    found: set[str] = set()
+    for read in secret_reads(facts):
+        if not read.secret:  # HOME, PATH, ... hold no secret
+            continue
+        found.add(SECRET_READ)
+        # self.context.secrets refuses undeclared names at run time; the environment and
+        # secret stores do not, so reading them by a computed name is an effect of its own.
+        if read.key is not None or read.source != CONTEXT_SECRETS:
+            found.add(f"{SECRET_READ}:{read.key or '*'}")
     return found
 
 
 def effects_of(facts: ModuleFacts) -> frozenset[str]:
-    effects = _capability_effects(facts)
+    effects = _capability_effects(facts) | _secret_effects(facts)
     if any(True for _ in write_operations(facts)):
         effects.add("FILE_WRITE")
-    if any(True for _ in module_hits(facts, NETWORK_MODULES)) or any(
+    if any(True for _ in module_hits(facts, NETWORK_MODULES, SAFE_SUBMODULES)) or any(
         True for _ in name_hits(facts, NETWORK_FUNCTIONS)
     ):
         effects.add("NETWORK")
-    if any(True for _ in module_hits(facts, PROCESS_MODULES)) or any(
+    if any(True for _ in module_hits(facts, PROCESS_MODULES, SAFE_SUBMODULES)) or any(
         True for _ in name_hits(facts, PROCESS_FUNCTIONS)
     ):
         effects.add("PROCESS")
     if any(True for _ in name_hits(facts, DYNAMIC_BUILTINS)) or any(
-        True for _ in module_hits(facts, IMPORT_MACHINERY_MODULES)
+        True for _ in module_hits(facts, IMPORT_MACHINERY_MODULES, SAFE_SUBMODULES)
     ):
         effects.add("DYNAMIC_EXEC")
     return frozenset(effects)
@@ -62,8 +88,9 @@ def observed_effects(
     source: bytes, rel_path: str, policy: PolicyConfig | None = None
 ) -> frozenset[str]:
     """Side effects the code can be seen to have: a subset of FILE_WRITE, NETWORK, PROCESS,
-    DYNAMIC_EXEC. Any write counts here, allowed path or not (the policy gate judges paths);
-    so does use of the runtime's ``self.context.files`` / ``self.context.http``."""
+    DYNAMIC_EXEC and SECRET_READ (with the names of the variables read). Any write counts
+    here, allowed path or not (the policy gate judges paths); so does use of the runtime's
+    ``self.context.files`` / ``self.context.http`` / ``self.context.secrets``."""
     del policy  # effects do not depend on what the policy allows
     try:
         module = run_deep(lambda: cst.parse_module(source))

@@ -11,6 +11,11 @@ from __future__ import annotations
 
 from kavi_gates.codes import codes_of
 from kavi_gates.codes.policy.allowlist import IMPORT_NOT_ALLOWED
+from kavi_gates.codes.policy.capabilities import (
+    CAPABILITY_PRIVATE,
+    RUNTIME_INTERNALS,
+    SECRET_LEAK,
+)
 from kavi_gates.codes.policy.dynamic import (
     DESERIALIZER,
     DYNAMIC_EXEC_BUILTIN,
@@ -40,6 +45,7 @@ CODES = codes_of(globals())
 
 __all__ = [
     "ANALYSIS_LIMIT",
+    "CAPABILITY_PRIVATE",
     "CODES",
     "COMPUTED_IMPORT",
     "COMPUTED_WRITE_PATH",
@@ -58,6 +64,8 @@ __all__ = [
     "PROCESS_CALL",
     "PROCESS_MODULE",
     "RULE_ERROR",
+    "RUNTIME_INTERNALS",
+    "SECRET_LEAK",
     "SUPPRESSION_WITHOUT_REASON",
     "UNREADABLE_INPUT",
     "UNUSED_SUPPRESSION",

@@ -36,13 +36,21 @@ PROCESS_MODULE = Code(
         A module whose job is starting processes is imported (``process: deny``).
 
         subprocess, pty, multiprocessing, asyncio.subprocess, concurrent.futures.process,
-        webbrowser, pexpect, sh, plumbum, … in every import form, including a submodule
-        reached through an allowed parent (``import asyncio; asyncio.subprocess``).
+        webbrowser, pexpect, sh, plumbum, invoke, the subinterpreter modules
+        (_xxsubinterpreters, _interpreters, concurrent.interpreters), … in every import
+        form, including a submodule reached through an allowed parent (``import asyncio;
+        asyncio.subprocess``). ``multiprocessing.dummy`` is threads, not processes.
         """,
     fix=_PROCESS_FIX,
-    valid=("import os\nprint(os.getpid())\n", "import asyncio\nasyncio.run(main())\n"),
+    valid=(
+        "import os\nprint(os.getpid())\n",
+        "import asyncio\nasyncio.run(main())\n",
+        "from multiprocessing.dummy import Pool\n",
+    ),
     invalid=(
         "import multiprocessing\n",
+        "import multiprocessing.dummy\np = multiprocessing.Process(target=print)\n",
+        "import _xxsubinterpreters as interpreters\n",
         "from multiprocessing import Pool\n",
         "import asyncio\np = asyncio.subprocess.PIPE\n",
         "import webbrowser\n",
@@ -59,14 +67,18 @@ PROCESS_CALL = Code(
         A function that starts a process is referenced (``process: deny``).
 
         os.system, os.popen, os.exec*, os.spawn*, os.posix_spawn*, os.fork, os.forkpty,
-        asyncio.create_subprocess_exec/shell, concurrent.futures.ProcessPoolExecutor, …
-        reached by any route (aliases, getattr with a literal name, star imports).
+        asyncio.create_subprocess_exec/shell, concurrent.futures.ProcessPoolExecutor, signals
+        to other processes (os.kill, os.killpg), the platform functions that run ``uname
+        -p`` or ``file`` (processor, platform, uname, architecture), test helpers that run
+        source in a new interpreter (_testcapi.run_in_subinterp), … reached by any route
+        (aliases, getattr with a literal name, star imports, methodcaller).
         """,
     fix=_PROCESS_FIX,
     valid=(
         "import os\nos.getcwd()\n",
         "from concurrent.futures import ThreadPoolExecutor\n",
         "class Shell:\n    def popen(self):\n        pass\n\nShell().popen()\n",
+        "import platform\nname = platform.system()\n",
     ),
     invalid=(
         "import os\nos.popen('ls')\n",
@@ -76,6 +88,9 @@ PROCESS_CALL = Code(
         "import asyncio\nasyncio.create_subprocess_shell('ls')\n",
         "from concurrent.futures import ProcessPoolExecutor\n",
         "import os\ngetattr(os, 'posix_spawn')\n",
+        "import os\nos.kill(1, 9)\n",
+        "import platform\ncpu = platform.processor()\n",
+        "import platform\nprint(platform.platform())\n",
     ),
     triggers=tuple(sorted(words_of(PROCESS_FUNCTIONS, PROCESS_METHODS) | INDIRECTION_WORDS)),
 )
@@ -89,7 +104,9 @@ NETWORK_MODULE = Code(
 
         socket, ssl, http.client, http.server, urllib.request, ftplib, smtplib, xmlrpc,
         socketserver and the common third-party clients (requests, httpx, aiohttp,
-        urllib3, websockets, paramiko, grpc, openai, boto3, …), in every import form.
+        urllib3, websockets, paramiko, fabric, grpc, openai, boto3, huggingface_hub,
+        torch.hub, pysnmp, database and queue clients, …), in every import form, also
+        through ``six.moves`` (``six.moves.urllib.request``, ``six.moves.http_client``).
         ``urllib.parse`` and ``http.HTTPStatus`` are not network access.
         """,
     fix=_NETWORK_FIX,
@@ -106,6 +123,9 @@ NETWORK_MODULE = Code(
         "import http.client as hc\n",
         "def fetch():\n    import httpx\n    return httpx.get('http://x')\n",
         "mod = __import__('socket')\n",
+        "from six.moves.urllib.request import urlopen\n",
+        "from huggingface_hub import hf_hub_download\n",
+        "import torch\nmodel = torch.hub.load('a/b', 'm')\n",
     ),
     triggers=tuple(sorted(words_of(NETWORK_MODULES) | INDIRECTION_WORDS)),
 )

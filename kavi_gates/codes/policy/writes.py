@@ -6,6 +6,7 @@ from __future__ import annotations
 from kavi_gates.models import Code
 from kavi_gates.policy.catalog import INDIRECTION_WORDS, words_of
 from kavi_gates.policy.catalog.writes import (
+    CONDITIONAL_WRITERS,
     EXTRACT_METHODS,
     OPENERS,
     PATH_METHODS,
@@ -17,7 +18,7 @@ GATE = "policy"
 CATEGORY = "write-paths"
 _TRIGGERS = tuple(
     sorted(
-        words_of(OPENERS, WRITERS, {"os.open"})
+        words_of(OPENERS, WRITERS, CONDITIONAL_WRITERS, {"os.open"})
         | PATH_METHODS
         | SAVE_METHODS
         | EXTRACT_METHODS
@@ -37,8 +38,10 @@ WRITE_OUTSIDE_ALLOWED = Code(
         Paths are normalised first and compared by component: ``vault_out/../x`` is
         outside ``vault_out/`` and ``vault_outside/x`` is not inside ``vault_out/``.
         Covers open modes w/a/x/+ (also given by keyword), pathlib writes, os and shutil
-        file operations, io/codecs/gzip opens, sqlite3.connect, logging file handlers and
-        numpy savers.
+        file operations, io/codecs/gzip/wave/dbm opens, sqlite3.connect, logging file
+        handlers, ``fileinput`` with ``inplace``, mailboxes, cookie jars (``save()``
+        writes their file), ``compileall``/``py_compile`` (``__pycache__`` beside the
+        source), ``zipapp``, ``uu``, and numpy/torch/safetensors/pandas savers.
         """,
     fix="""
         Write inside one of policy.allowed_write_paths, through the runtime's guarded file
@@ -62,6 +65,14 @@ WRITE_OUTSIDE_ALLOWED = Code(
         "import os\nos.remove('config.yaml')\n",
         "import shutil\nshutil.rmtree('vault_out/..')\n",
         "import io\nio.open('x', 'wb')\n",
+        "import fileinput\nfor line in fileinput.input('notes.md', inplace=True):\n"
+        "    print(line)\n",
+        "import mailbox\nbox = mailbox.mbox('/tmp/box')\n",
+        "import http.cookiejar\njar = http.cookiejar.MozillaCookieJar('cookies.txt')\n",
+        "import torch\ntorch.save({}, 'model.pt')\n",
+        "import compileall\ncompileall.compile_dir('skills')\n",
+        "import py_compile\npy_compile.compile('skills/x.py')\n",
+        "import zipapp\nzipapp.create_archive('app', '/tmp/app.pyz')\n",
     ),
     triggers=_TRIGGERS,
 )
@@ -74,6 +85,9 @@ COMPUTED_WRITE_PATH = Code(
         A file write or delete targets a path computed at run time, which cannot be proven
         inside ``allowed_write_paths``. Skills that write use the runtime's guarded file
         API (``self.context.files``), which enforces the allowed roots when the skill runs.
+        A write method called by name (``operator.methodcaller("write_text", s)``,
+        ``getattr(p, "write_text")``) or a writer that picks its own place
+        (``compileall.compile_path()``) is one too.
         """,
     fix="""
         Write through self.context.files, which checks the computed path when the skill
@@ -91,6 +105,8 @@ COMPUTED_WRITE_PATH = Code(
         "import tempfile\nfd, name = tempfile.mkstemp()\n",
         "def save(df, out):\n    df.to_csv(out)\n",
         "def save(name):\n    open(f'vault_out/{name}', 'w')\n",
+        "import operator\nsave = operator.methodcaller('write_text', 'x')\n",
+        "def save(p):\n    getattr(p, 'write_text')('x')\n",
     ),
     triggers=_TRIGGERS,
 )

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from kavi_gates.policy.catalog.dynamic import (
+    ANCHOR_IMPORTERS,
     DESERIALIZER_FUNCTIONS,
     DESERIALIZER_MODULES,
     DYNAMIC_BUILTINS,
@@ -22,6 +23,9 @@ from kavi_gates.policy.catalog.dynamic import (
     MODULE_HOSTS,
     MODULE_TABLE_GETTERS,
     NATIVE_MODULES,
+    RESOLVERS,
+    SAFE_SUBMODULES,
+    STAR_EXPORTS,
     YAML_LOADERS,
     YAML_SAFE_LOADERS,
 )
@@ -95,6 +99,60 @@ def matches(qualname: str, names: Iterable[str]) -> str | None:
     return None
 
 
+# Compatibility layers that re-export standard-library modules under other names: a name
+# reached through one is the module it stands for (``six.moves.http_client`` is
+# ``http.client``), so every table sees the standard name.
+_MOVED_PREFIXES = ("six.moves.", "future.moves.", "future.backports.", "future.standard_library.")
+_SIX_MOVES = {
+    "http_client": "http.client",
+    "http_cookiejar": "http.cookiejar",
+    "http_cookies": "http.cookies",
+    "BaseHTTPServer": "http.server",
+    "CGIHTTPServer": "http.server",
+    "SimpleHTTPServer": "http.server",
+    "xmlrpc_client": "xmlrpc.client",
+    "xmlrpc_server": "xmlrpc.server",
+    "urllib_parse": "urllib.parse",
+    "urllib_error": "urllib.error",
+    "urllib_request": "urllib.request",
+    "urllib_response": "urllib.response",
+    "urllib_robotparser": "urllib.robotparser",
+    "cPickle": "pickle",
+    "reload_module": "importlib.reload",
+    "dbm_gnu": "dbm.gnu",
+    "dbm_ndbm": "dbm.ndbm",
+    "getcwd": "os.getcwd",
+    "getcwdb": "os.getcwdb",
+    "input": "builtins.input",
+    "intern": "sys.intern",
+    "reduce": "functools.reduce",
+    "shlex_quote": "shlex.quote",
+    "html_parser": "html.parser",
+    "html_entities": "html.entities",
+}
+_SIX_NAMES = {"six.exec_": "builtins.exec", "six.print_": "builtins.print"}
+
+
+def canonical(qualname: str) -> str:
+    """The standard name of something reached through a compatibility layer (``six.moves``,
+    ``future``); any other name as it is. Cheap for the common case (one prefix test)."""
+    if not qualname.startswith(("six.", "future.")):
+        return qualname
+    if qualname in _SIX_NAMES:
+        return _SIX_NAMES[qualname]
+    for prefix in _MOVED_PREFIXES:
+        if qualname.startswith(prefix):
+            rest = qualname[len(prefix) :]
+            head, dot, tail = rest.partition(".")
+            return _SIX_MOVES.get(head, head) + dot + tail if rest else qualname
+    return qualname
+
+
+def exempt(qualname: str, hit: str, safe: frozenset[str]) -> bool:
+    """Is ``qualname`` (matched by table entry ``hit``) inside a safe submodule of it?"""
+    return any(len(s) > len(hit) and (qualname == s or qualname.startswith(s + ".")) for s in safe)
+
+
 def builtin_qualname(name: str) -> str:
     """Config may name builtins bare (``eval``); normalise to ``builtins.eval``."""
     if "." in name:
@@ -104,15 +162,38 @@ def builtin_qualname(name: str) -> str:
 
 # Words through which resolution reaches a name spelled only inside string literals
 # (``getattr(os, "sys" "tem")``, ``__import__("o" "s")``, ``sys.modules["o" "s"]``): a
-# rule that matches names must also look at files that contain one of these.
+# rule that matches names must also look at files that contain one of these. Reaching
+# ``a.b.c`` by an importer takes importing ``a`` or naming ``c``: first and last parts.
 INDIRECTION_WORDS = frozenset(
-    {"getattr", "attrgetter", "__dict__", "__builtins__", "builtins"}
-) | frozenset(
-    part
-    for name in DYNAMIC_IMPORTERS | MODULE_TABLE_GETTERS
-    for part in name.split(".")
-    if part != "builtins"
+    {
+        "getattr",
+        "getattr_static",
+        "attrgetter",
+        "methodcaller",
+        "__dict__",
+        "__builtins__",
+        "builtins",
+    }
 )
+
+
+def key_words(*tables: Iterable[str]) -> frozenset[str]:
+    """The first and last part of every name in ``tables``: reaching ``a.b.c`` takes
+    importing ``a`` or naming ``c`` (``builtins`` aside: builtins need no import)."""
+    return frozenset(
+        part
+        for table in tables
+        for name in table
+        for part in {name.split(".")[0], name.rsplit(".", 1)[-1]}
+        if part != "builtins"
+    )
+
+
+# Importers are reached through their module or by their name; anchor importers only
+# through theirs (``files`` and ``path`` name too much else to be worth a word).
+INDIRECTION_WORDS |= key_words(
+    DYNAMIC_IMPORTERS - ANCHOR_IMPORTERS, MODULE_TABLE_GETTERS
+) | frozenset(name.split(".")[0] for name in ANCHOR_IMPORTERS)
 
 
 def words_of(*tables: Iterable[str]) -> frozenset[str]:
@@ -124,6 +205,7 @@ def words_of(*tables: Iterable[str]) -> frozenset[str]:
 
 
 __all__ = [
+    "ANCHOR_IMPORTERS",
     "DESERIALIZER_FUNCTIONS",
     "DESERIALIZER_MODULES",
     "DYNAMIC_BUILTINS",
@@ -143,9 +225,15 @@ __all__ = [
     "PROCESS_METHODS",
     "PROCESS_MODULES",
     "REEXPORTED_MODULES",
+    "RESOLVERS",
+    "SAFE_SUBMODULES",
+    "STAR_EXPORTS",
     "YAML_LOADERS",
     "YAML_SAFE_LOADERS",
     "builtin_qualname",
+    "canonical",
+    "exempt",
+    "key_words",
     "matches",
     "reexport_suffixes",
     "table_depth",

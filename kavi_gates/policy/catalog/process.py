@@ -1,4 +1,5 @@
-"""``process: deny``: what starts a process, by qualified name."""
+"""``process: deny``: what starts, signals or runs beside the current process (another
+process or another interpreter), by qualified name."""
 
 from __future__ import annotations
 
@@ -26,6 +27,21 @@ PROCESS_MODULES = frozenset(
         "antigravity",
         "pydoc",
         "pip",
+        # Other interpreters in this process run code of their own (PEP 554/734).
+        "_xxsubinterpreters",
+        "_xxinterpchannels",
+        "_interpreters",
+        "_interpchannels",
+        "_interpqueues",
+        "interpreters",
+        "concurrent.interpreters",
+        # Third-party process runners.
+        "invoke",
+        "ptyprocess",
+        "sarge",
+        "delegator",
+        "envoy",
+        "nmap",
     }
 )
 PROCESS_FUNCTIONS = frozenset(
@@ -58,6 +74,28 @@ PROCESS_FUNCTIONS = frozenset(
                 *_OS_SPAWN,
             )
         ),
+        # Signals to other processes.
+        "os.kill",
+        "os.killpg",
+        "posix.kill",
+        "posix.killpg",
+        "nt.kill",
+        "signal.pidfd_send_signal",
+        # platform.py runs ``uname -p`` (processor(), platform(), a uname() result read as a
+        # tuple) and ``file -b EXECUTABLE`` (architecture()); Windows' ``ver`` (win32_ver()).
+        "platform.processor",
+        "platform.platform",
+        "platform.uname",
+        "platform.architecture",
+        "platform.win32_ver",
+        "platform._syscmd_ver",
+        "platform._syscmd_file",
+        "platform._Processor",
+        # Test-only C helpers that run source in a new interpreter.
+        "_testcapi.run_in_subinterp",
+        "_testinternalcapi.run_in_subinterp_with_config",
+        "sys.remote_exec",
+        "psutil.Popen",
         "asyncio.create_subprocess_exec",
         "asyncio.create_subprocess_shell",
         "concurrent.futures.ProcessPoolExecutor",

@@ -26,7 +26,16 @@ OPENERS: dict[str, tuple[tuple[ArgPlace, ...], int, str, str]] = {
     "tarfile.open": (((0, "name"),), 1, "mode", "r"),
     "zipfile.ZipFile": (((0, "file"),), 1, "mode", "r"),
     "dbm.open": (((0, "file"),), 1, "flag", "r"),
+    "dbm.gnu.open": (((0, "filename"),), 1, "flag", "r"),
+    "dbm.ndbm.open": (((0, "filename"),), 1, "flag", "r"),
+    "dbm.dumb.open": (((0, "file"),), 1, "flag", "c"),
+    "wave.open": (((0, "f"),), 1, "mode", "rb"),
+    "aifc.open": (((0, "f"),), 1, "mode", "rb"),
+    "sunau.open": (((0, "f"),), 1, "mode", "rb"),
+    "h5py.File": (((0, "name"),), 1, "mode", "r"),
 }
+FLAG_STYLE_OPENERS = frozenset({"dbm.open", "dbm.gnu.open", "dbm.ndbm.open", "dbm.dumb.open"})
+"""Openers whose mode is a dbm flag (r, w, c, n) rather than an ``open`` mode."""
 _P0, _P1 = ((0, "path"),), ((1, "dst"),)
 WRITERS: dict[str, tuple[ArgPlace, ...]] = {
     **{
@@ -76,6 +85,31 @@ WRITERS: dict[str, tuple[ArgPlace, ...]] = {
     "numpy.savez": ((0, "file"),),
     "numpy.savez_compressed": ((0, "file"),),
     "numpy.savetxt": ((0, "fname"),),
+    # Writers that take the path as an argument (and build or rewrite files there).
+    "torch.save": ((1, "f"),),
+    "torch.jit.save": ((1, "f"),),
+    "safetensors.torch.save_file": ((1, "filename"),),
+    "safetensors.numpy.save_file": ((1, "filename"),),
+    "pandas.to_pickle": ((1, "filepath_or_buffer"),),
+    "scipy.io.savemat": ((0, "file_name"),),
+    "scipy.io.wavfile.write": ((0, "filename"),),
+    "soundfile.write": ((0, "file"),),
+    "imageio.imwrite": ((0, "uri"),),
+    "imageio.v3.imwrite": ((0, "uri"),),
+    "cv2.imwrite": ((0, "filename"),),
+    **{f"mailbox.{n}": ((0, "path"),) for n in ("mbox", "MH", "Babyl", "MMDF")},
+    "mailbox.Maildir": ((0, "dirname"),),
+    "compileall.compile_dir": ((0, "dir"),),
+    "compileall.compile_file": ((0, "fullname"),),
+    "compileall.compile_path": (),
+    "py_compile.compile": ((0, "file"), (1, "cfile")),
+    "zipapp.create_archive": ((0, "source"), (1, "target")),
+    **{
+        f"http.cookiejar.{n}": ((0, "filename"),)
+        for n in ("FileCookieJar", "MozillaCookieJar", "LWPCookieJar")
+    },
+    "uu.decode": ((1, "out_file"),),
+    "uu.encode": ((1, "out_file"),),
     **{
         f"tempfile.{n}": ((99, "dir"),)
         for n in (
@@ -87,6 +121,19 @@ WRITERS: dict[str, tuple[ArgPlace, ...]] = {
             "SpooledTemporaryFile",
         )
     },
+}
+# Places in WRITERS that may be left out: then the writer picks a place next to another
+# argument (``py_compile.compile(file)`` writes ``__pycache__/`` beside ``file``), which is
+# checked already.
+OPTIONAL_PLACES: dict[str, frozenset[ArgPlace]] = {
+    "py_compile.compile": frozenset({(1, "cfile")}),
+    "zipapp.create_archive": frozenset({(1, "target")}),
+}
+# Writers that write their places only when a flag argument is true (``(position,
+# keyword)`` of the flag; absent or a literal false: no write).
+CONDITIONAL_WRITERS: dict[str, tuple[tuple[ArgPlace, ...], ArgPlace]] = {
+    "fileinput.input": (((0, "files"),), (1, "inplace")),
+    "fileinput.FileInput": (((0, "files"),), (1, "inplace")),
 }
 # Methods of path objects that write or delete (receiver is the path).
 PATH_METHODS = frozenset(
@@ -120,6 +167,7 @@ SAVE_METHODS = frozenset(
         "to_stata",
         "savefig",
         "tofile",
+        "dump_stats",
     }
 )
 # Archive methods that write into a directory (default: the working directory).

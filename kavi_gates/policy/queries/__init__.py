@@ -5,7 +5,7 @@ file and shared by every rule that asks."""
 
 from __future__ import annotations
 
-from kavi_gates.policy.queries.imports import dynamic_imports, module_hits
+from kavi_gates.policy.queries.imports import DynamicImport, dynamic_imports, module_hits
 from kavi_gates.policy.queries.matching import match_any, matching, ref_hits, return_hits
 from kavi_gates.policy.queries.references import method_hits, name_hits
 from kavi_gates.policy.queries.writes import (
@@ -17,6 +17,7 @@ from kavi_gates.policy.queries.writes import (
 )
 
 __all__ = [
+    "DynamicImport",
     "WriteOp",
     "dynamic_imports",
     "inside",

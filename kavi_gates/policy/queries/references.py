@@ -8,6 +8,7 @@ import libcst as cst
 
 from kavi_gates.policy.catalog import matches
 from kavi_gates.policy.queries.matching import matching, ref_hits, return_hits
+from kavi_gates.policy.queries.named import named_accesses
 from kavi_gates.policy.resolution import ModuleFacts
 
 
@@ -33,7 +34,14 @@ def name_hits(facts: ModuleFacts, names: Iterable[str]) -> Iterator[tuple[cst.CS
 
 
 def method_hits(facts: ModuleFacts, methods: frozenset[str]) -> Iterator[tuple[cst.CSTNode, str]]:
-    """Calls of ``x.method(...)`` on objects we cannot type (event loops, sockets)."""
+    """Calls of ``x.method(...)`` on objects we cannot type (event loops, sockets), also by
+    name (``getattr(loop, "subprocess_exec")``, ``methodcaller("subprocess_exec")``)."""
+    for access in named_accesses(facts):
+        if access.kind in ("set", "del") or not access.parts or access.parts[-1] not in methods:
+            continue
+        receiver = access.receiver
+        if receiver is None or not facts.resolve(receiver, access.site.scope, access.site.order):
+            yield access.node, access.parts[-1]
     for site, funcs, _returns in facts.resolved_calls:
         call = site.node
         assert isinstance(call, cst.Call)

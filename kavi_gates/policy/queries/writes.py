@@ -10,15 +10,22 @@ import libcst as cst
 
 from kavi_gates.policy.catalog import reexport_suffixes
 from kavi_gates.policy.catalog.writes import (
+    CONDITIONAL_WRITERS,
     EXTRACT_METHODS,
+    FLAG_STYLE_OPENERS,
     OPENERS,
+    OPTIONAL_PLACES,
     PATH_CTORS,
     PATH_METHODS,
     SAVE_METHODS,
     TWO_PATH_METHODS,
     WRITERS,
 )
-from kavi_gates.policy.resolution import ModuleFacts, Site, literal_string
+from kavi_gates.policy.queries.named import named_accesses
+from kavi_gates.policy.resolution import SKILL_CONTEXT, ModuleFacts, Site, literal_string
+
+WRITE_METHODS = PATH_METHODS | SAVE_METHODS | EXTRACT_METHODS | {"open"}
+"""Methods that write when called on the right object (a path, a data frame, an archive)."""
 
 _NOT_PATHS = (cst.Dict, cst.List, cst.Set, cst.Integer, cst.Float, cst.Imaginary, cst.Tuple)
 
@@ -123,6 +130,30 @@ def _write_operations(facts: ModuleFacts) -> Iterator[WriteOp]:
             )
         if writer:
             yield WriteOp(ref.node, f"{writer[0].removeprefix('builtins.')} (as a value)", None)
+    yield from _writes_by_name(facts)
+
+
+def _writes_by_name(facts: ModuleFacts) -> Iterator[WriteOp]:
+    """``methodcaller("write_text", "x")(p)`` is ``p.write_text("x")``; ``attrgetter`` and
+    ``getattr`` hand on the method. Its path is the receiver's, which is not provable here."""
+    for access in named_accesses(facts):
+        if not access.name or access.kind in ("set", "del"):
+            continue  # computed, or empty (getattr(x, "") is x's attribute "": no method)
+        method = access.parts[-1]
+        site = access.site
+        receiver = (
+            facts.resolve(access.receiver, site.scope, site.order)
+            if access.receiver is not None
+            else frozenset()
+        )
+        if receiver:
+            if access.kind == "get":
+                continue  # getattr(os, "remove") resolves to os.remove, checked where used
+            named = sorted(q for q in receiver if _known_writer(f"{q}.{access.name}"))
+            if named:
+                yield WriteOp(access.node, f"{named[0]}.{access.name} (by name)", None)
+        elif method in WRITE_METHODS:
+            yield WriteOp(access.node, f".{method}() (by name)", None)
 
 
 def _resolved_writes(
@@ -135,7 +166,8 @@ def _resolved_writes(
         if qual in OPENERS:
             paths, mode_pos, mode_kw, default = OPENERS[qual]
             mode = _arg(call, mode_pos, mode_kw)
-            if _has_unknown_kwargs(call) or _is_write_mode(mode, default, qual == "dbm.open"):
+            flag_style = qual in FLAG_STYLE_OPENERS
+            if _has_unknown_kwargs(call) or _is_write_mode(mode, default, flag_style):
                 for pos, kw in paths:
                     target = _arg(call, pos, kw)
                     yield WriteOp(
@@ -151,31 +183,68 @@ def _resolved_writes(
                 yield WriteOp(call, qual, literal_path(_arg(call, 0, "path"), facts, site))
             return
         if qual in WRITERS:
-            for pos, kw in WRITERS[qual]:
+            places = WRITERS[qual]
+            if not places:  # writes where it decides (compileall.compile_path: sys.path)
+                yield WriteOp(call, qual, None)
+            optional = OPTIONAL_PLACES.get(qual, frozenset())
+            for pos, kw in places:
                 target = _arg(call, pos, kw)
-                if target is None and pos == 99:
+                if target is None and (pos == 99 or (pos, kw) in optional):
                     if qual.startswith("tempfile."):  # default: the system temp directory
                         yield WriteOp(call, qual, None)
                     continue
                 yield WriteOp(call, qual, literal_path(target, facts, site))
+            return
+        if qual in CONDITIONAL_WRITERS:
+            yield from _conditional_writes(call, qual, facts, site)
             return
         if qual.startswith("pathlib.") and qual.rsplit(".", 1)[-1] in PATH_METHODS:
             yield WriteOp(call, qual, literal_path(_arg(call, 0, "self"), facts, site))
             return
 
 
+def _conditional_writes(
+    call: cst.Call, qual: str, facts: ModuleFacts, site: Site
+) -> Iterator[WriteOp]:
+    """Writers that write only when a flag is set (``fileinput.input(f, inplace=True)``
+    rewrites ``f``): absent or a literal false, no write; anything else may be true."""
+    places, (flag_pos, flag_kw) = CONDITIONAL_WRITERS[qual]
+    flag = _arg(call, flag_pos, flag_kw)
+    if not _has_unknown_kwargs(call) and (flag is None or _literal_false(flag)):
+        return
+    for pos, kw in places:
+        target = _arg(call, pos, kw)
+        targets = (
+            [e.value for e in target.elements]
+            if isinstance(target, cst.List | cst.Tuple)
+            else [target]
+        )
+        for each in targets:  # no files given: sys.argv's, computed
+            yield WriteOp(call, qual, literal_path(each, facts, site))
+
+
+def _literal_false(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, cst.Name):
+        return expr.value in ("False", "None")
+    return isinstance(expr, cst.Integer) and int(expr.value, 0) == 0
+
+
 def _known_writer(qual: str) -> bool:
     return (
         qual in OPENERS
         or qual in WRITERS
+        or qual in CONDITIONAL_WRITERS
         or qual == "os.open"
         or (qual.startswith("pathlib.") and qual.rsplit(".", 1)[-1] in PATH_METHODS)
     )
 
 
 def _not_a_path_receiver(receiver: cst.BaseExpression, facts: ModuleFacts, site: Site) -> bool:
-    """Receivers that are certainly not path objects: instances of classes defined in this
-    file, and values returned by known library functions other than path constructors."""
+    """Receivers that are certainly not path objects: the runtime's capabilities
+    (``self.context.files``), instances of classes defined in this file, and values
+    returned by known library functions other than path constructors."""
+    if any(q.startswith(SKILL_CONTEXT) for q in facts.resolve(receiver, site.scope, site.order)):
+        return True  # self.context.files is the runtime's guarded API, not a path
     if not isinstance(receiver, cst.Call):
         return False
     func = receiver.func

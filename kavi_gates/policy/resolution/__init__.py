@@ -6,12 +6,14 @@ what names read: ``slots``), gathered in
 
 from __future__ import annotations
 
-from kavi_gates.policy.resolution.facts import ImportSite, ModuleFacts, Ref, Site
-from kavi_gates.policy.resolution.resolver import MAX_STAR_MODULES
+from kavi_gates.policy.resolution.facts import ImportSite, ModuleFacts, Ref, Region, Site
+from kavi_gates.policy.resolution.fields import children_of, subtree
+from kavi_gates.policy.resolution.resolver import MAX_STAR_MODULES, SKILL_CONTEXT, UNKNOWN_SELF
 from kavi_gates.policy.resolution.scopes import BUILTIN_NAMES, Binding, Scope, Slot
 from kavi_gates.policy.resolution.slots import MAX_NAMES, ResolutionLimit
 from kavi_gates.policy.resolution.syntax import (
     dotted_name,
+    fold_string,
     ident,
     literal_string,
     string_args,
@@ -23,18 +25,24 @@ __all__ = [
     "BUILTIN_NAMES",
     "MAX_NAMES",
     "MAX_STAR_MODULES",
+    "SKILL_CONTEXT",
+    "UNKNOWN_SELF",
     "Binding",
     "ImportSite",
     "ModuleFacts",
     "Ref",
+    "Region",
     "ResolutionLimit",
     "Scope",
     "Site",
     "Slot",
     "analyze",
+    "children_of",
     "dotted_name",
+    "fold_string",
     "ident",
     "literal_string",
     "string_args",
     "subscript_key",
+    "subtree",
 ]

@@ -26,6 +26,12 @@ class ImportSite:
     """Qualified names this import reaches: ``import a.b`` → (a.b,); ``from a import b`` →
     (a, a.b); a star import → (a,)."""
     star: bool = False
+    order: int = 0
+    scope: Scope | None = None
+    name: str = ""
+    """The local name the import binds (empty for a star import)."""
+    bound: str = ""
+    """The qualified name bound to ``name`` (``import a.b`` binds ``a``)."""
 
 
 class Ref:
@@ -46,6 +52,19 @@ class Ref:
         self.attrs = attrs
         self.scope = scope
         self.order = order
+
+
+class Region:
+    """The body of an ``if`` whose test may be ``typing.TYPE_CHECKING``: the statements
+    with ``first <= order <= last`` (decided after the walk, by resolving ``test``)."""
+
+    __slots__ = ("first", "last", "scope", "test")
+
+    def __init__(self, test: cst.BaseExpression, scope: Scope, first: int) -> None:
+        self.test = test
+        self.scope = scope
+        self.first = first
+        self.last = first - 1  # until the walk leaves the body
 
 
 class Site:
@@ -74,6 +93,27 @@ class ModuleFacts:
     star_set: set[str] = field(default_factory=set)
     tracked_values: set[int] = field(default_factory=set)
     """ids of values the scope model follows (``m = os``): using them is not an escape."""
+    star_imports: list[tuple[str, int, bool]] = field(default_factory=list)
+    """Each star import: the module, its statement order, whether it is conditional."""
+    annotations: list[Site] = field(default_factory=list)
+    """Every annotation (parameters, returns, annotated assignments)."""
+    type_checking: list[Region] = field(default_factory=list)
+    assigned_subscripts: list[Site] = field(default_factory=list)
+    """``x[k] = ...`` and ``del x[k]`` targets."""
+    compared: set[int] = field(default_factory=set)
+    """ids of expressions only compared or tested (``x is m``, ``m in (a, b)``, ``if m:``):
+    nothing escapes."""
+    key_views: set[int] = field(default_factory=set)
+    """ids of expressions only iterated or searched (``for k in d``, ``k in d``): a
+    mapping used there gives up its keys, never its values."""
+    call_of_arg: dict[int, Site] = field(default_factory=dict)
+    """id of each call argument's value → the call it is passed to."""
+    subscript_of: dict[int, cst.Subscript] = field(default_factory=dict)
+    """id of each subscripted value → its subscript (``d`` in ``d[k]``)."""
+    loop_targets: list[tuple[cst.CSTNode, cst.BaseExpression, Scope]] = field(default_factory=list)
+    """``for`` and comprehension targets with the iterable they take values from."""
+    method_of: dict[int, str] = field(default_factory=dict)
+    """id of a call's result → the attribute read on it (``keys`` in ``globals().keys``)."""
     memo: dict[str, object] = field(default_factory=dict)
     """Per-file results rules share (computed once, whichever rule asks first)."""
 
@@ -86,7 +126,7 @@ class ModuleFacts:
 
     @cached_property
     def resolver(self) -> Resolver:
-        return Resolver(self.star_modules)
+        return Resolver(self.star_modules, self.star_imports)
 
     # -- resolution ---------------------------------------------------------------------
     def resolve(self, expr: cst.CSTNode, scope: Scope, order: int) -> frozenset[str]:

@@ -5,14 +5,14 @@ fields; leaves (literals, ``pass``) are never pushed at all."""
 
 from __future__ import annotations
 
-import dataclasses
-import operator
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from kavi_gates.policy.resolution.facts import ImportSite, Ref, Site
+from kavi_gates.policy.catalog import canonical
+from kavi_gates.policy.resolution.facts import ImportSite, Ref, Region, Site
+from kavi_gates.policy.resolution.fields import LEAF_TYPES, push
 from kavi_gates.policy.resolution.scopes import BindingKind, Scope
 from kavi_gates.policy.resolution.syntax import dotted_name, ident, literal_string
 
@@ -21,106 +21,8 @@ if TYPE_CHECKING:
 
 Handler = Callable[["Walker", cst.CSTNode, Scope, bool], None]
 
-# Fields that never hold code worth walking (whitespace, punctuation, comments).
-_SKIP_FIELD_PREFIXES = (
-    "whitespace",
-    "lpar",
-    "rpar",
-    "comma",
-    "semicolon",
-    "leading_lines",
-    "lines_after_decorators",
-    "header",
-    "footer",
-    "equal",
-    "colon",
-    "dot",
-    "lbracket",
-    "rbracket",
-    "lbrace",
-    "rbrace",
-    "operator",
-    "indent",
-    "newline",
-    "trailing_whitespace",
-    "asynchronous",
-    "star",
-    "default_indent",
-)
-_LEAF_TYPES = (
-    cst.SimpleString,
-    cst.Integer,
-    cst.Float,
-    cst.Imaginary,
-    cst.Ellipsis,
-    cst.FormattedStringText,
-    cst.Pass,
-    cst.Break,
-    cst.Continue,
-)
-_COMPOUND = (cst.If, cst.Try, cst.TryStar, cst.While, cst.With, cst.Match)
+_COMPOUND = (cst.Try, cst.TryStar, cst.While, cst.With, cst.Match)
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
-_PUSHABLE: dict[type, bool] = {}
-# Per node type: a getter of the fields worth walking, last field first (children go on the
-# stack in reverse, so that they come off it in source order), and how many there are.
-_CHILD_FIELDS: dict[type, tuple[Callable[[cst.CSTNode], Any], int]] = {}
-
-
-def _fields(node_type: type) -> tuple[str, ...]:
-    return tuple(
-        f.name for f in dataclasses.fields(node_type) if not f.name.startswith(_SKIP_FIELD_PREFIXES)
-    )
-
-
-def _child_fields(node_type: type) -> tuple[Callable[[cst.CSTNode], Any], int]:
-    names = tuple(reversed(_fields(node_type)))
-    getter: Callable[[cst.CSTNode], Any] = (
-        operator.attrgetter(*names) if names else (lambda node: ())
-    )
-    found = _CHILD_FIELDS[node_type] = (getter, len(names))
-    return found
-
-
-def _pushable(value_type: type) -> bool:
-    """A node worth a visit (``isinstance`` on libcst's ABCs is slow: cache per type)."""
-    known = _PUSHABLE.get(value_type)
-    if known is None:
-        known = _PUSHABLE[value_type] = issubclass(value_type, cst.CSTNode) and not issubclass(
-            value_type, _LEAF_TYPES
-        )
-    return known
-
-
-def push(
-    walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool, skip: str | None = None
-) -> None:
-    """Push the node's code children, so that they come off the stack in source order
-    (the hottest loop of the walk: one getter call per node, no intermediate list)."""
-    node_type = type(node)
-    spec = _CHILD_FIELDS.get(node_type) or _child_fields(node_type)
-    values = spec[0](node)
-    if spec[1] == 1:
-        values = (values,)
-    elif skip is not None:
-        names = reversed(_fields(node_type))
-        values = tuple(v for name, v in zip(names, values, strict=True) if name != skip)
-    stack = walker.stack
-    pushable = _PUSHABLE
-    for value in values:
-        value_type = type(value)
-        if value_type is tuple or value_type is list:
-            for child in reversed(value):
-                known = pushable.get(type(child))
-                if known is None:
-                    known = _pushable(type(child))
-                if known:
-                    stack.append((child, scope, cond))
-        else:
-            known = pushable.get(value_type)
-            if known is None:
-                known = _pushable(value_type)
-            if known:
-                stack.append((value, scope, cond))
 
 
 def _skip(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
@@ -141,6 +43,65 @@ def _compound(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> No
     push(walker, node, scope, cond or scope.kind != "function")
 
 
+class _RegionEnd:
+    """A frame pushed after an ``if TYPE_CHECKING:`` body: popped when the body is done."""
+
+    __slots__ = ("region",)
+
+    def __init__(self, region: Region) -> None:
+        self.region = region
+
+
+def _region_end(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
+    node.region.last = walker.order  # type: ignore[attr-defined]
+
+
+def _if(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
+    walker.order += 1
+    assert isinstance(node, cst.If)
+    cond = cond or scope.kind != "function"
+    test = node.test
+    walker.facts.compared.add(id(test))  # ``if x:`` only tests it
+    if not (
+        (type(test) is cst.Name and test.value == "TYPE_CHECKING")
+        or (type(test) is cst.Attribute and test.attr.value == "TYPE_CHECKING")
+    ):
+        push(walker, node, scope, cond)
+        return
+    # Which statements are in the body is known only here; whether the test really is
+    # typing.TYPE_CHECKING is decided after the walk (``regions``).
+    region = Region(test, scope, walker.order + 1)
+    walker.facts.type_checking.append(region)
+    stack = walker.stack
+    if node.orelse is not None:
+        stack.append((node.orelse, scope, cond))
+    stack.append((_RegionEnd(region), scope, cond))  # type: ignore[arg-type]
+    stack.append((node.body, scope, cond))
+    stack.append((test, scope, cond))
+
+
+_EQUALITY = (cst.Is, cst.IsNot, cst.Equal, cst.NotEqual)
+_MEMBERSHIP = (cst.In, cst.NotIn)
+_LITERAL_CONTAINERS = (cst.Tuple, cst.List, cst.Set)
+
+
+def _comparison(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
+    """Operands only compared, and containers only searched, let nothing escape."""
+    assert isinstance(node, cst.Comparison)
+    facts = walker.facts
+    if all(isinstance(t.operator, _EQUALITY + _MEMBERSHIP) for t in node.comparisons):
+        facts.compared.add(id(node.left))
+        for target in node.comparisons:
+            comparator = target.comparator
+            if isinstance(target.operator, _MEMBERSHIP):
+                facts.key_views.add(id(comparator))
+                if isinstance(comparator, _LITERAL_CONTAINERS):
+                    facts.compared.update(id(e.value) for e in comparator.elements)
+            else:
+                facts.compared.add(id(comparator))
+    push(walker, node, scope, cond)
+
+
 def _name(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
     walker.facts.refs.append(Ref(node, node, (), scope, walker.order))  # type: ignore[arg-type]
 
@@ -157,6 +118,8 @@ def _attribute(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> N
         facts.attributes.append((base, attrs[-1]))
         base = base.value
     attrs.reverse()
+    if type(base) is cst.Call:
+        facts.method_of[id(base)] = attrs[0]
     if type(base) is cst.Name:
         facts.refs.append(Ref(node, base, tuple(attrs), scope, walker.order))  # type: ignore[arg-type]
         return
@@ -168,7 +131,8 @@ def _attribute(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> N
 def _call(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
     assert isinstance(node, cst.Call)
     facts = walker.facts
-    facts.calls.append(Site(node, scope, walker.order))
+    site = Site(node, scope, walker.order)
+    facts.calls.append(site)
     func = node.func
     if (
         type(func) is cst.Name
@@ -178,13 +142,22 @@ def _call(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
     ):
         facts.tracked_values.add(id(node.args[0].value))
     stack = walker.stack
+    call_of_arg = facts.call_of_arg
     for arg in reversed(node.args):
-        stack.append((arg.value, scope, cond))
+        value = arg.value
+        call_of_arg[id(value)] = site
+        if type(value) is cst.Tuple:  # isinstance(x, (a, b)): each is an argument too
+            for element in value.elements:
+                call_of_arg[id(element.value)] = site
+        stack.append((value, scope, cond))
     stack.append((func, scope, cond))
 
 
 def _subscript(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
-    walker.facts.subscripts.append(Site(node, scope, walker.order))
+    facts = walker.facts
+    facts.subscripts.append(Site(node, scope, walker.order))
+    assert isinstance(node, cst.Subscript)
+    facts.subscript_of[id(node.value)] = node
     walker.push_children(node, scope, cond)
 
 
@@ -196,13 +169,15 @@ def _import(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None
     walker.order += 1  # a statement
     assert isinstance(node, cst.Import)
     for alias in node.names:
-        name = dotted_name(alias.name) or ""
-        walker.facts.imports.append(ImportSite(alias, (name,)))
+        name = canonical(dotted_name(alias.name) or "")
         if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-            walker.bind(scope, alias.asname.name.value, cond, "import", origin=name)
+            local, bound = alias.asname.name.value, name
         else:
-            top = name.split(".")[0]
-            walker.bind(scope, top, cond, "import", origin=top)
+            local = bound = (dotted_name(alias.name) or "").split(".")[0]
+        walker.facts.imports.append(
+            ImportSite(alias, (name,), False, walker.order, scope, ident(local), bound)
+        )
+        walker.bind(scope, local, cond, "import", origin=bound)
 
 
 def _import_from(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
@@ -211,20 +186,24 @@ def _import_from(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) ->
     if node.relative:  # local package modules; the import-graph checks govern those
         return
     facts = walker.facts
-    module = dotted_name(node.module) or ""
+    module = canonical(dotted_name(node.module) or "")
     if isinstance(node.names, cst.ImportStar):
-        facts.imports.append(ImportSite(node, (module,), star=True))
+        facts.imports.append(ImportSite(node, (module,), True, walker.order, scope))
+        facts.star_imports.append((module, walker.order, cond))
         if module not in facts.star_set:  # a set: thousands of star imports stay linear
             facts.star_set.add(module)
             facts.star_modules.append(module)
         return
     for alias in node.names:
         name = dotted_name(alias.name) or ""
-        facts.imports.append(ImportSite(alias, (module, f"{module}.{name}")))
-        bound = name
+        full = canonical(f"{module}.{name}")
+        local = name
         if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-            bound = alias.asname.name.value
-        walker.bind(scope, bound, cond, "import", origin=f"{module}.{name}")
+            local = alias.asname.name.value
+        facts.imports.append(
+            ImportSite(alias, (module, full), False, walker.order, scope, ident(local), full)
+        )
+        walker.bind(scope, local, cond, "import", origin=full)
 
 
 def _function_def(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
@@ -239,6 +218,8 @@ def _function_def(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -
         walker.stack.append((node.returns, scope, cond))
     for decorator in node.decorators:
         walker.stack.append((decorator.decorator, scope, cond))
+    if node.returns is not None:
+        walker.facts.annotations.append(Site(node.returns.annotation, scope, walker.order))
 
 
 def _class_def(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
@@ -270,6 +251,8 @@ def _comprehension(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) 
     while for_in is not None:
         # The first iterable is evaluated in the enclosing scope.
         stack.append((for_in.iter, scope if first else inner, cond))
+        walker.facts.key_views.add(id(for_in.iter))
+        walker.facts.loop_targets.append((for_in.target, for_in.iter, inner))
         walker.bind_target(for_in.target, inner, False)
         for comp_if in for_in.ifs:
             stack.append((comp_if.test, inner, False))
@@ -304,6 +287,7 @@ def _ann_assign(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> 
     else:
         stack.append((node.target, scope, cond))
     stack.append((node.annotation, scope, cond))
+    walker.facts.annotations.append(Site(node.annotation.annotation, scope, walker.order))
     if node.value is not None:
         stack.append((node.value, scope, cond))
 
@@ -313,6 +297,8 @@ def _aug_assign(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> 
     assert isinstance(node, cst.AugAssign)
     if isinstance(node.target, cst.Name):
         walker.bind(scope, node.target.value, cond)
+    elif isinstance(node.target, cst.Subscript):
+        walker.facts.assigned_subscripts.append(Site(node.target, scope, walker.order))
     walker.stack.append((node.target, scope, cond))
     walker.stack.append((node.value, scope, cond))
 
@@ -329,6 +315,8 @@ def _named_expr(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> 
 def _for(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
     walker.order += 1  # a statement
     assert isinstance(node, cst.For)
+    walker.facts.key_views.add(id(node.iter))
+    walker.facts.loop_targets.append((node.target, node.iter, scope))
     walker.bind_target(node.target, scope, True)
     walker.push_children(node, scope, True, skip="target")
 
@@ -348,6 +336,8 @@ def _del(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None:
         elif isinstance(item, cst.Tuple | cst.List):
             deleted.extend(e.value for e in item.elements)
         else:
+            if isinstance(item, cst.Subscript):
+                walker.facts.assigned_subscripts.append(Site(item, scope, walker.order))
             walker.stack.append((item, scope, cond))
 
 
@@ -400,6 +390,9 @@ HANDLERS: dict[type, Handler] = {
     cst.MatchAs: _match_capture,
     cst.MatchStar: _match_capture,
     cst.MatchMapping: _match_mapping,
+    cst.If: _if,
+    _RegionEnd: _region_end,
+    cst.Comparison: _comparison,
     cst.TypeVar: _skip,  # PEP 695 type parameters bind nothing the rules follow
     cst.TypeVarTuple: _skip,
     cst.ParamSpec: _skip,
@@ -409,7 +402,7 @@ HANDLERS: dict[type, Handler] = {
 
 def handler_for(node_type: type) -> Handler:
     """Leaves are skipped; other nodes are walked through their fields."""
-    if issubclass(node_type, _LEAF_TYPES):
+    if issubclass(node_type, LEAF_TYPES):
         handler: Handler = _skip
     elif issubclass(node_type, cst.BaseStatement | cst.BaseSmallStatement):
         handler = _statement_children

@@ -10,7 +10,9 @@ from __future__ import annotations
 import libcst as cst
 
 from kavi_gates.policy.resolution.facts import ModuleFacts, Site
-from kavi_gates.policy.resolution.handlers import HANDLERS, handler_for, push
+from kavi_gates.policy.resolution.fields import push
+from kavi_gates.policy.resolution.handlers import HANDLERS, handler_for
+from kavi_gates.policy.resolution.regions import drop_type_only_imports
 from kavi_gates.policy.resolution.scopes import Binding, BindingKind, Scope
 from kavi_gates.policy.resolution.syntax import ident
 
@@ -77,6 +79,8 @@ class Walker:
         else:  # attribute or subscript targets are loads of their base
             if isinstance(target, cst.Attribute):
                 self.facts.assigned_attributes.append(Site(target, scope, self.order))
+            elif isinstance(target, cst.Subscript):
+                self.facts.assigned_subscripts.append(Site(target, scope, self.order))
             self.stack.append((target, scope, cond))
 
     def bind_params(self, params: cst.Parameters, scope: Scope) -> None:
@@ -90,6 +94,7 @@ class Walker:
                 self.stack.append((param.default, scope, cond))
             if param.annotation is not None:
                 self.stack.append((param.annotation, scope, cond))
+                self.facts.annotations.append(Site(param.annotation.annotation, scope, self.order))
 
 
 def _every_param(params: cst.Parameters) -> list[cst.Param]:
@@ -103,4 +108,7 @@ def _every_param(params: cst.Parameters) -> list[cst.Param]:
 
 def analyze(module: cst.Module) -> ModuleFacts:
     """Walk a parsed module once and return its facts."""
-    return Walker(module).run()
+    facts = Walker(module).run()
+    if facts.type_checking:
+        drop_type_only_imports(facts)
+    return facts

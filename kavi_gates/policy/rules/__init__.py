@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from kavi_gates.policy.rule import Rule
 from kavi_gates.policy.rules.allowlist import ImportOutsideAllowlist
+from kavi_gates.policy.rules.capabilities import CapabilityPrivate, RuntimeInternals
 from kavi_gates.policy.rules.dynamic import (
     Deserializer,
     DynamicExecBuiltin,
     ImportMachinery,
-    IntrospectionEscape,
     NativeCode,
 )
 from kavi_gates.policy.rules.engine import (
@@ -18,9 +18,11 @@ from kavi_gates.policy.rules.engine import (
     UnreadableInput,
     UnusedSuppression,
 )
+from kavi_gates.policy.rules.escapes import IntrospectionEscape
 from kavi_gates.policy.rules.imports import ComputedImport, ForbiddenCall, ForbiddenImport
 from kavi_gates.policy.rules.network import NetworkCall, NetworkModule
 from kavi_gates.policy.rules.process import ProcessCall, ProcessModule
+from kavi_gates.policy.rules.secrets import SecretLeak
 from kavi_gates.policy.rules.writes import ComputedWritePath, WriteOutsideAllowed
 
 BUILTIN_RULES: tuple[type[Rule], ...] = (
@@ -33,6 +35,9 @@ BUILTIN_RULES: tuple[type[Rule], ...] = (
     ComputedImport,
     ImportOutsideAllowlist,
     ForbiddenCall,
+    RuntimeInternals,
+    CapabilityPrivate,
+    SecretLeak,
     ProcessModule,
     ProcessCall,
     NetworkModule,

@@ -45,13 +45,14 @@ class ImportOutsideAllowlist(Rule):
             reached.add(names, accepted=problem is None, modules=modules)
             if problem is not None:
                 yield Violation(imp.node, problem)
-        for node, target in dynamic_imports(facts):
+        for found in dynamic_imports(facts):
+            target = found.target
             if target is None:
                 continue  # a computed name: KAV102
             accepted = allowlist.allows(target)
             reached.add(_prefixes(target), accepted, modules=True)
             if not accepted:
-                yield Violation(node, f"import of '{target}', {_OUTSIDE}")
+                yield Violation(found.node, f"import of '{target}', {_OUTSIDE}")
         yield from _hidden_reaches(facts)
         if not reached.accepted:
             return

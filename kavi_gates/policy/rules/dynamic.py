@@ -12,27 +12,61 @@ from kavi_gates.policy.catalog import (
     DESERIALIZER_FUNCTIONS,
     DESERIALIZER_MODULES,
     DYNAMIC_BUILTINS,
-    ESCAPE_ATTRIBUTES,
     IMPORT_MACHINERY_MODULES,
     IMPORT_MACHINERY_NAMES,
-    INTROSPECTION_NAMES,
-    MODULE_HOSTS,
     NATIVE_MODULES,
-    NETWORK_FUNCTIONS,
-    PROCESS_FUNCTIONS,
+    SAFE_SUBMODULES,
     YAML_LOADERS,
     YAML_SAFE_LOADERS,
     matches,
 )
 from kavi_gates.policy.queries import module_hits, name_hits
-from kavi_gates.policy.resolution import ModuleFacts, Site, literal_string
+from kavi_gates.policy.queries.annotations import string_annotations
+from kavi_gates.policy.queries.escapes import KEY_READERS
+from kavi_gates.policy.resolution import ModuleFacts, Site
 from kavi_gates.policy.rule import Rule, Violation
 
-# Attribute names whose literal use in attrgetter/methodcaller is a way to reach a banned
-# function without naming it in an attribute chain.
-_DANGEROUS_ATTRS = frozenset(
-    q.rsplit(".", 1)[-1] for q in (*PROCESS_FUNCTIONS, *NETWORK_FUNCTIONS, *DYNAMIC_BUILTINS)
-) | {"system", "popen", "modules", "__dict__"}
+# Loaders that unpickle only when asked to (numpy.load's allow_pickle) or unless told not
+# to (torch.load without weights_only=True): their calls are judged by their arguments.
+_SAFE_WITH_ARGUMENTS = frozenset({"numpy.load", "torch.load"})
+
+
+def _names_only(facts: ModuleFacts, node: cst.CSTNode) -> bool:
+    """Is the module table used only for the names in it (``name in sys.modules``,
+    ``for name in sys.modules``, ``sorted(sys.modules)``, ``sys.modules.keys()``)?"""
+    if isinstance(node, cst.Attribute) and node.attr.value == "keys":
+        return True
+    if id(node) in facts.key_views:
+        return True
+    call = facts.call_of_arg.get(id(node))
+    if call is None:
+        return False
+    assert isinstance(call.node, cst.Call)
+    funcs = facts.resolve(call.node.func, call.scope, call.order)
+    return bool(funcs) and funcs <= KEY_READERS and len(call.node.args) == 1
+
+
+_GET_ANNOTATIONS = "inspect.get_annotations"
+
+
+def _may_eval_strings(call: cst.Call) -> bool:
+    """``inspect.get_annotations`` evaluates string annotations only with ``eval_str``."""
+    if any(a.star for a in call.args):
+        return True
+    value = next((a.value for a in call.args if a.keyword and a.keyword.value == "eval_str"), None)
+    if value is None:
+        positional = [a for a in call.args if a.keyword is None]
+        return len(positional) >= 4  # get_annotations(obj, globals, locals, eval_str)
+    return not (isinstance(value, cst.Name) and value.value in ("False", "None"))
+
+
+_ENTRY_POINT_HOSTS = ("importlib.metadata", "importlib_metadata", "pkg_resources")
+
+
+def _machinery_role(hit: str) -> str:
+    if hit.startswith("sys."):
+        return "is the module table"
+    return "imports what run-time data names"
 
 
 class _DynamicRule(Rule):
@@ -46,11 +80,35 @@ class DynamicExecBuiltin(_DynamicRule):
     code = codes.DYNAMIC_EXEC_BUILTIN
 
     def check(self, facts: ModuleFacts) -> Iterator[Violation]:
-        for node, hit in name_hits(facts, DYNAMIC_BUILTINS):
+        for node, hit in name_hits(facts, DYNAMIC_BUILTINS - {_GET_ANNOTATIONS}):
             name = hit.removeprefix("builtins.")
             yield Violation(
                 node, f"'{name}' runs dynamically built code (policy.forbid_dynamic_exec)"
             )
+        called = facts.called_ids
+        for ref, quals in facts.resolved_refs:
+            if _GET_ANNOTATIONS in quals and id(ref.node) not in called:
+                yield Violation(
+                    ref.node,
+                    f"'{_GET_ANNOTATIONS}' passed as a value: whether it evaluates strings "
+                    "cannot be checked (policy.forbid_dynamic_exec)",
+                )
+        for site, funcs, _returns in facts.resolved_calls:
+            call = site.node
+            assert isinstance(call, cst.Call)
+            if _GET_ANNOTATIONS in funcs and _may_eval_strings(call):
+                yield Violation(
+                    call,
+                    f"'{_GET_ANNOTATIONS}' with eval_str evaluates annotations as code "
+                    "(policy.forbid_dynamic_exec)",
+                )
+        for annotation in string_annotations(facts):
+            if annotation.runs_code:
+                yield Violation(
+                    annotation.node,
+                    "a quoted annotation is evaluated as code (pydantic, get_type_hints): "
+                    "what it calls runs (policy.forbid_dynamic_exec)",
+                )
 
 
 class ImportMachinery(_DynamicRule):
@@ -59,124 +117,33 @@ class ImportMachinery(_DynamicRule):
     code = codes.IMPORT_MACHINERY
 
     def check(self, facts: ModuleFacts) -> Iterator[Violation]:
-        for node, hit in module_hits(facts, IMPORT_MACHINERY_MODULES):
+        for node, hit in module_hits(facts, IMPORT_MACHINERY_MODULES, SAFE_SUBMODULES):
             yield Violation(
                 node, f"'{hit}' loads code chosen at run time (policy.forbid_dynamic_exec)"
             )
         for node, hit in name_hits(facts, IMPORT_MACHINERY_NAMES):
-            yield Violation(node, f"'{hit}' is the module table (policy.forbid_dynamic_exec)")
-
-
-class IntrospectionEscape(_DynamicRule):
-    """A namespace or frame is reached by value (KAV403)."""
-
-    code = codes.INTROSPECTION_ESCAPE
-
-    def check(self, facts: ModuleFacts) -> Iterator[Violation]:
-        names = INTROSPECTION_NAMES - {"builtins"}
-        for node, hit in name_hits(facts, names - {"builtins.vars"}):
-            yield Violation(
-                node,
-                f"'{hit.removeprefix('builtins.')}' exposes a namespace "
-                "(policy.forbid_dynamic_exec)",
-            )
-        for ref, quals in facts.resolved_refs:
-            if "builtins" in quals and not ref.attrs:
-                yield Violation(
-                    ref.node,
-                    "the builtins namespace is used as a value (policy.forbid_dynamic_exec)",
-                )
-            elif "__dict__" in ref.attrs and facts.resolve(ref.base, ref.scope, ref.order):
-                yield Violation(
-                    ref.node, "a module's __dict__ is read (policy.forbid_dynamic_exec)"
-                )
-        for imp in facts.imports:
-            if imp.star and imp.targets == ("builtins",):
-                yield Violation(
-                    imp.node,
-                    "star import of builtins rebinds every builtin (policy.forbid_dynamic_exec)",
-                )
-        for site in facts.assigned_attributes:
-            target = site.node
-            assert isinstance(target, cst.Attribute)
-            owners = facts.resolve(target.value, site.scope, site.order)
-            if owners and any("." not in q or q in MODULE_HOSTS for q in owners):
-                yield Violation(
-                    target,
-                    f"assignment to an attribute of module "
-                    f"'{min(owners)}' (policy.forbid_dynamic_exec)",
-                )
-        for node, attr in facts.attributes:
-            if attr in ESCAPE_ATTRIBUTES:
-                yield Violation(
-                    node, f"'{attr}' reaches code or frames (policy.forbid_dynamic_exec)"
-                )
-        yield from self._calls(facts)
-
-    def _calls(self, facts: ModuleFacts) -> Iterator[Violation]:
-        for site, funcs, _returns in facts.resolved_calls:
-            call = site.node
-            assert isinstance(call, cst.Call)
-            args = call.args
-            if funcs & {"builtins.getattr", "builtins.setattr", "builtins.delattr"}:
-                if any(a.star for a in args):
-                    yield Violation(
-                        call, "getattr with unpacked arguments (policy.forbid_dynamic_exec)"
-                    )
-                elif len(args) >= 2 and literal_string(args[1].value) is None:
-                    target = facts.resolve(args[0].value, site.scope, site.order)
-                    if target:
+            if id(node) in facts.compared or (hit == "sys.modules" and _names_only(facts, node)):
+                continue  # ``if sys.meta_path:``, ``name in sys.modules``
+            yield Violation(node, f"'{hit}' {_machinery_role(hit)} (policy.forbid_dynamic_exec)")
+        resolve = facts.resolver.resolve_chain
+        for annotation in string_annotations(facts):
+            site = annotation.site
+            for base, attrs in annotation.names():
+                for qual in resolve(base, attrs, site.scope, site.order):
+                    found = matches(qual, IMPORT_MACHINERY_NAMES)
+                    if found:
                         yield Violation(
-                            call,
-                            "getattr with a computed name on "
-                            f"'{min(target)}' (policy.forbid_dynamic_exec)",
+                            annotation.node,
+                            f"'{found}' {_machinery_role(found)} (policy.forbid_dynamic_exec)",
                         )
-            if "builtins.vars" in funcs:
-                target = (
-                    facts.resolve(args[0].value, site.scope, site.order)
-                    if args
-                    else frozenset({"<scope>"})
-                )
-                if target:
+        if any(t.startswith(_ENTRY_POINT_HOSTS) for imp in facts.imports for t in imp.targets):
+            for ref in facts.refs:
+                if "entry_points" in ref.attrs:
                     yield Violation(
-                        call, "vars() of a module or scope (policy.forbid_dynamic_exec)"
+                        ref.node,
+                        "entry points load the module:attr their metadata names "
+                        "(policy.forbid_dynamic_exec)",
                     )
-            if funcs & {"operator.attrgetter", "operator.methodcaller"}:
-                literals = [
-                    literal_string(a.value)
-                    for a in args[: 1 if "operator.methodcaller" in funcs else None]
-                ]
-                if any(v is None or v.split(".")[-1] in _DANGEROUS_ATTRS for v in literals):
-                    yield Violation(
-                        call,
-                        "attrgetter/methodcaller on a computed or dangerous "
-                        "name (policy.forbid_dynamic_exec)",
-                    )
-        called = facts.called_ids
-        attribute_getters = {
-            "builtins.vars",
-            "builtins.getattr",
-            "builtins.setattr",
-            "builtins.delattr",
-        }
-        for ref, quals in facts.resolved_refs:
-            if id(ref.node) in called:
-                continue
-            passed = quals & attribute_getters
-            if passed:
-                yield Violation(
-                    ref.node,
-                    f"'{min(passed).removeprefix('builtins.')}' passed "
-                    "as a value (policy.forbid_dynamic_exec)",
-                )
-            elif (
-                not ref.attrs and quals & MODULE_HOSTS and id(ref.node) not in facts.tracked_values
-            ):
-                yield Violation(
-                    ref.node,
-                    f"module '{min(quals & MODULE_HOSTS)}' used as a value "
-                    "cannot be followed (policy.forbid_dynamic_exec)",
-                )
 
 
 class Deserializer(_DynamicRule):
@@ -189,10 +156,19 @@ class Deserializer(_DynamicRule):
             yield Violation(
                 node, f"'{hit}' can run code while loading (policy.forbid_dynamic_exec)"
             )
-        for node, hit in name_hits(facts, DESERIALIZER_FUNCTIONS - {"numpy.load"}):
+        for node, hit in name_hits(facts, DESERIALIZER_FUNCTIONS - _SAFE_WITH_ARGUMENTS):
             yield Violation(
                 node, f"'{hit}' can run code while loading (policy.forbid_dynamic_exec)"
             )
+        called = facts.called_ids
+        for ref, quals in facts.resolved_refs:
+            passed = quals & _SAFE_WITH_ARGUMENTS
+            if passed and id(ref.node) not in called:
+                yield Violation(
+                    ref.node,
+                    f"'{min(passed)}' passed as a value: whether it may unpickle cannot be "
+                    "checked (policy.forbid_dynamic_exec)",
+                )
         for site, funcs, _returns in facts.resolved_calls:
             call = site.node
             assert isinstance(call, cst.Call)
@@ -205,6 +181,12 @@ class Deserializer(_DynamicRule):
                 yield Violation(
                     call, "numpy.load with allow_pickle can run code (policy.forbid_dynamic_exec)"
                 )
+            if "torch.load" in funcs and not self._weights_only(call):
+                yield Violation(
+                    call,
+                    "torch.load without weights_only=True unpickles, which can run code "
+                    "(policy.forbid_dynamic_exec)",
+                )
 
     @staticmethod
     def _safe_yaml(call: cst.Call, facts: ModuleFacts, site: Site) -> bool:
@@ -216,6 +198,16 @@ class Deserializer(_DynamicRule):
             return False
         quals = facts.resolve(loader, site.scope, site.order)
         return bool(quals) and all(q.rsplit(".", 1)[-1] in YAML_SAFE_LOADERS for q in quals)
+
+    @staticmethod
+    def _weights_only(call: cst.Call) -> bool:
+        """torch.load(..., weights_only=True) loads tensors only (no pickled objects)."""
+        if any(a.star for a in call.args):
+            return False
+        value = next(
+            (a.value for a in call.args if a.keyword and a.keyword.value == "weights_only"), None
+        )
+        return isinstance(value, cst.Name) and value.value == "True"
 
     @staticmethod
     def _allows_pickle(call: cst.Call) -> bool:
@@ -241,11 +233,4 @@ class NativeCode(_DynamicRule):
             yield Violation(node, f"'{hit}' loads native code (policy.forbid_dynamic_exec)")
 
 
-__all__ = [
-    "Deserializer",
-    "DynamicExecBuiltin",
-    "ImportMachinery",
-    "IntrospectionEscape",
-    "NativeCode",
-    "matches",
-]
+__all__ = ["Deserializer", "DynamicExecBuiltin", "ImportMachinery", "NativeCode"]

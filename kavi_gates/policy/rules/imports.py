@@ -39,9 +39,9 @@ class ComputedImport(Rule):
         )
 
     def check(self, facts: ModuleFacts) -> Iterator[Violation]:
-        for node, target in dynamic_imports(facts):
-            if target is None:
-                yield Violation(node, "module imported by a computed name cannot be checked")
+        for found in dynamic_imports(facts):
+            if not found.literal:
+                yield Violation(found.node, "module imported by a computed name cannot be checked")
 
 
 class ForbiddenCall(Rule):

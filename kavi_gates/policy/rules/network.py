@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kavi_gates.codes import policy as codes
-from kavi_gates.policy.catalog import NETWORK_FUNCTIONS, NETWORK_METHODS, NETWORK_MODULES
+from kavi_gates.policy.catalog import (
+    NETWORK_FUNCTIONS,
+    NETWORK_METHODS,
+    NETWORK_MODULES,
+    SAFE_SUBMODULES,
+)
 from kavi_gates.policy.queries import method_hits, module_hits, name_hits
 from kavi_gates.policy.resolution import ModuleFacts
 from kavi_gates.policy.rule import Rule, Violation
@@ -20,7 +25,7 @@ class NetworkModule(Rule):
         return self.policy.network == "deny"
 
     def check(self, facts: ModuleFacts) -> Iterator[Violation]:
-        for node, hit in module_hits(facts, NETWORK_MODULES):
+        for node, hit in module_hits(facts, NETWORK_MODULES, SAFE_SUBMODULES):
             yield Violation(node, f"'{hit}' reaches the network (policy.network: deny)")
 
 
