@@ -71,7 +71,9 @@ class HookRun:
         self.policy = not gates or GATE in gates
         self.started = expects_analysis(filenames, gates, self.cwd)
         if self.started:  # (a warm run never loads the worker pool)
-            from kavi_gates.policy import workers
+            # What this run and the worker both need (the result models, the policy codes,
+            # the miss handling) is loaded once, before the fork: the worker inherits it.
+            from kavi_gates.policy import misses, workers  # noqa: F401
 
             workers.prestart(_preload)
 
