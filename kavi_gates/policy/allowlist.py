@@ -28,6 +28,7 @@ from kavi_gates.policy.catalog import (
     NETWORK_MODULES,
     PROCESS_MODULES,
 )
+from kavi_gates.policy.catalog.secrets import SKILL_API, SKILL_API_MODULES
 
 # Whole modules: pure computation, data formats, text, numbers, time.
 _SAFE_MODULES = (
@@ -197,27 +198,7 @@ PACKAGE_APIS: dict[str, tuple[str, ...]] = {
     # kavi_skills is also the runtime that runs skills: its executor, sandbox, loader,
     # records, MCP server, LLM and HTTP clients start processes, open sockets and write.
     # A skill needs the API it is written against, and only that.
-    "kavi_skills": (
-        "kavi_skills.BaseSkill",
-        "kavi_skills.SkillContext",
-        "kavi_skills.base.BaseSkill",
-        "kavi_skills.base.SkillContext",
-        "kavi_skills.base.FileAPI",
-        "kavi_skills.base.HTTPAPI",
-        "kavi_skills.base.LLMAPI",
-        "kavi_skills.errors",
-        "kavi_skills.hosts",
-        "kavi_skills.validation",
-        "kavi_skills.llm.LLMError",
-        "kavi_skills.llm.LLMUnavailable",
-        "kavi_skills.llm.bound_prompt",
-        "kavi_skills.vectors.VectorStoreError",
-        "kavi_skills.vectors.VectorHit",
-        "kavi_skills.vectors.content_hash",
-        "kavi_skills.vectors.cosine_distances",
-        "kavi_skills.vectors.ordered_hits",
-        "kavi_skills.vectors.rank_in_memory",
-    ),
+    "kavi_skills": tuple(sorted(SKILL_API | SKILL_API_MODULES)),  # one list, with KAV121
 }
 """Packages that are also machinery: ``allowed_imports: [kavi_skills]`` allows their
 public API, not all of them; a project that trusts more names it exactly

@@ -140,9 +140,16 @@ SKILL_API = frozenset(
         "kavi_skills.base.LLMAPI",
         "kavi_skills.llm.LLMError",
         "kavi_skills.llm.LLMUnavailable",
-        "kavi_skills.vectors.rank_in_memory",
+        "kavi_skills.llm.bound_prompt",
         "kavi_skills.vectors.VectorStoreError",
+        "kavi_skills.vectors.VectorHit",
+        "kavi_skills.vectors.content_hash",
+        "kavi_skills.vectors.cosine_distances",
+        "kavi_skills.vectors.ordered_hits",
+        "kavi_skills.vectors.rank_in_memory",
     }
 )
-SKILL_API_MODULES = frozenset({"kavi_skills.errors"})
-"""Modules whose every name is skill API (exceptions)."""
+"""The skill API: what a skill is written against, and nothing of the runtime's machinery
+(KAV121 allows only these; ``allowed_imports: [kavi_skills]`` allows only these)."""
+SKILL_API_MODULES = frozenset({"kavi_skills.errors", "kavi_skills.hosts", "kavi_skills.validation"})
+"""Modules whose every name is skill API (exceptions and pure helpers)."""
