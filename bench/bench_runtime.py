@@ -91,18 +91,24 @@ def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
     return elapsed
 
 
+def start_stand_in() -> tuple[StandIn, _Server]:
+    """The tests' loopback LLM stand-in, serving in a daemon thread (shut it down after)."""
+    import threading
+
+    state = StandIn()
+    server = _Server(state)
+    state.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
+    return state, server
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--baseline-src", type=Path, help="an older Kavi source tree")
     parser.add_argument("--only", action="append", help="measure only this skill (repeatable)")
     args = parser.parse_args(argv)
-    state = StandIn()
-    server = _Server(state)
-    state.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    import threading
-
-    threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
+    state, server = start_stand_in()
     work = Path(tempfile.mkdtemp(prefix="kavi-bench-runtime-"))
     try:
         root = scratch_project(work)

@@ -23,7 +23,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -35,8 +34,7 @@ from mcp.client.stdio import StdioServerParameters
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 sys.path.append(str(REPO / "tests"))
-from bench_runtime import inputs, scratch_project  # noqa: E402
-from llm_server import StandIn, _Server  # noqa: E402  (the tests' loopback stand-in)
+from bench_runtime import inputs, scratch_project, start_stand_in  # noqa: E402
 
 READ_ONLY = ("read_notes_by_tag", "search_notes", "summarize_note")
 ALLOWED = ("write_note", "create_daily_note")
@@ -98,10 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--only", action="append", help="measure only this skill (repeatable)")
     args = parser.parse_args(argv)
-    state = StandIn()
-    server = _Server(state)
-    state.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
+    state, server = start_stand_in()
     work = Path(tempfile.mkdtemp(prefix="kavi-bench-serve-"))
     try:
         root = scratch_project(work)
