@@ -217,7 +217,9 @@ def run_budgeted(
     # The workers share this process's memory pages until one side writes them, and a
     # collection here writes the header of every object it traverses: what exists now
     # stays out of this process's collections while the workers live (a full collection
-    # late in a long run copied a fifth of what they share).
+    # late in a long run copied a fifth of what they share). Unfrozen when they are gone,
+    # unless the caller had frozen objects of its own (unfreezing would release those too).
+    thawed = gc.get_freeze_count() == 0
     gc.freeze()
 
     def retire(worker: Worker) -> str:
@@ -254,7 +256,8 @@ def run_budgeted(
     finally:
         for worker in workers.values():
             worker.stop(kill=bool(worker.queue))
-        gc.unfreeze()
+        if thawed:
+            gc.unfreeze()
 
 
 def _fill(

@@ -3,6 +3,7 @@ process left behind."""
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import time
@@ -127,3 +128,33 @@ def test_large_jobs_never_wait_in_a_busy_workers_pipe() -> None:
     blobs = [bytes([n]) * 200_000 for n in range(4)]
     results = dict(run_budgeted(work, [(b, 20.0) for b in blobs], 1))
     assert results == {n: Done(blobs[n] * 4) for n in range(4)}
+
+
+def test_the_pools_objects_stay_out_of_its_collections_while_workers_live() -> None:
+    # A collection writes the header of every object it traverses: in the pool's process
+    # it would copy the memory pages the workers still share with it.
+    assert gc.get_freeze_count() == 0
+    frozen_during: list[int] = []
+    for _index, outcome in run_budgeted(lambda n: n, [(n, 10.0) for n in range(4)], 2):
+        assert isinstance(outcome, Done)
+        frozen_during.append(gc.get_freeze_count())
+    assert len(frozen_during) == 4 and all(count > 0 for count in frozen_during)
+    assert gc.get_freeze_count() == 0  # collected again once the workers are gone
+
+
+def test_a_run_stopped_early_unfreezes_too() -> None:
+    outcomes = run_budgeted(lambda n: n, [(n, 10.0) for n in range(6)], 2)
+    next(outcomes)
+    assert gc.get_freeze_count() > 0
+    outcomes.close()
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_callers_own_frozen_objects_stay_frozen() -> None:
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        assert dict(run_budgeted(lambda n: n, [(1, 10.0)], 1)) == {0: Done(1)}
+        assert gc.get_freeze_count() >= before
+    finally:
+        gc.unfreeze()
