@@ -78,13 +78,22 @@ def relpath(path: Path, root: Path) -> str:
 
     Symlinks are not followed: a link at ``skills/x.py`` is governed as ``skills/x.py``.
     """
-    absolute = Path(os.path.abspath(path))
-    for base in (Path(os.path.abspath(root)), root.resolve()):
-        try:
-            return absolute.relative_to(base).as_posix()
-        except ValueError:
-            continue
-    return absolute.as_posix()
+    absolute_text, base = os.path.abspath(path), os.path.abspath(root)
+    if absolute_text.startswith(base) and absolute_text[len(base) : len(base) + 1] == os.sep:
+        # Both are normalised: a plain prefix is what relative_to would find (and cheaper:
+        # a scan calls this twice per file). Anything else takes the general way.
+        return absolute_text[len(base) + 1 :].replace(os.sep, "/")
+    absolute = Path(absolute_text)
+    try:
+        return absolute.relative_to(base).as_posix()
+    except ValueError:
+        pass
+    # Resolving follows every link of the root (a system call per component): only when the
+    # plain comparison failed (a scan calls this twice per file).
+    try:
+        return absolute.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return absolute.as_posix()
 
 
 class UnsafePath(ValueError):

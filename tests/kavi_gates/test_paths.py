@@ -55,6 +55,22 @@ def test_relpath_is_posix_and_keeps_symlinks_as_named(tmp_path: Path) -> None:
     assert relpath(Path("/elsewhere/x.py"), tmp_path) == "/elsewhere/x.py"
 
 
+def test_relpath_matches_whole_components_only(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "ab").mkdir()
+    # "ab/x.py" starts with the text of root "a" but is not under it
+    assert relpath(tmp_path / "ab" / "x.py", tmp_path / "a") == f"{tmp_path.as_posix()}/ab/x.py"
+    assert relpath(tmp_path / "a" / ".." / "ab" / "x.py", tmp_path) == "ab/x.py"
+    assert relpath(tmp_path / "a", tmp_path / "a") == "."
+    assert relpath(Path("/etc/hosts"), Path("/")) == "etc/hosts"
+
+
+def test_relpath_finds_paths_under_a_root_named_through_a_link(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "alias").symlink_to(tmp_path / "real")
+    assert relpath(tmp_path / "real" / "a.py", tmp_path / "alias") == "a.py"
+
+
 @pytest.mark.parametrize(
     "unsafe",
     [
