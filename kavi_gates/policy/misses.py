@@ -67,6 +67,7 @@ def analyse(run: Run, misses: list[Job], sources: dict[str, bytes]) -> list[Find
     the bytes of the misses when there are few (then they are pre-filtered here)."""
     declared, rules = rule_codes(run.context)
     if len(sources) < len(misses):  # a large run: the workers pre-filter, in parallel
+        sources.clear()  # they read their files themselves: nothing held while they work
         return _in_workers(run, misses, rules or load_rules(run.context))
     prefilters: dict[int, Prefilter] = {}
     findings: list[Finding] = []
