@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from kavi_gates import config_cache
+from kavi_gates.config_policy import FieldProblem as FieldProblem  # re-exported
+from kavi_gates.config_policy import PolicyConfig as PolicyConfig
+from kavi_gates.config_policy import PolicyOverride as PolicyOverride
+from kavi_gates.config_policy import Strict, before, check_names
 from kavi_gates.errors import ConfigError, shorten
 from kavi_gates.models import as_json
 from kavi_gates.paths import match_glob
@@ -22,87 +25,8 @@ if TYPE_CHECKING:
 SIDE_EFFECT_CLASSES = ("READ_ONLY", "FILE_WRITE", "NETWORK", "SECRET_READ", "MONEY", "MESSAGING")
 
 
-class FieldProblem(ValueError):
-    """A value a settings class refuses, naming its field (pydantic's error locates only the
-    class whose ``__post_init__`` raised; ``validation_summary`` adds the field)."""
-
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class _Strict:
-    """Frozen settings (stdlib dataclasses, so that a run that reads a remembered config
-    never imports pydantic); pydantic validates a file against them, and an unknown key is
-    an error. Each class checks its own values in ``__post_init__``, whoever builds it."""
-
-    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
-
-
-def _before(source: Any, handler: Any, function: Callable[[Any], Any]) -> Any:
-    """A pydantic schema that passes the input through ``function`` before validating it as
-    ``source`` (pydantic calls a class's ``__get_pydantic_core_schema__`` only when it
-    builds a validator, so pydantic is imported only then)."""
-    from pydantic_core import core_schema
-
-    return core_schema.no_info_before_validator_function(function, handler(source))
-
-
-def _names(field: str, values: tuple[str, ...], pattern: re.Pattern[str], what: str) -> None:
-    for value in values:
-        if not pattern.match(value):
-            raise FieldProblem(field, f"{shorten(repr(value))} is not {what}")
-
-
-_DOTTED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
-
-
 @dataclass(frozen=True, kw_only=True)
-class PolicyConfig(_Strict):
-    imports: Literal["deny", "allow"] = "deny"
-    """``deny``: an import is a finding when ``forbidden_imports`` or a category (process,
-    network, dynamic exec, ...) names it. ``allow``: an allowlist, and any import outside
-    the curated safe standard library (``kavi_gates.policy.allowlist``) and
-    ``allowed_imports`` is a finding too (KAV103)."""
-    allowed_imports: tuple[str, ...] = ()
-    """What the project adds to the curated set under ``imports: allow`` (``pydantic``,
-    ``kavi_skills``): a module allows its submodules and names, ``pkg.name`` one name."""
-    forbidden_imports: tuple[str, ...] = ("subprocess", "pty", "paramiko")
-    forbidden_calls: tuple[str, ...] = ("os.system",)
-    forbid_dynamic_exec: bool = True
-    network: Literal["deny", "allow"] = "deny"
-    process: Literal["deny", "allow"] = "deny"
-    allowed_write_paths: tuple[str, ...] = ("vault_out/", "artifacts_out/")
-    unsuppressible: tuple[str, ...] = ()
-    file_budget: float = 10.0
-    """Seconds one file's parse and analysis may take (more than 0, at most 3600); a file
-    past it cannot be proven safe, so it is a finding (KAV005), and the rest of the run
-    goes on."""
-
-    def __post_init__(self) -> None:
-        _names("allowed_imports", self.allowed_imports, _DOTTED_NAME, "a module or dotted name")
-        if not 0 < self.file_budget <= 3600:  # NaN fails both comparisons
-            raise FieldProblem("file_budget", "must be more than 0 and at most 3600 seconds")
-        if self.imports == "allow" and not self.forbid_dynamic_exec:
-            # exec("import socket") would import past the allowlist unseen.
-            raise FieldProblem(
-                None,
-                "imports: allow needs forbid_dynamic_exec: true (code run by eval/exec "
-                "could import any module, past the allowlist)",
-            )
-
-
-@dataclass(frozen=True, kw_only=True)
-class PolicyOverride(_Strict):
-    """Per-path policy changes: only the keys given replace the base policy's (each
-    override is checked against the default and the base policy by ``validate_config``)."""
-
-    paths: tuple[str, ...]
-    policy: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, kw_only=True)
-class AgentsConfig(_Strict):
+class AgentsConfig(Strict):
     """How a change is recognised as an agent's (the diff-allowlist judges only those)."""
 
     branches: tuple[str, ...] = ("agent/**", "agents/**", "claude/**", "codex/**", "copilot/**")
@@ -116,7 +40,7 @@ class AgentsConfig(_Strict):
 
 
 @dataclass(frozen=True, kw_only=True)
-class DiffAllowlistConfig(_Strict):
+class DiffAllowlistConfig(Strict):
     allow: tuple[str, ...] = ("skills/*.py", "tests/skills/test_*.py")
     require: tuple[str, ...] = ()
     judge: Literal["agents", "all"] = "agents"
@@ -126,12 +50,12 @@ class DiffAllowlistConfig(_Strict):
 
 
 @dataclass(frozen=True, kw_only=True)
-class HashPinConfig(_Strict):
+class HashPinConfig(Strict):
     registry: str = "skills/registry.yaml"
 
 
 @dataclass(frozen=True, kw_only=True)
-class AttestationConfig(_Strict):
+class AttestationConfig(Strict):
     """Signed promotions: who may promote, and (optionally) which key this user signs with."""
 
     allowed_signers: str = ".kavi/allowed_signers"
@@ -143,21 +67,21 @@ class AttestationConfig(_Strict):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Contract(_Strict):
+class Contract(Strict):
     source: str
     forbidden: tuple[str, ...]
     name: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
-class InvariantsConfig(_Strict):
+class InvariantsConfig(Strict):
     contracts: tuple[Contract, ...] = ()
     base_class: str = "kavi_skills.BaseSkill"
     tests_dir: str = "tests/skills"
 
 
 @dataclass(frozen=True, kw_only=True)
-class StorageConfig(_Strict):
+class StorageConfig(Strict):
     """Per-project overrides of the XDG locations (relative paths are from the project root)."""
 
     data_dir: str | None = None
@@ -171,7 +95,7 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 @dataclass(frozen=True, kw_only=True)
-class AgentPath(_Strict):
+class AgentPath(Strict):
     """A path of the coding agent's own (its login, its settings) made visible in its sandbox.
 
     Written as ``"~/.claude"`` (read-write) or ``{path: "~/.claude.json", mode: ro}``.
@@ -182,7 +106,7 @@ class AgentPath(_Strict):
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
-        return _before(source, handler, lambda v: {"path": v} if isinstance(v, str) else v)
+        return before(source, handler, lambda v: {"path": v} if isinstance(v, str) else v)
 
     def __post_init__(self) -> None:
         if not self.path.startswith(("/", "~/")) or "\0" in self.path:
@@ -204,7 +128,7 @@ def _renamed_keys(value: Any) -> Any:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ForgeConfig(_Strict):
+class ForgeConfig(Strict):
     agent: str = "claude -p --output-format text --allowedTools Edit Write Glob Grep Read"
     timeout: float = 900.0
     extra_allowed: tuple[str, ...] = ()
@@ -229,14 +153,14 @@ class ForgeConfig(_Strict):
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
-        return _before(source, handler, _renamed_keys)
+        return before(source, handler, _renamed_keys)
 
     def __post_init__(self) -> None:
-        _names("agent_env", self.agent_env, _ENV_NAME, "an environment variable name")
+        check_names("agent_env", self.agent_env, _ENV_NAME, "an environment variable name")
 
 
 @dataclass(frozen=True, kw_only=True)
-class SandboxConfig(_Strict):
+class SandboxConfig(Strict):
     """The OS sandbox every untrusted process runs in (the agent, its tests, skills)."""
 
     enabled: bool = True
@@ -263,7 +187,7 @@ _HOST = re.compile(r"[A-Za-z0-9.:_-]{1,253}\Z")
 
 
 @dataclass(frozen=True, kw_only=True)
-class ServeConfig(_Strict):
+class ServeConfig(Strict):
     """``kavi serve``: trusted skills as MCP tools."""
 
     allow: tuple[str, ...] = ()
@@ -277,7 +201,7 @@ class ServeConfig(_Strict):
     """The port of ``kavi serve --http`` (``--port`` overrides it; 1 to 65535)."""
 
     def __post_init__(self) -> None:
-        _names("allow", self.allow, TOOL_NAME, "a skill name")
+        check_names("allow", self.allow, TOOL_NAME, "a skill name")
         if self.host is not None and not _HOST.match(self.host):
             raise FieldProblem(
                 "host", f"{shorten(repr(self.host))} is not a host name or IP address"
@@ -292,7 +216,7 @@ _SELECTOR = "a finding code or code prefix (e.g. KAV401, KAV4)"
 
 
 @dataclass(frozen=True, kw_only=True)
-class KaviConfig(_Strict):
+class KaviConfig(Strict):
     include: tuple[str, ...] = ("skills/**/*.py",)
     exclude: tuple[str, ...] = ()
     select: tuple[str, ...] = ()
@@ -315,10 +239,10 @@ class KaviConfig(_Strict):
     serve: ServeConfig = field(default_factory=ServeConfig)
 
     def __post_init__(self) -> None:
-        _names("select", self.select, CODE_SELECTOR, _SELECTOR)
-        _names("ignore", self.ignore, CODE_SELECTOR, _SELECTOR)
+        check_names("select", self.select, CODE_SELECTOR, _SELECTOR)
+        check_names("ignore", self.ignore, CODE_SELECTOR, _SELECTOR)
         for codes in self.per_path_ignores.values():
-            _names("per_path_ignores", codes, CODE_SELECTOR, _SELECTOR)
+            check_names("per_path_ignores", codes, CODE_SELECTOR, _SELECTOR)
 
 
 @dataclass(frozen=True)

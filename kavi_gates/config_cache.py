@@ -4,8 +4,8 @@ Validating a configuration imports pydantic and builds its validators, and readi
 loads the YAML parser: together more than half of a warm hook run. A config file's bytes
 decide what it validates to, so the value is kept under ``$XDG_CACHE_HOME/kavi/config/``,
 keyed by those bytes, the label the file is known by, and the code that validates them
-(Kavi's version, and the size, inode and times of this module, ``kavi_gates/config.py``
-and pydantic's ``version.py``, so that editing either or upgrading pydantic is a miss).
+(Kavi's version, and the size, inode and times of this module, the settings modules and
+pydantic's ``version.py``, so that editing one or upgrading pydantic is a miss).
 A hit rebuilds the settings dataclasses from the stored fields, checking each value
 against its field's type (each class's own checks run as it is built); pydantic is not
 imported. A missing, unreadable, malformed or ill-typed entry is a miss: the file is
@@ -52,7 +52,8 @@ def _pydantic_version_file() -> str:
 def _code_stamp() -> str:
     parts = []
     here = Path(__file__)
-    for module in (__file__, str(here.with_name("config.py")), _pydantic_version_file()):
+    settings = (here.with_name("config.py"), here.with_name("config_policy.py"))
+    for module in (__file__, *map(str, settings), _pydantic_version_file()):
         try:
             info = os.stat(module)
             parts.append(f"{module}\0{info.st_size}\0{info.st_ino}\0{info.st_mtime_ns}")

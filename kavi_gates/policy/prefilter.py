@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from kavi_gates.config import PolicyConfig
+from kavi_gates.config_policy import PolicyConfig
 from kavi_gates.models import Code
 from kavi_gates.policy.allowlist import ALLOWLIST_WORDS
 from kavi_gates.policy.catalog import builtin_qualname, words_of
