@@ -17,6 +17,8 @@ PROBE = (
     "from {module} import main\n"
     "code = main(sys.argv[1:])\n"
     "sys.stderr.write('\\nLIBCST=' + str('libcst' in sys.modules) + '\\n')\n"
+    "heavy = ('pydantic', 'yaml', 'importlib.metadata', 'libcst')\n"
+    "sys.stderr.write('LOADED=' + ','.join(m for m in heavy if m in sys.modules) + '\\n')\n"
     "raise SystemExit(code)\n"
 )
 SKILL = '''"""A skill with something for every gate to say."""
@@ -112,3 +114,23 @@ def test_files_without_trigger_words_never_import_libcst(
     )
     assert not loaded, output
     assert code == 1 and "skills/broken.py:1:" in output and "KAV001" in output, output
+
+
+def _loaded(output: str) -> set[str]:
+    (line,) = [line for line in output.splitlines() if line.startswith("LOADED=")]
+    return set(filter(None, line.removeprefix("LOADED=").split(",")))
+
+
+@pytest.mark.slow
+def test_a_warm_hook_loads_no_validator_no_yaml_and_no_package_metadata(
+    repo: tuple[Path, dict[str, str]],
+) -> None:
+    """pydantic (and the YAML parser, and importlib.metadata) cost more than the rest of a
+    warm hook: a remembered config and cached verdicts need none of them."""
+    root, env = repo
+    for gate in ("policy", "invariants"):
+        args = ("--gate", gate, "skills/echo.py")
+        code, _, output = run("kavi_hooks.precommit", root, env, *args)  # cold: fills caches
+        assert code == 1 and _loaded(output), output  # the probe sees what loads
+        code, _, output = run("kavi_hooks.precommit", root, env, *args)
+        assert code == 1 and _loaded(output) == set(), (gate, output)
