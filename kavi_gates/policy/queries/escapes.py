@@ -159,7 +159,7 @@ def view_escape(facts: ModuleFacts, view: NamespaceView) -> str | None:
         return None if key is not None else "a namespace is read by a computed name"
     sub = facts.subscript_of.get(vid)
     if sub is not None:
-        if any(site.node is sub for site in facts.assigned_subscripts):
+        if id(sub) in _assigned_subscripts(facts):
             return "a namespace is changed"
         key = subscript_key(sub)
         if key is not None and _escape_name(key) and id(sub) not in facts.compared:
@@ -174,13 +174,28 @@ def _escape_name(key: str) -> bool:
     return key in ESCAPE_ATTRIBUTES or key in ("__dict__", "__builtins__", "__import__")
 
 
+def _assigned_subscripts(facts: ModuleFacts) -> frozenset[int]:
+    """ids of the subscripts assigned or deleted (once per file, not once per view)."""
+    found = facts.memo.get("assigned_subscript_ids")
+    if found is None:
+        found = facts.memo["assigned_subscript_ids"] = frozenset(
+            id(site.node) for site in facts.assigned_subscripts
+        )
+    return found  # type: ignore[return-value]
+
+
 def _method_call(facts: ModuleFacts, view: NamespaceView) -> cst.Call | None:
-    for site in facts.calls:
-        call = site.node
-        assert isinstance(call, cst.Call)
-        if isinstance(call.func, cst.Attribute) and call.func.value is view.node:
-            return call
-    return None
+    """The first call of a method on the view (``globals().get(...)``)."""
+    by_receiver: dict[int, cst.Call] | None = facts.memo.get("method_calls")  # type: ignore[assignment]
+    if by_receiver is None:  # one pass over the calls per file, not one per view
+        by_receiver = {}
+        facts.memo["method_calls"] = by_receiver
+        for site in facts.calls:
+            call = site.node
+            assert isinstance(call, cst.Call)
+            if isinstance(call.func, cst.Attribute):
+                by_receiver.setdefault(id(call.func.value), call)
+    return by_receiver.get(id(view.node))
 
 
 @lru_cache(maxsize=64)
