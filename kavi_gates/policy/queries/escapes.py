@@ -267,9 +267,18 @@ def reaches_by_name(facts: ModuleFacts, modules: frozenset[str]) -> bool:
     names: frozenset[str] = frozenset().union(*(member_names(m) for m in modules))
     chain = facts.resolver.resolve_chain
     for ref in facts.refs:
-        for index, attr in enumerate(ref.attrs):
-            if attr in names and not chain(ref.base, ref.attrs[:index], ref.scope, ref.order):
-                return True
+        attrs = ref.attrs
+        # Once a prefix of the chain is known, a longer one is known too (an attribute of a
+        # known name is a known name) until a ``__self__`` in it maps names to their owners:
+        # so each chain is resolved again only after a ``__self__``, not at every name.
+        known = False
+        for index, attr in enumerate(attrs):
+            if index and attrs[index - 1] == "__self__":
+                known = False
+            if attr in names and not known:
+                if not chain(ref.base, attrs[:index], ref.scope, ref.order):
+                    return True
+                known = True
     for access in named_accesses(facts):
         if access.name is None or names.intersection(access.parts):
             receiver = access.receiver
