@@ -11,6 +11,7 @@ C that line counts do not see (long strings, hashing) have tests of their own be
 from __future__ import annotations
 
 import sys
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -23,6 +24,7 @@ import kavi_gates
 from kavi_gates.config import PolicyConfig
 from kavi_gates.models import Finding
 from kavi_gates.policy.check import check_module
+from kavi_gates.policy.resolution import MAX_PARTS
 from kavi_gates.policy.rules import BUILTIN_RULES
 
 SMALL = 100
@@ -69,6 +71,20 @@ def analysis_work(source: str) -> int:
     return count
 
 
+def analysis_memory(source: str) -> int:
+    """Peak bytes allocated while checking ``source`` once it is parsed: what strings
+    built in C cost, which line counts do not see (and results are memoised, so strings
+    built once per reference stay allocated)."""
+    data = source.encode()
+    module = cst.parse_module(data)
+    tracemalloc.start()
+    try:
+        check_module(module, data, "skills/generated.py", PolicyConfig(), BUILTIN_RULES)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 # name -> generator of a file with n units
 SHAPES: dict[str, Callable[[int], str]] = {
     # The issue's shapes.
@@ -108,6 +124,16 @@ SHAPES: dict[str, Callable[[int], str]] = {
         + "if TYPE_CHECKING:\n    import m\n" * n
         + "def f(a: m.T) -> None:\n    pass\n"
     ),
+    # Chains of names, each an attribute of the last: past MAX_PARTS they are KAV005.
+    "attribute alias chain": lambda n: (
+        "import os\na0 = os\n" + _lines("a{i} = a{j}.b\n", n) + f"a{n}.system()\n"
+    ),
+    "getattr chain": lambda n: (
+        "import os\nx0 = os\n" + _lines("x{i} = getattr(x{j}, 'path')\n", n) + f"x{n}.system()\n"
+    ),
+    "a long name used many times": lambda n: (
+        "import os\nx = os" + ".a" * n + "\n" + _lines("y{i} = x.b{i}\n", n)
+    ),
 }
 
 
@@ -122,3 +148,75 @@ def test_the_work_count_is_the_same_run_after_run() -> None:
     """The measure is deterministic (no timing in it), so the bound above cannot flake."""
     source = SHAPES["alias chain"](SMALL)
     assert analysis_work(source) == analysis_work(source) > SMALL
+
+
+MEMORY_SMALL = 200
+MAX_MEMORY_GROWTH = 5.0
+"""Peak memory at 4x the size over peak memory at MEMORY_SMALL: linear measured 2.4-3.6
+(allocation sizes step), the quadratic shapes 8.9-9.9 before their fixes."""
+
+# One long attribute chain (the parser is slow on those: sizes stay small).
+MEMORY_SHAPES: dict[str, Callable[[int], str]] = {
+    # A module used as a value, so every capability name read on an unknown object counts:
+    # each ``.system`` used to resolve the chain up to it again.
+    "capability names along one chain": lambda n: (
+        "import os\nx = [os]\ny = os" + ".system" * n + "\n"
+    ),
+    # Re-exported modules: each suffix used to be copied whole before being cut short.
+    "re-exported module repeated in one chain": lambda n: (
+        "import os\nx = os" + ".os" * n + ".system\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", MEMORY_SHAPES)
+def test_the_analysis_memory_grows_linearly(shape: str) -> None:
+    generate = MEMORY_SHAPES[shape]
+    small = analysis_memory(generate(MEMORY_SMALL))
+    large = analysis_memory(generate(4 * MEMORY_SMALL))
+    assert large / small <= MAX_MEMORY_GROWTH, f"{shape}: {small} -> {large} bytes at peak"
+
+
+def test_findings_on_one_long_line_hash_the_line_once_per_rule(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A fingerprint hashes the line's text: a thousand findings on one line must not hash
+    it a thousand times."""
+    hashed: list[int] = []
+    real = Finding.with_fingerprint
+
+    def counting(self: Finding, anchor: str = "") -> Finding:
+        hashed.append(len(anchor))
+        return real(self, anchor)
+
+    monkeypatch.setattr(Finding, "with_fingerprint", counting)
+    line = "; ".join(f"os.system('{i}')" for i in range(LARGE))
+    findings = check("import os\n" + line + "\n")
+    assert sorted({f.rule for f in findings}) == ["KAV111", "KAV202"]
+    assert len(findings) == 2 * LARGE  # each call, under two rules
+    assert sum(hashed) <= 2 * len(line)  # was 2 * LARGE * len(line)
+    on_line = [f for f in findings if f.line == 2]
+    by_rule = {
+        rule: {f.fingerprint for f in on_line if f.rule == rule} for rule in ("KAV111", "KAV202")
+    }
+    assert all(len(prints) == 1 for prints in by_rule.values())  # as before: rule, path, line
+    assert by_rule["KAV111"] != by_rule["KAV202"]
+
+
+def test_a_chain_of_attributes_within_the_bound_is_followed() -> None:
+    """``shutil.os`` is os: sixty links of it are still followed to os.system."""
+    links = MAX_PARTS - 4
+    source = "import shutil\na0 = shutil\n" + _lines("a{i} = a{j}.os\n", links)
+    rules = {f.rule for f in check(source + f"a{links}.system('id')\n")}
+    assert {"KAV111", "KAV202"} <= rules and "KAV005" not in rules
+
+
+def test_a_chain_of_attributes_past_the_bound_cannot_pass() -> None:
+    links = MAX_PARTS + 4
+    source = "import shutil\na0 = shutil\n" + _lines("a{i} = a{j}.os\n", links)
+    findings = check(source + f"a{links}.system('id')\n")
+    assert [f.rule for f in findings if f.rule == "KAV005"] == ["KAV005"]
+    (limit,) = (f for f in findings if f.rule == "KAV005")
+    assert f"more than {MAX_PARTS} parts long" in limit.message
+    assert "cannot pass" in limit.message
+    assert limit.line == MAX_PARTS + 2  # a{MAX_PARTS}: the first name past the bound
