@@ -143,6 +143,13 @@ SHAPES: dict[str, Callable[[int], str]] = {
         + "w = os.environ['T']\n"
         + "".join(f"print(v{i})\n" for i in range(n, 0, -1))
     ),
+    # Calls and subscripts on calls and subscripts, in one expression: each evaluated once
+    # (every call in the chain used to evaluate the whole chain below it again).
+    "calls on a call": lambda n: "import os\nx = a" + "()" * n + "\n",
+    "a builder chain in one expression": lambda n: (
+        "import os\nx = q" + "".join(f".f{i}(a)" for i in range(n)) + "\n"
+    ),
+    "subscripts on a subscript": lambda n: "import sys\nx = sys.modules" + "['os']" * n + "\n",
     # Chains of names, each an attribute of the last: past MAX_PARTS they are KAV005.
     "attribute alias chain": lambda n: (
         "import os\na0 = os\n" + _lines("a{i} = a{j}.b\n", n) + f"a{n}.system()\n"
