@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -217,12 +217,12 @@ def sandbox_config(
     registry: Path | None = None,
 ) -> LoadedConfig:
     """The repository's config re-rooted at the sandbox, with the forge's allow set."""
-    update: dict[str, object] = {
-        "diff_allowlist": DiffAllowlistConfig(allow=tuple(allow), require=tuple(require)),
-    }
+    config = replace(
+        loaded.config,
+        diff_allowlist=DiffAllowlistConfig(allow=tuple(allow), require=tuple(require)),
+    )
     if registry is not None:
-        update["hash_pin"] = HashPinConfig(registry=str(registry))
-    config = loaded.config.model_copy(update=update)
+        config = replace(config, hash_pin=HashPinConfig(registry=str(registry)))
     return LoadedConfig(config=config, root=sandbox_root, source=f"{loaded.source} (sandbox)")
 
 
@@ -244,9 +244,7 @@ def pending_attestation(result: GateResult) -> GateResult:
     if len(kept) == len(result.findings):
         return result
     failed = any(f.severity is Severity.ERROR for f in kept)
-    return result.model_copy(
-        update={"findings": kept, "status": Status.FAIL if failed else Status.PASS}
-    )
+    return replace(result, findings=kept, status=Status.FAIL if failed else Status.PASS)
 
 
 def run_static_gates(

@@ -11,6 +11,7 @@ and the values of the agent's own secret-looking variables (its API key).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from kavi_forge.agent import looks_secret
@@ -43,12 +44,8 @@ def redact_results(redactor: Redactor, results: Sequence[GateResult]) -> list[Ga
     """``results`` with every secret value replaced in finding messages and errors."""
     cleaned = []
     for result in results:
-        findings = tuple(
-            f.model_copy(update={"message": redactor.text(f.message)}) for f in result.findings
-        )
+        findings = tuple(replace(f, message=redactor.text(f.message)) for f in result.findings)
         error = redactor.text(result.error) if result.error is not None else None
         notes = tuple(redactor.text(n) for n in result.notes)
-        cleaned.append(
-            result.model_copy(update={"findings": findings, "error": error, "notes": notes})
-        )
+        cleaned.append(replace(result, findings=findings, error=error, notes=notes))
     return cleaned

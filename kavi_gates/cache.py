@@ -100,9 +100,8 @@ def from_rows(gate: str, path: str, rows: object) -> list[Finding] | None:
             and isinstance(fingerprint, str)
         ):
             return None
-        # Every field was checked above: no second validation for every cached finding.
         found.append(
-            Finding.model_construct(
+            Finding(
                 gate=gate,
                 rule=rule,
                 severity=_SEVERITIES[severity],

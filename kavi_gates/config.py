@@ -5,88 +5,28 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import dataclass, field, fields
+from functools import cache
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from typing import TYPE_CHECKING, Any, Literal
 
 from kavi_gates import config_cache
+from kavi_gates.config_policy import FieldProblem as FieldProblem  # re-exported
+from kavi_gates.config_policy import PolicyConfig as PolicyConfig
+from kavi_gates.config_policy import PolicyOverride as PolicyOverride
+from kavi_gates.config_policy import Strict, before, check_names
 from kavi_gates.errors import ConfigError, shorten
+from kavi_gates.models import as_json
 from kavi_gates.paths import match_glob
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter, ValidationError
 
 SIDE_EFFECT_CLASSES = ("READ_ONLY", "FILE_WRITE", "NETWORK", "SECRET_READ", "MONEY", "MESSAGING")
 
 
-class _Strict(BaseModel):
-    # Validators are built when first needed: a warm run rebuilds its validated config
-    # from ``kavi_gates.config_cache`` and never needs them.
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-
-_DOTTED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
-
-
-class PolicyConfig(_Strict):
-    imports: Literal["deny", "allow"] = "deny"
-    """``deny``: an import is a finding when ``forbidden_imports`` or a category (process,
-    network, dynamic exec, ...) names it. ``allow``: an allowlist, and any import outside
-    the curated safe standard library (``kavi_gates.policy.allowlist``) and
-    ``allowed_imports`` is a finding too (KAV103)."""
-    allowed_imports: tuple[str, ...] = ()
-    """What the project adds to the curated set under ``imports: allow`` (``pydantic``,
-    ``kavi_skills``): a module allows its submodules and names, ``pkg.name`` one name."""
-    forbidden_imports: tuple[str, ...] = ("subprocess", "pty", "paramiko")
-    forbidden_calls: tuple[str, ...] = ("os.system",)
-    forbid_dynamic_exec: bool = True
-    network: Literal["deny", "allow"] = "deny"
-    process: Literal["deny", "allow"] = "deny"
-    allowed_write_paths: tuple[str, ...] = ("vault_out/", "artifacts_out/")
-    unsuppressible: tuple[str, ...] = ()
-    file_budget: float = Field(default=10.0, gt=0, le=3600, allow_inf_nan=False)
-    """Seconds one file's parse and analysis may take; a file past it cannot be proven
-    safe, so it is a finding (KAV005), and the rest of the run goes on."""
-
-    @field_validator("allowed_imports")
-    @classmethod
-    def _module_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for name in value:
-            if not _DOTTED_NAME.match(name):
-                raise ValueError(f"{name!r} is not a module or dotted name (e.g. pydantic)")
-        return value
-
-    @model_validator(mode="after")
-    def _allowlist_holds(self) -> PolicyConfig:
-        if self.imports == "allow" and not self.forbid_dynamic_exec:
-            # exec("import socket") would import past the allowlist unseen.
-            raise ValueError(
-                "imports: allow needs forbid_dynamic_exec: true (code run by eval/exec "
-                "could import any module, past the allowlist)"
-            )
-        return self
-
-
-class PolicyOverride(_Strict):
-    """Per-path policy changes: only the keys given replace the base policy's."""
-
-    paths: tuple[str, ...]
-    policy: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("policy")
-    @classmethod
-    def _known_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
-        PolicyConfig.model_validate({**PolicyConfig().model_dump(), **value})
-        return value
-
-
-class AgentsConfig(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class AgentsConfig(Strict):
     """How a change is recognised as an agent's (the diff-allowlist judges only those)."""
 
     branches: tuple[str, ...] = ("agent/**", "agents/**", "claude/**", "codex/**", "copilot/**")
@@ -99,20 +39,23 @@ class AgentsConfig(_Strict):
     (agent harnesses set them in the shells they run, so their commits are judged)."""
 
 
-class DiffAllowlistConfig(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class DiffAllowlistConfig(Strict):
     allow: tuple[str, ...] = ("skills/*.py", "tests/skills/test_*.py")
     require: tuple[str, ...] = ()
     judge: Literal["agents", "all"] = "agents"
     """``agents``: judge only changes recognised as an agent's (``agents``), and every
     sandbox build of the forge; ``all``: judge every change, a person's too."""
-    agents: AgentsConfig = Field(default_factory=AgentsConfig)
+    agents: AgentsConfig = field(default_factory=AgentsConfig)
 
 
-class HashPinConfig(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class HashPinConfig(Strict):
     registry: str = "skills/registry.yaml"
 
 
-class AttestationConfig(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class AttestationConfig(Strict):
     """Signed promotions: who may promote, and (optionally) which key this user signs with."""
 
     allowed_signers: str = ".kavi/allowed_signers"
@@ -123,19 +66,22 @@ class AttestationConfig(_Strict):
     key ``kavi keygen`` made."""
 
 
-class Contract(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class Contract(Strict):
     source: str
     forbidden: tuple[str, ...]
     name: str | None = None
 
 
-class InvariantsConfig(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class InvariantsConfig(Strict):
     contracts: tuple[Contract, ...] = ()
     base_class: str = "kavi_skills.BaseSkill"
     tests_dir: str = "tests/skills"
 
 
-class StorageConfig(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class StorageConfig(Strict):
     """Per-project overrides of the XDG locations (relative paths are from the project root)."""
 
     data_dir: str | None = None
@@ -148,7 +94,8 @@ AGENT_ENV_DEFAULT = ("PATH", "LANG", "LC_ALL", "TERM", "TZ")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
-class AgentPath(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class AgentPath(Strict):
     """A path of the coding agent's own (its login, its settings) made visible in its sandbox.
 
     Written as ``"~/.claude"`` (read-write) or ``{path: "~/.claude.json", mode: ro}``.
@@ -157,22 +104,31 @@ class AgentPath(_Strict):
     path: str
     mode: Literal["rw", "ro"] = "rw"
 
-    @model_validator(mode="before")
     @classmethod
-    def _from_string(cls, value: Any) -> Any:
-        return {"path": value} if isinstance(value, str) else value
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        return before(source, handler, lambda v: {"path": v} if isinstance(v, str) else v)
 
-    @field_validator("path")
-    @classmethod
-    def _absolute_or_home(cls, value: str) -> str:
-        if not value.startswith(("/", "~/")) or "\0" in value:
-            raise ValueError(f"{value!r} must be absolute or start with ~/")
-        if ".." in value.split("/"):
-            raise ValueError(f"{value!r} must not contain '..'")
-        return value
+    def __post_init__(self) -> None:
+        if not self.path.startswith(("/", "~/")) or "\0" in self.path:
+            raise FieldProblem(
+                "path", f"{shorten(repr(self.path))} must be absolute or start with ~/"
+            )
+        if ".." in self.path.split("/"):
+            raise FieldProblem("path", f"{shorten(repr(self.path))} must not contain '..'")
 
 
-class ForgeConfig(_Strict):
+def _renamed_keys(value: Any) -> Any:
+    if isinstance(value, dict) and "agent_env_allow" in value:
+        raise ValueError(
+            "forge.agent_env_allow was replaced by forge.agent_env, an allowlist built "
+            "from nothing: list every variable the agent needs, e.g. "
+            f"[{', '.join(AGENT_ENV_DEFAULT)}, ANTHROPIC_API_KEY]"
+        )
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class ForgeConfig(Strict):
     agent: str = "claude -p --output-format text --allowedTools Edit Write Glob Grep Read"
     timeout: float = 900.0
     extra_allowed: tuple[str, ...] = ()
@@ -195,38 +151,34 @@ class ForgeConfig(_Strict):
     max_diff_lines: int = 400
     """Changed lines in one build above which LARGE_DIFF is raised."""
 
-    @model_validator(mode="before")
     @classmethod
-    def _renamed_keys(cls, value: Any) -> Any:
-        if isinstance(value, dict) and "agent_env_allow" in value:
-            raise ValueError(
-                "forge.agent_env_allow was replaced by forge.agent_env, an allowlist built "
-                "from nothing: list every variable the agent needs, e.g. "
-                f"[{', '.join(AGENT_ENV_DEFAULT)}, ANTHROPIC_API_KEY]"
-            )
-        return value
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        return before(source, handler, _renamed_keys)
 
-    @field_validator("agent_env")
-    @classmethod
-    def _env_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for name in value:
-            if not _ENV_NAME.match(name):
-                raise ValueError(f"{name!r} is not an environment variable name")
-        return value
+    def __post_init__(self) -> None:
+        check_names("agent_env", self.agent_env, _ENV_NAME, "an environment variable name")
 
 
-class SandboxConfig(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class SandboxConfig(Strict):
     """The OS sandbox every untrusted process runs in (the agent, its tests, skills)."""
 
     enabled: bool = True
     """False runs untrusted code unconfined: an explicit opt-out, recorded and reported
     (``--no-sandbox`` does the same for one command). Skills still run in a child process,
     without isolation; every execution record says so."""
-    timeout: float = Field(default=300.0, gt=0)
-    """Seconds a skill's process may run before everything in its sandbox is killed."""
-    memory_mb: int = Field(default=2048, gt=0)
-    """Address-space limit of a skill's process, in MiB (the forge's tools have their own
-    timeouts under ``forge``)."""
+    timeout: float = 300.0
+    """Seconds (more than 0) a skill's process may run before everything in its sandbox is
+    killed."""
+    memory_mb: int = 2048
+    """Address-space limit (more than 0) of a skill's process, in MiB (the forge's tools
+    have their own timeouts under ``forge``)."""
+
+    def __post_init__(self) -> None:
+        if not self.timeout > 0:
+            raise FieldProblem("timeout", "must be more than 0 seconds")
+        if not self.memory_mb > 0:
+            raise FieldProblem("memory_mb", "must be more than 0 MiB")
 
 
 TOOL_NAME = re.compile(r"[A-Za-z0-9._-]{1,128}\Z")
@@ -234,7 +186,8 @@ TOOL_NAME = re.compile(r"[A-Za-z0-9._-]{1,128}\Z")
 _HOST = re.compile(r"[A-Za-z0-9.:_-]{1,253}\Z")
 
 
-class ServeConfig(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class ServeConfig(Strict):
     """``kavi serve``: trusted skills as MCP tools."""
 
     allow: tuple[str, ...] = ()
@@ -244,95 +197,57 @@ class ServeConfig(_Strict):
     host: str | None = None
     """The one address other than loopback ``kavi serve --http`` may listen on (unset:
     loopback only)."""
-    port: int = Field(default=8765, ge=1, le=65535)
-    """The port of ``kavi serve --http`` (``--port`` overrides it)."""
+    port: int = 8765
+    """The port of ``kavi serve --http`` (``--port`` overrides it; 1 to 65535)."""
 
-    @field_validator("allow")
-    @classmethod
-    def _skill_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for name in value:
-            if not TOOL_NAME.match(name):
-                raise ValueError(f"{shorten(repr(name))} is not a skill name")
-        return value
-
-    @field_validator("host")
-    @classmethod
-    def _host(cls, value: str | None) -> str | None:
-        if value is not None and not _HOST.match(value):
-            raise ValueError(f"{shorten(repr(value))} is not a host name or IP address")
-        return value
+    def __post_init__(self) -> None:
+        check_names("allow", self.allow, TOOL_NAME, "a skill name")
+        if self.host is not None and not _HOST.match(self.host):
+            raise FieldProblem(
+                "host", f"{shorten(repr(self.host))} is not a host name or IP address"
+            )
+        if not 1 <= self.port <= 65535:
+            raise FieldProblem("port", "must be a port number from 1 to 65535")
 
 
 CODE_SELECTOR = re.compile(r"[A-Z][A-Z0-9]*\Z")
 """A finding code or a prefix of codes: ``KAV401``, ``KAV4``, ``KAV``."""
+_SELECTOR = "a finding code or code prefix (e.g. KAV401, KAV4)"
 
 
-def _selectors(value: tuple[str, ...]) -> tuple[str, ...]:
-    for item in value:
-        if not CODE_SELECTOR.match(item):
-            raise ValueError(f"{item!r} is not a finding code or code prefix (e.g. KAV401, KAV4)")
-    return value
-
-
-class KaviConfig(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class KaviConfig(Strict):
     include: tuple[str, ...] = ("skills/**/*.py",)
     exclude: tuple[str, ...] = ()
     select: tuple[str, ...] = ()
     """Codes or prefixes to report (empty: every code); ``kavi check --select`` replaces it."""
     ignore: tuple[str, ...] = ()
     """Codes or prefixes never reported; ``kavi check --ignore`` adds to it."""
-    per_path_ignores: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    per_path_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Glob -> codes or prefixes ignored in the files it matches."""
     baseline: str | None = None
     """A baseline file (``kavi check --write-baseline``): its findings are accepted."""
-    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
     overrides: tuple[PolicyOverride, ...] = ()
-    diff_allowlist: DiffAllowlistConfig = Field(default_factory=DiffAllowlistConfig)
-    hash_pin: HashPinConfig = Field(default_factory=HashPinConfig)
-    attestation: AttestationConfig = Field(default_factory=AttestationConfig)
-    invariants: InvariantsConfig = Field(default_factory=InvariantsConfig)
-    storage: StorageConfig = Field(default_factory=StorageConfig)
-    forge: ForgeConfig = Field(default_factory=ForgeConfig)
-    sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
-    serve: ServeConfig = Field(default_factory=ServeConfig)
+    diff_allowlist: DiffAllowlistConfig = field(default_factory=DiffAllowlistConfig)
+    hash_pin: HashPinConfig = field(default_factory=HashPinConfig)
+    attestation: AttestationConfig = field(default_factory=AttestationConfig)
+    invariants: InvariantsConfig = field(default_factory=InvariantsConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    forge: ForgeConfig = field(default_factory=ForgeConfig)
+    sandbox: SandboxConfig = field(default_factory=SandboxConfig)
+    serve: ServeConfig = field(default_factory=ServeConfig)
 
-    @field_validator("select", "ignore")
-    @classmethod
-    def _code_selectors(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _selectors(value)
-
-    @field_validator("per_path_ignores")
-    @classmethod
-    def _per_path(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-        for codes in value.values():
-            _selectors(codes)
-        return value
-
-    @field_validator("overrides")
-    @classmethod
-    def _overrides_apply(
-        cls, value: tuple[PolicyOverride, ...], info: ValidationInfo
-    ) -> tuple[PolicyOverride, ...]:
-        """Each override applied to the base policy is a valid policy (an override alone is
-        validated against the default policy when it is read)."""
-        base = info.data.get("policy")
-        if not isinstance(base, PolicyConfig):
-            return value  # the policy itself is invalid: that error is reported
-        for index, override in enumerate(value):
-            try:
-                PolicyConfig.model_validate({**base.model_dump(), **override.policy})
-            except ValidationError as err:
-                _, problem = validation_summary(err)
-                raise ValueError(
-                    f"override {index} on the base policy: {problem.removeprefix('Value error, ')}"
-                ) from None
-        return value
+    def __post_init__(self) -> None:
+        check_names("select", self.select, CODE_SELECTOR, _SELECTOR)
+        check_names("ignore", self.ignore, CODE_SELECTOR, _SELECTOR)
+        for codes in self.per_path_ignores.values():
+            check_names("per_path_ignores", codes, CODE_SELECTOR, _SELECTOR)
 
 
-class LoadedConfig(BaseModel):
+@dataclass(frozen=True)
+class LoadedConfig:
     """A validated config plus where it came from; ``root`` is the project root."""
-
-    model_config = ConfigDict(frozen=True, defer_build=True)
 
     config: KaviConfig
     root: Path
@@ -351,14 +266,13 @@ class LoadedConfig(BaseModel):
 NOT_POLICY = frozenset({"file_budget"})
 
 
-def policy_key(policy: PolicyConfig) -> bytes:
-    """The policy's values as canonical JSON, without ``NOT_POLICY`` (a cache key's part).
+def _policy_values(policy: PolicyConfig) -> dict[str, Any]:
+    return {f.name: getattr(policy, f.name) for f in fields(policy)}
 
-    Read field by field: pydantic's serializer would first build the validators of a
-    model a warm run never validates."""
-    values = {
-        name: getattr(policy, name) for name in PolicyConfig.model_fields if name not in NOT_POLICY
-    }
+
+def policy_key(policy: PolicyConfig) -> bytes:
+    """The policy's values as canonical JSON, without ``NOT_POLICY`` (a cache key's part)."""
+    values = {k: v for k, v in _policy_values(policy).items() if k not in NOT_POLICY}
     return json.dumps(values, separators=(",", ":")).encode()
 
 
@@ -370,7 +284,7 @@ _ABSENT = object()
 
 
 def _digested(policy: PolicyConfig) -> dict[str, Any]:
-    dumped = policy.model_dump(mode="json", exclude=set(NOT_POLICY))
+    dumped = {k: as_json(v) for k, v in _policy_values(policy).items() if k not in NOT_POLICY}
     return {k: v for k, v in dumped.items() if _LATER_KEYS.get(k, _ABSENT) != v}
 
 
@@ -388,23 +302,49 @@ def policy_digest(config: KaviConfig) -> str:
     return "sha256:" + hashlib.sha256(blob).hexdigest()
 
 
+@cache
+def _validator(model: type[Any]) -> TypeAdapter[Any]:
+    """pydantic's validator of a settings class, built (and pydantic imported) on first use:
+    a run that reads a remembered configuration needs none."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(model)
+
+
 def validation_summary(err: ValidationError) -> tuple[str, str]:
     """``(where, problem)`` of a validation error's first entry, each bounded: both can
     echo input (a key of any length, a validator's message quoting the value)."""
     first = err.errors(include_url=False, include_input=False)[0]
-    where = ".".join(str(p) for p in first["loc"]) or "<root>"
-    problem = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+    loc = [str(p) for p in first["loc"]]
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, FieldProblem) and cause.field is not None:
+        loc.append(cause.field)
+    where = ".".join(loc) or "<root>"
+    unknown = first["type"] in ("extra_forbidden", "unexpected_keyword_argument")
+    problem = "unknown key" if unknown else first["msg"].removeprefix("Value error, ")
     return shorten(where), shorten(problem)
 
 
-def _format_validation_error(err: ValidationError, source: str) -> str:
+def _config_error(err: ValidationError, source: str, prefix: str = "") -> ConfigError:
     where, problem = validation_summary(err)
+    where = f"{prefix}{where}"
     if problem == "unknown key":
-        return f"{source}: unknown config key '{where}'"
-    return f"{source}: invalid value for '{where}': {problem.removeprefix('Value error, ')}"
+        return ConfigError(f"{source}: unknown config key '{where}'")
+    return ConfigError(f"{source}: invalid value for '{where}': {problem}")
+
+
+def validate_policy(values: dict[str, Any]) -> PolicyConfig:
+    """A policy from plain values (a file's, or a policy's merged with an override's);
+    raises pydantic's ``ValidationError``."""
+    policy: PolicyConfig = _validator(PolicyConfig).validate_python(values)
+    return policy
 
 
 def validate_config(data: Any, source: str) -> KaviConfig:
+    """The configuration ``data`` (a file's parsed content) holds; ``ConfigError`` naming
+    the first problem otherwise."""
+    from pydantic import ValidationError
+
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -412,9 +352,25 @@ def validate_config(data: Any, source: str) -> KaviConfig:
             f"{source}: expected a mapping at the top level, got {type(data).__name__}"
         )
     try:
-        return KaviConfig.model_validate(data)
+        config: KaviConfig = _validator(KaviConfig).validate_python(data)
     except ValidationError as err:
-        raise ConfigError(_format_validation_error(err, source)) from None
+        raise _config_error(err, source) from None
+    for index, override in enumerate(config.overrides):
+        # Alone on the default policy (its keys are known, its values valid), then applied
+        # to this file's base policy (e.g. imports: allow with forbid_dynamic_exec: false).
+        try:
+            validate_policy({**_policy_values(PolicyConfig()), **override.policy})
+        except ValidationError as err:
+            raise _config_error(err, source, f"overrides.{index}.policy.") from None
+        try:
+            validate_policy({**_policy_values(config.policy), **override.policy})
+        except ValidationError as err:
+            _, problem = validation_summary(err)
+            raise ConfigError(
+                f"{source}: invalid value for 'overrides': override {index} on the base "
+                f"policy: {problem}"
+            ) from None
+    return config
 
 
 def read_text_or_config_error(path: Path, what: str) -> str:
@@ -474,8 +430,7 @@ def _validated_file(path: Path, label: str, remember: bool) -> KaviConfig | None
 
 
 def _loaded(config: KaviConfig, root: Path, source: str) -> LoadedConfig:
-    # Its parts are validated already; validating them again would build every validator.
-    return LoadedConfig.model_construct(config=config, root=root, source=source)
+    return LoadedConfig(config=config, root=root, source=source)
 
 
 EMBEDDED_DEFAULT = "<embedded default>"
@@ -544,8 +499,10 @@ def effective_policy(config: KaviConfig, rel_path: str) -> PolicyConfig:
     policy = config.policy
     for override in config.overrides:
         if any(match_glob(rel_path, pattern) for pattern in override.paths):
+            from pydantic import ValidationError  # only a file that an override matches
+
             try:
-                policy = PolicyConfig.model_validate({**policy.model_dump(), **override.policy})
+                policy = validate_policy({**_policy_values(policy), **override.policy})
             except ValidationError as err:  # overrides that are valid alone, not together
                 _, problem = validation_summary(err)
                 raise ConfigError(

@@ -1,52 +1,59 @@
 """A validated configuration, remembered: a warm pre-commit hook validates nothing again.
 
-Validating a configuration makes pydantic build the validators of every config model, and
-reading it loads the YAML parser: together about a sixth of a warm hook run. A config
-file's bytes decide what it validates to, so the value is kept under
-``$XDG_CACHE_HOME/kavi/config/``, keyed by those bytes, the label the file is known by,
-and the code that validates them (Kavi's and pydantic's versions, and the size, inode and
-times of this module and ``kavi_gates/config.py``, so that editing either is a miss). A
-hit rebuilds the models from the stored fields without validating them again (every field
-is stored, with the names of those the file set, so no default is made and nothing is
-validated on the way). A missing,
-unreadable or malformed entry is a miss: the file is validated as always. Errors are never
-remembered. The directory is the user's own cache, never the project's configured one
-(that is only known once the configuration is).
+Validating a configuration imports pydantic and builds its validators, and reading it
+loads the YAML parser: together more than half of a warm hook run. A config file's bytes
+decide what it validates to, so the value is kept under ``$XDG_CACHE_HOME/kavi/config/``,
+keyed by those bytes, the label the file is known by, and the code that validates them
+(Kavi's version, and the size, inode and times of this module, the settings modules and
+pydantic's ``version.py``, so that editing one or upgrading pydantic is a miss).
+A hit rebuilds the settings dataclasses from the stored fields, checking each value
+against its field's type (each class's own checks run as it is built); pydantic is not
+imported. A missing, unreadable, malformed or ill-typed entry is a miss: the file is
+validated as always. Errors are never remembered. The directory is the user's own cache,
+never the project's configured one (that is only known once the configuration is).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
+import importlib.util
 import json
 import os
 import types
 import typing
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel
-from pydantic.version import VERSION as PYDANTIC_VERSION
-
 from kavi_gates import __version__
+from kavi_gates.models import as_json
 from kavi_gates.paths import APP_DIR, atomic_write, xdg_base
 
-FORMAT = 2
-SET = "__set__"
-"""The key under which a stored model lists the fields its input set."""
+FORMAT = 3
 NOTHING = "none"
 """Stored for a ``pyproject.toml`` without a ``[tool.kavi]`` table (no configuration)."""
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M")
 
 
 class Stale(ValueError):
     """A stored value that does not fit the models as they are now: validate instead."""
 
 
+def _pydantic_version_file() -> str:
+    # Found, not imported: importing pydantic is what a hit saves.
+    spec = importlib.util.find_spec("pydantic")
+    origin = spec.origin if spec is not None else None
+    return str(Path(origin).with_name("version.py")) if origin else "<no pydantic>"
+
+
 def _code_stamp() -> str:
     parts = []
-    for module in (__file__, str(Path(__file__).with_name("config.py"))):
+    here = Path(__file__)
+    settings = (here.with_name("config.py"), here.with_name("config_policy.py"))
+    for module in (__file__, *map(str, settings), _pydantic_version_file()):
         try:
             info = os.stat(module)
             parts.append(f"{module}\0{info.st_size}\0{info.st_ino}\0{info.st_mtime_ns}")
@@ -58,7 +65,7 @@ def _code_stamp() -> str:
 
 def _path(label: str, raw: bytes) -> Path:
     digest = hashlib.sha256()
-    for part in (str(FORMAT), __version__, PYDANTIC_VERSION, _code_stamp(), label):
+    for part in (str(FORMAT), __version__, _code_stamp(), label):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     digest.update(raw)
     return xdg_base("XDG_CACHE_HOME") / APP_DIR / "config" / f"{digest.hexdigest()}.json"
@@ -76,13 +83,13 @@ def lookup(model: type[M], label: str, raw: bytes) -> tuple[bool, M | None]:
         return False, None
 
 
-def store(label: str, raw: bytes, value: BaseModel | None) -> None:
+def store(label: str, raw: bytes, value: object | None) -> None:
     """Remember what ``label`` with bytes ``raw`` validated to (best effort)."""
     from kavi_gates.storage import create_storage_dir
 
     path = _path(label, raw)
     try:
-        data = json.dumps(NOTHING if value is None else dump(value), separators=(",", ":"))
+        data = json.dumps(NOTHING if value is None else as_json(value), separators=(",", ":"))
     except (TypeError, ValueError):
         return  # a value JSON cannot hold (a YAML date in an override): validate each time
     with contextlib.suppress(OSError):
@@ -91,31 +98,22 @@ def store(label: str, raw: bytes, value: BaseModel | None) -> None:
         atomic_write(path, data.encode(), durable=False)
 
 
-def dump(value: Any) -> Any:
-    """JSON-ready data of a model: every field, and under ``SET`` the fields it was given."""
-    if isinstance(value, BaseModel):
-        out = {name: dump(getattr(value, name)) for name in type(value).model_fields}
-        out[SET] = sorted(value.model_fields_set)
-        return out
-    if isinstance(value, tuple | list):
-        return [dump(item) for item in value]
-    if isinstance(value, dict):
-        return {key: dump(item) for key, item in value.items()}
-    return value
+@cache
+def _hints(model: type) -> dict[str, Any]:
+    return typing.get_type_hints(model)
 
 
 def rebuild(model: type[M], data: object) -> M:
-    """``model`` from what ``dump`` made, without validation: the same values, types and
-    set fields as the validated original. Anything that does not fit the model's fields
-    and annotations raises ``Stale``."""
-    if not isinstance(data, dict):
+    """``model`` (a settings dataclass) from what ``store`` wrote: the same values and types
+    as the validated original. Anything that does not fit the model's fields and
+    annotations raises ``Stale``."""
+    if not dataclasses.is_dataclass(model) or not isinstance(data, dict):
         raise Stale(f"{model.__name__}: not a mapping")
-    fields = model.model_fields
-    given = data.get(SET)
-    if set(data) != {*fields, SET} or not isinstance(given, list) or not set(given) <= set(fields):
-        raise Stale(f"{model.__name__}: not the fields {sorted(fields)}")
-    values = {name: _value(field.annotation, data[name]) for name, field in fields.items()}
-    return model.model_construct(_fields_set=set(given), **values)
+    hints = _hints(model)
+    names = [f.name for f in dataclasses.fields(model)]
+    if set(data) != set(names):
+        raise Stale(f"{model.__name__}: not the fields {sorted(names)}")
+    return model(**{name: _value(hints[name], data[name]) for name in names})
 
 
 _SCALARS: dict[Any, tuple[type, ...]] = {
@@ -128,7 +126,7 @@ _SCALARS: dict[Any, tuple[type, ...]] = {
 
 def _value(annotation: Any, value: Any) -> Any:
     origin = get_origin(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+    if dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
         return rebuild(annotation, value)
     if origin is tuple:
         item, *rest = get_args(annotation)

@@ -19,6 +19,7 @@ about the file, not about one place in it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 from kavi_gates.models import Code, Finding, GateResult, Severity
 
@@ -74,9 +75,7 @@ def _merged(group: list[Finding], codes: Callable[[], Mapping[str, Code]] | None
     severity = (
         Severity.ERROR if any(f.severity is Severity.ERROR for f in group) else Severity.WARNING
     )
-    return primary.model_copy(
-        update={"message": message, "also": tuple(ordered[1:]), "severity": severity}
-    )
+    return replace(primary, message=message, also=tuple(ordered[1:]), severity=severity)
 
 
 def _categories(rules: Sequence[str], codes: Callable[[], Mapping[str, Code]] | None) -> list[str]:
@@ -95,6 +94,6 @@ def merge_results(
     for result in results:
         merged = merge_findings(result.findings, codes)
         if len(merged) != len(result.findings):
-            result = result.model_copy(update={"findings": merged})
+            result = replace(result, findings=merged)
         out.append(result)
     return out

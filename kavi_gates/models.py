@@ -1,14 +1,20 @@
-"""Results are data: frozen models that cross every module boundary."""
+"""Results are data: frozen dataclasses that cross every module boundary.
+
+Plain dataclasses, not pydantic models: every run builds them (the pre-commit hook too), and
+defining or building them must not cost pydantic's import. What comes from outside (a
+plugin's ``Code``, a cached finding) is checked where it enters (``Code.__post_init__``,
+``kavi_gates.cache.from_rows``); anything else is built by Kavi's own typed code.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import inspect
 import re
+from dataclasses import dataclass, field
 from enum import Enum
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Any, Literal
 
 from kavi_gates.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERNAL
 
@@ -25,10 +31,22 @@ class Status(str, Enum):
     SKIP = "skip"
 
 
-class Finding(BaseModel):
-    """One problem a gate found, at a place in a file (line/col are 1-based; 0 = whole file)."""
+def as_json(value: Any) -> Any:
+    """JSON-ready data of a result (dataclasses as dicts, enums as values, tuples as lists)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: as_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [as_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: as_json(item) for key, item in value.items()}
+    return value
 
-    model_config = ConfigDict(frozen=True)
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """One problem a gate found, at a place in a file (line/col are 1-based; 0 = whole file)."""
 
     gate: str
     rule: str
@@ -51,7 +69,7 @@ class Finding(BaseModel):
         """Return a copy with a fingerprint stable across line moves (rule, path, anchor text)."""
         key = "\0".join((self.gate, self.rule, self.path, anchor or self.message))
         digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-        return self.model_copy(update={"fingerprint": digest})
+        return dataclasses.replace(self, fingerprint=digest)
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.path, self.line, self.col, self.gate, self.rule)
@@ -61,10 +79,19 @@ ID_PATTERN = re.compile(r"[A-Z][A-Z0-9]{1,9}[0-9]{3}\Z")
 """``KAV801``; third-party codes use their own prefix (``ACME101``)."""
 
 
-class Code(BaseModel):
-    """One finding code: what it means, why it matters, how to fix it."""
+def _examples(what: str, value: object) -> tuple[str | bytes, ...]:
+    if isinstance(value, str | bytes) or not isinstance(value, tuple | list):
+        raise TypeError(f"{what} must be a tuple of code examples, not {type(value).__name__}")
+    if not all(isinstance(item, str | bytes) for item in value):
+        raise TypeError(f"{what} must hold only str or bytes code examples")
+    return tuple(value)
 
-    model_config = ConfigDict(frozen=True)
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Code:
+    """One finding code: what it means, why it matters, how to fix it.
+
+    Plugins declare codes too, so every field is checked when one is made."""
 
     id: str
     gate: str
@@ -78,25 +105,35 @@ class Code(BaseModel):
     suppressible: bool = True
     """False where a suppression would defeat the gate (a drifted pin, unparsable input)."""
     category: str = ""
-    valid: tuple[str | bytes, ...] = Field(default=(), repr=False)
+    valid: tuple[str | bytes, ...] = field(default=(), repr=False)
     """Code that must not draw this finding (policy rules; run by the test suite)."""
-    invalid: tuple[str | bytes, ...] = Field(default=(), repr=False)
+    invalid: tuple[str | bytes, ...] = field(default=(), repr=False)
     """Code that must draw this finding."""
-    triggers: tuple[str, ...] | None = Field(default=None, repr=False)
+    triggers: tuple[str, ...] | None = field(default=None, repr=False)
     """Words one of which a file must contain for the rule to have anything to find (the
     policy pre-filter); ``None`` means the rule always runs."""
 
-    @field_validator("id")
-    @classmethod
-    def _id_shape(cls, value: str) -> str:
-        if not ID_PATTERN.match(value):
-            raise ValueError(f"code id {value!r} must look like KAV123 (letters, then 3 digits)")
-        return value
-
-    @field_validator("doc", "fix")
-    @classmethod
-    def _clean(cls, value: str) -> str:
-        return inspect.cleandoc(value)
+    def __post_init__(self) -> None:
+        for name in ("id", "gate", "title", "doc", "fix", "category"):
+            if not isinstance(getattr(self, name), str):
+                raise TypeError(f"code {name} must be a string, not {getattr(self, name)!r}")
+        if not ID_PATTERN.match(self.id):
+            raise ValueError(f"code id {self.id!r} must look like KAV123 (letters, then 3 digits)")
+        if not isinstance(self.suppressible, bool):
+            raise TypeError(f"code suppressible must be a bool, not {self.suppressible!r}")
+        set_ = object.__setattr__  # frozen: normalise the fields once, as they are made
+        set_(self, "severity", Severity(self.severity))
+        set_(self, "doc", inspect.cleandoc(self.doc))
+        set_(self, "fix", inspect.cleandoc(self.fix))
+        set_(self, "valid", _examples("valid", self.valid))
+        set_(self, "invalid", _examples("invalid", self.invalid))
+        if self.triggers is not None:
+            words = self.triggers
+            if isinstance(words, str) or not isinstance(words, tuple | list):
+                raise TypeError(f"code triggers must be a tuple of words, not {words!r}")
+            if not all(isinstance(word, str) for word in words):
+                raise TypeError("code triggers must hold only strings")
+            set_(self, "triggers", tuple(words))
 
     def finding(
         self,
@@ -123,18 +160,19 @@ class Code(BaseModel):
         return f"{self.doc}\n\nHow to fix: {self.fix}" if self.fix else self.doc
 
 
-class GateResult(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GateResult:
     """What one gate concluded. A gate that crashed is ``error``, never ``pass``."""
-
-    model_config = ConfigDict(frozen=True)
 
     gate: str
     status: Status
     findings: tuple[Finding, ...] = ()
     duration: float = 0.0
     error: str | None = None
-    checked: tuple[str, ...] = Field(default=(), description="paths the gate examined")
-    notes: tuple[str, ...] = Field(default=(), description="verbose-only information")
+    checked: tuple[str, ...] = ()
+    """Paths the gate examined."""
+    notes: tuple[str, ...] = ()
+    """Verbose-only information."""
     suppressed: int = 0
     """Findings silenced by a ``# kavi: allow[CODE] reason`` comment (outside the policy
     gate, which applies its own before it reports)."""
@@ -148,20 +186,19 @@ class GateResult(BaseModel):
         return self.status in (Status.FAIL, Status.ERROR)
 
 
-class RunReport(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunReport:
     """Everything one run of the gates produced.
 
     ``codes`` documents every finding code the findings use (from the gates' declarations,
     ``kavi_gates.codes``), so reporters describe rules without calling back into plugins.
     """
 
-    model_config = ConfigDict(frozen=True)
-
     version: Literal[1] = 1
     root: str
     results: tuple[GateResult, ...]
     config_source: str = ""
-    codes: dict[str, Code] = Field(default_factory=dict)
+    codes: dict[str, Code] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     """Run-level information (verbose text, JSON): e.g. baseline entries that matched nothing."""
 

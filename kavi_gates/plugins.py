@@ -8,6 +8,7 @@ from functools import lru_cache
 import pluggy
 
 from kavi_gates import hookspecs
+from kavi_gates.entry_points import may_declare
 from kavi_gates.errors import ConfigError, InternalError
 
 # Built-in plugins, registered in this order (the order gates run in).
@@ -28,7 +29,8 @@ def get_plugin_manager(load_entrypoints: bool = True) -> pluggy.PluginManager:
         except ImportError as err:
             raise InternalError(f"built-in gate plugin {name} cannot be imported: {err}") from err
         pm.register(module, name=name)
-    if load_entrypoints:
+    # Most installations have no Kavi plugin: then importlib.metadata need not load at all.
+    if load_entrypoints and may_declare("kavi"):
         try:
             pm.load_setuptools_entrypoints("kavi")
         except Exception as err:

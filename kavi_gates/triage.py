@@ -24,7 +24,7 @@ what is left, so every surface (CLI, pre-commit, pytest, forge) reports the same
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -210,9 +210,7 @@ def _suppress(
     for result in results:
         kept = [f for f in result.findings if id(f) not in removed]
         kept.extend(added.get(result.gate, []))
-        out.append(
-            result.model_copy(update={"findings": tuple(sorted(kept, key=Finding.sort_key))})
-        )
+        out.append(replace(result, findings=tuple(sorted(kept, key=Finding.sort_key))))
     return out
 
 
@@ -250,7 +248,7 @@ def _select(
     for result in results:
         kept = [f for f in result.findings if selection.reports(f.rule, f.path)]
         counts[result.gate].ignored += len(result.findings) - len(kept)
-        out.append(result.model_copy(update={"findings": tuple(kept)}))
+        out.append(replace(result, findings=tuple(kept)))
     return out
 
 
@@ -281,11 +279,7 @@ def apply_baseline(
             else:
                 kept.append(finding)
         out.append(
-            _restatus(
-                result.model_copy(
-                    update={"findings": tuple(kept), "baselined": result.baselined + accepted}
-                )
-            )
+            _restatus(replace(result, findings=tuple(kept), baselined=result.baselined + accepted))
         )
     return out, sum(n for n in remaining.values() if n > 0)
 
@@ -294,7 +288,7 @@ def _restatus(result: GateResult) -> GateResult:
     if result.status in (Status.ERROR, Status.SKIP):
         return result
     failed = any(f.severity is Severity.ERROR for f in result.findings)
-    return result.model_copy(update={"status": Status.FAIL if failed else Status.PASS})
+    return replace(result, status=Status.FAIL if failed else Status.PASS)
 
 
 def triage(
@@ -316,11 +310,10 @@ def triage(
         current = _select(current, counts, selection)
     current = [
         _restatus(
-            r.model_copy(
-                update={
-                    "suppressed": r.suppressed + counts[r.gate].suppressed,
-                    "ignored": r.ignored + counts[r.gate].ignored,
-                }
+            replace(
+                r,
+                suppressed=r.suppressed + counts[r.gate].suppressed,
+                ignored=r.ignored + counts[r.gate].ignored,
             )
         )
         for r in current

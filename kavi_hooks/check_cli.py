@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from kavi_gates.baseline import write_baseline
 from kavi_gates.config import EMBEDDED_DEFAULT, LoadedConfig, load_config
 from kavi_gates.errors import EXIT_CLEAN, EXIT_FINDINGS, UsageError
 from kavi_gates.models import Code, Finding, RunReport
@@ -85,6 +85,8 @@ def accepted_summary(report: RunReport) -> str:
 
 def _baseline_written(report: RunReport, path: Path) -> RunReport:
     """Write every baselinable finding of ``report`` to ``path``; the report that remains."""
+    from kavi_gates.baseline import write_baseline  # its models: only when writing one
+
     pm = default_plugin_manager()
     loaded_codes: list[dict[str, Code]] = []
 
@@ -105,7 +107,7 @@ def _baseline_written(report: RunReport, path: Path) -> RunReport:
         + (f"; {refused} cannot be baselined (their codes cannot be suppressed)" if refused else "")
         + "\n"
     )
-    return report.model_copy(update={"results": tuple(results)})
+    return replace(report, results=tuple(results))
 
 
 def check(

@@ -87,12 +87,11 @@ def _parser() -> argparse.ArgumentParser:
 def _run(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     started_ns = time.time_ns()
-    # pydantic and the config models first: the analysis worker inherits them (HookRun).
-    from kavi_gates.config import load_config
-
+    # The analysis worker first (HookRun): it loads libcst while this loads the rest.
     hook = HookRun(args.filenames, args.gate, started_ns)
     completed = False
     try:
+        from kavi_gates.config import load_config
         from kavi_gates.report import FORMATS
 
         loaded = load_config(args.config, remember=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from kavi_gates.models import GateResult
+from kavi_gates.models import GateResult, as_json
 from kavi_ledger.db import write_transaction
 from kavi_ledger.errors import LedgerError
 from kavi_ledger.models import (
@@ -132,7 +132,7 @@ def insert_verification_rows(
             build_id=build_id,
             gate=result.gate,
             status=result.status,
-            findings_json=json.dumps([f.model_dump(mode="json") for f in result.findings]),
+            findings_json=json.dumps([as_json(f) for f in result.findings]),
             content_hashes=content_hashes,
             policy_digest=policy_digest,
             created_at=created,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ def report_lines(
 ) -> str:
     """The ``kavi check`` text report lines for these findings (without the summary line)."""
     status = result.status if with_error else Status.PASS
-    part = result.model_copy(update={"findings": tuple(findings), "status": status})
+    part = replace(result, findings=tuple(findings), status=status)
     lines = render_text(RunReport(root=report.root, results=(part,))).splitlines()
     return "\n".join(lines[:-1])
 

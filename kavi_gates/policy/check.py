@@ -9,7 +9,7 @@ from functools import lru_cache, partial
 import libcst as cst
 
 from kavi_gates.codes import policy as codes
-from kavi_gates.config import PolicyConfig
+from kavi_gates.config_policy import PolicyConfig
 from kavi_gates.models import Finding
 from kavi_gates.policy.positions import node_positions, run_deep
 from kavi_gates.policy.prefilter import Prefilter, trigger_words

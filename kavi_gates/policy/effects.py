@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from kavi_gates.config import PolicyConfig
+from kavi_gates.config_policy import PolicyConfig
 from kavi_gates.policy.catalog import (
     DYNAMIC_BUILTINS,
     IMPORT_MACHINERY_MODULES,

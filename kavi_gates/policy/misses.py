@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kavi_gates.cache import ResultCache, Row, from_rows, to_rows
+from kavi_gates.cache import Row, from_rows, to_rows
 from kavi_gates.codes import policy as codes
-from kavi_gates.config import PolicyConfig
 from kavi_gates.errors import UsageError
 from kavi_gates.gate import GateContext
 from kavi_gates.models import Code, Finding
+from kavi_gates.policy.file_job import FileJob, analyse_file
 from kavi_gates.policy.gate import GATE, Job, Run
 from kavi_gates.policy.plugin import BUILTIN_RULE_PLUGIN
 from kavi_gates.policy.prefilter import Prefilter, trigger_words
@@ -98,32 +97,6 @@ def analyse(run: Run, misses: list[Job], sources: dict[str, bytes]) -> list[Find
             discard_prestarted()
             findings.extend(_in_workers(run, rest, rules or load_rules(run.context)))
     return findings
-
-
-@dataclass(frozen=True)
-class FileJob:
-    """One file for a prestarted worker: everything ``analyse_file`` needs, picklable."""
-
-    path: str
-    rel: str
-    policy: PolicyConfig
-    key_prefix: bytes
-    """What precedes the file's bytes in its cache key (``Run.key``)."""
-    cache: ResultCache
-
-
-def analyse_file(job: FileJob) -> list[Row]:
-    """A prestarted worker's job: the built-in rules on one file, cached as ``_in_workers``
-    caches (from the very bytes analysed); its rows."""
-    from kavi_gates.policy.check import check_source
-    from kavi_gates.policy.rules import BUILTIN_RULES
-
-    source = Path(job.path).read_bytes()
-    found = check_source(source, job.rel, job.policy, BUILTIN_RULES)
-    rows = to_rows(found)
-    if not any(f.rule == codes.RULE_ERROR.id for f in found):
-        job.cache.put(job.cache.key(job.key_prefix + source), rows)
-    return rows
 
 
 def _in_prestarted(run: Run, jobs: list[Job], prestarted: list[Worker]) -> list[Finding]:

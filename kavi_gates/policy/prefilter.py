@@ -11,29 +11,58 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
 
-from kavi_gates.config import PolicyConfig
+from kavi_gates.config_policy import PolicyConfig
 from kavi_gates.models import Code
 from kavi_gates.policy.allowlist import ALLOWLIST_WORDS
 from kavi_gates.policy.catalog import builtin_qualname, words_of
 
+# A word as Python splits identifiers in ASCII text (what a bytes pattern's \b separates).
+_WORD = re.compile(rb"[A-Za-z0-9_]+")
+_CHUNK = 16384
+"""Bytes scanned at a time (cut at a newline, which no word spans): a file whose first
+lines hold a trigger word is settled without reading the rest."""
+
 
 class Prefilter:
-    """A compiled set of trigger words (``None``: every file needs the full analysis)."""
+    """A set of trigger words (``None``: every file needs the full analysis).
+
+    A file needs the analysis when one of its words is a trigger word: its words are
+    found by one small regular expression and looked up in a set, so building a prefilter
+    costs nothing (an alternation of hundreds of words took longer to compile than a
+    small file takes to analyse). A trigger word that is not one word (``os.system``)
+    counts by each of its words, which can only send more files to the analysis."""
 
     def __init__(self, words: frozenset[str] | None) -> None:
         self.words = words
-        self._pattern = _pattern(words) if words is not None else None
+        self._words = _split(words) if words is not None else None
 
     def needs_analysis(self, source: bytes) -> bool:
-        if self._pattern is None:
+        words = self._words
+        if words is None:
             return True
         # Non-ASCII text may hide identifiers (NFKC look-alikes), and a coding cookie can
         # re-encode the whole file (utf-7, unicode_escape): only plain ASCII is scanned.
         if not source.isascii() or b"coding" in source:
             return True
-        return self._pattern.search(source) is not None
+        start, size = 0, len(source)
+        while start < size:
+            end = source.find(b"\n", start + _CHUNK)
+            end = size if end < 0 else end
+            if not words.isdisjoint(_WORD.findall(source, start, end)):
+                return True
+            start = end
+        return False
+
+
+def _split(words: frozenset[str]) -> frozenset[bytes] | None:
+    found: set[bytes] = set()
+    for word in words:
+        parts = _WORD.findall(word.encode("ascii", "replace"))
+        if not parts or not word.isascii():
+            return None  # a word no ASCII word can stand for: analyse every file
+        found.update(parts)
+    return frozenset(found)
 
 
 def trigger_words(codes: Iterable[Code], policy: PolicyConfig) -> frozenset[str] | None:
@@ -51,11 +80,3 @@ def trigger_words(codes: Iterable[Code], policy: PolicyConfig) -> frozenset[str]
     if policy.imports == "allow":  # every import is judged: the words any import needs
         words |= ALLOWLIST_WORDS
     return frozenset(words)
-
-
-@lru_cache(maxsize=32)
-def _pattern(words: frozenset[str]) -> re.Pattern[bytes]:
-    # One alternation with word boundaries: ``\b`` in a bytes pattern separates
-    # [A-Za-z0-9_] from everything else, which is how Python splits identifiers.
-    alternatives = b"|".join(re.escape(w.encode()) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rb"\b(?:" + alternatives + rb")\b" if alternatives else rb"(?!)")

@@ -1,12 +1,13 @@
 """Whether a pre-commit run will analyse a file, guessed before the run reads its cache.
 
 A file the cache cannot answer needs libcst and the rules, which take longer to import
-than the rest of the hook's start-up. So once the hook has loaded what every worker needs
-too (pydantic and the configuration models, which the worker then inherits), it decides
-from the file system alone whether to start the analysis worker at once
-(``workers.prestart``): the worker imports libcst while the hook loads the engine and
-reads its cache, and a miss waits for the parser only. A small run never forks a worker
-from a process that has libcst loaded.
+than the rest of the hook's start-up. So as soon as the hook has read its command line,
+it decides from the file system alone whether to start the analysis worker at once
+(``workers.prestart``), having loaded only what both need (``file_job``'s imports): the
+worker imports libcst and the rules while the hook loads the configuration, the engine
+and its cache, and a miss waits for the parser only. Nothing only the hook needs is on
+the worker's way to its first file, and nothing is loaded twice.
+A small run never forks a worker from a process that has libcst loaded.
 
 The guess: a staged Python file changed (its mtime or ctime) since the last run of the
 policy hook in this directory, which leaves a hint file behind, stamped with the time that
@@ -57,7 +58,7 @@ def expects_analysis(filenames: Sequence[str], gates: Sequence[str] | None, cwd:
 
 def _preload() -> None:
     """What the early worker loads: libcst, the analysis and the built-in rules."""
-    from kavi_gates.policy import check, misses, rules  # noqa: F401
+    from kavi_gates.policy import check, file_job, rules  # noqa: F401
 
 
 class HookRun:
@@ -71,9 +72,10 @@ class HookRun:
         self.policy = not gates or GATE in gates
         self.started = expects_analysis(filenames, gates, self.cwd)
         if self.started:  # (a warm run never loads the worker pool)
-            # What this run and the worker both need (the result models, the policy codes,
-            # the miss handling) is loaded once, before the fork: the worker inherits it.
-            from kavi_gates.policy import misses, workers  # noqa: F401
+            # What both processes need (the result models, the policy codes and settings,
+            # the result cache: ``file_job``'s imports) is loaded once, before the fork;
+            # what only one needs is loaded after it, by that one, in parallel.
+            from kavi_gates.policy import file_job, workers  # noqa: F401
 
             workers.prestart(_preload)
 

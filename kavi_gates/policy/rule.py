@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 import libcst as cst
 
-from kavi_gates.config import PolicyConfig
+from kavi_gates.config_policy import PolicyConfig
 from kavi_gates.models import Code
 from kavi_gates.policy.resolution import ModuleFacts
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from kavi_gates import __version__
-from kavi_gates.models import RunReport
+from kavi_gates.models import RunReport, as_json
 
 
 def report_dict(report: RunReport) -> dict[str, object]:
@@ -15,7 +15,7 @@ def report_dict(report: RunReport) -> dict[str, object]:
         "root": report.root,
         "config_source": report.config_source,
         "exit_code": report.exit_code,
-        "findings": [f.model_dump(mode="json") for f in report.findings],
+        "findings": [as_json(f) for f in report.findings],
         "codes": {
             code_id: {
                 "gate": code.gate,

@@ -23,7 +23,7 @@ from kavi_gates.attestation import (
     verify_entry_attestation,
     write_attestation,
 )
-from kavi_gates.config import KaviConfig, LoadedConfig
+from kavi_gates.config import AttestationConfig, KaviConfig, LoadedConfig
 from kavi_gates.dsse import Envelope, EnvelopeError, Signature, b64decode, pae, parse_envelope
 from kavi_gates.errors import EXIT_USAGE
 from kavi_gates.gate import GateContext
@@ -352,7 +352,7 @@ def test_an_allowed_signers_file_listing_nobody_verifies_nothing(repo: Path) -> 
 
 def test_the_allowed_signers_path_comes_from_the_config(repo: Path) -> None:
     shutil.move(repo / ".kavi/allowed_signers", repo / "signers")
-    config = KaviConfig.model_validate({"attestation": {"allowed_signers": "signers"}})
+    config = KaviConfig(attestation=AttestationConfig(allowed_signers="signers"))
     report = run_gates(LoadedConfig(config=config, root=repo, source="t"), only=["hash-pin"])
     assert report.findings == ()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -44,7 +45,7 @@ def test_gates_name_codes_only_through_declarations() -> None:
 
 def test_a_code_declared_twice_is_refused() -> None:
     one = Code(id="ACME101", gate="acme", title="t", doc="d", fix="f")
-    other = one.model_copy(update={"gate": "other"})
+    other = dataclasses.replace(one, gate="other")
     with pytest.raises(DuplicateCode, match="ACME101 is declared twice"):
         index_codes([one, other])
 

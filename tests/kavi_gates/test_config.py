@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from kavi_gates.config import (
     load_config,
     policy_digest,
     policy_key,
+    validate_config,
 )
 from kavi_gates.errors import ConfigError
 
@@ -172,8 +174,31 @@ def test_the_policy_key_covers_every_setting_but_the_budget() -> None:
         "allowed_write_paths": ("out/",),
         "unsuppressible": ("KAV401",),
     }
-    assert set(changed) == set(PolicyConfig.model_fields) - NOT_POLICY
+    assert set(changed) == {f.name for f in dataclasses.fields(PolicyConfig)} - NOT_POLICY
     for name, value in changed.items():
-        other = PolicyConfig.model_validate({**base.model_dump(), name: value})
+        other = dataclasses.replace(base, **{name: value})
         assert policy_key(other) != policy_key(base), name
     assert policy_key(PolicyConfig(file_budget=99)) == policy_key(base)
+
+
+def test_policy_digests_do_not_change_with_how_settings_are_held() -> None:
+    """Registries record the digest a skill was verified under: these values were computed
+    by Kavi when its settings were pydantic models, and must never drift."""
+    assert policy_digest(validate_config({}, "x")) == (
+        "sha256:8f552f90c541694e79f7dde3b0c443c0d284eda76dd1f71cbdd2bb60386d2d77"
+    )
+    config = {
+        "policy": {
+            "imports": "allow",
+            "allowed_imports": ["pydantic"],
+            "file_budget": 3,
+            "network": "allow",
+        },
+        "overrides": [
+            {"paths": ["tests/**"], "policy": {"process": "allow", "file_budget": 5}},
+            {"paths": ["x/**"], "policy": {"file_budget": 5}},
+        ],
+    }
+    assert policy_digest(validate_config(config, "x")) == (
+        "sha256:598581b16a7dcccd799c46d1e448bc7144ab3d7dc873cdb245a3db1f2d934c9d"
+    )

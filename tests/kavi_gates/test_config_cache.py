@@ -3,17 +3,19 @@ rebuilds exactly what validation made, and anything stale or malformed is a miss
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
 
 import kavi_gates.config
-from kavi_gates import config_cache
 from kavi_gates.config import KaviConfig, load_config
 from kavi_gates.errors import ConfigError
+from kavi_gates.models import as_json
 
 FULL = """\
 include: ["skills/**/*.py", "tools/*.py"]
@@ -81,17 +83,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-def fields_set(model: BaseModel) -> dict[str, Any]:
-    """Every model's set fields, recursively (what ``exclude_unset`` dumps depend on)."""
-    out: dict[str, Any] = {"": sorted(model.model_fields_set)}
-    for name, value in model:
-        items = value if isinstance(value, tuple) else (value,)
-        for i, item in enumerate(items):
-            if isinstance(item, BaseModel):
-                out[f"{name}[{i}]"] = fields_set(item)
-    return out
-
-
 def no_validation(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(data: Any, source: str) -> KaviConfig:
         raise AssertionError("validated again")
@@ -108,29 +99,30 @@ def test_a_second_load_rebuilds_exactly_what_validation_made(
     no_validation(monkeypatch)
     remembered = load_config(start=project, remember=True)
     assert remembered == validated
-    assert repr(remembered.config.model_dump()) == repr(validated.config.model_dump())
-    assert fields_set(remembered.config) == fields_set(validated.config)
+    assert repr(remembered.config) == repr(validated.config)  # tuples, floats: the same types
     assert (remembered.root, remembered.source) == (validated.root, validated.source)
     assert hash(remembered.config.policy) == hash(validated.config.policy)
 
 
 def test_every_config_field_is_set_in_the_full_example() -> None:
     """FULL sets every field, so the test above covers every annotation the rebuild meets."""
-    config = kavi_gates.config.validate_config(
-        kavi_gates.config._parse_config_file(Path("kavi.yaml"), FULL), "kavi.yaml"
-    )
+    data = kavi_gates.config._parse_config_file(Path("kavi.yaml"), FULL)
+    kavi_gates.config.validate_config(data, "kavi.yaml")
+    seen: dict[type[Any], set[str]] = {}
 
-    seen: dict[type[BaseModel], set[str]] = {}
+    def collect(model: type[Any], given: dict[str, Any]) -> None:
+        seen.setdefault(model, set()).update(given)
+        for name, values in given.items():
+            hint = kavi_gates.config_cache._hints(model)[name]
+            inner = getattr(hint, "__args__", (hint,))[0]
+            for item in values if isinstance(values, list) else [values]:
+                if dataclasses.is_dataclass(inner) and isinstance(item, dict):
+                    collect(inner, item)
 
-    def collect(model: BaseModel) -> None:
-        seen.setdefault(type(model), set()).update(model.model_fields_set)
-        for _, value in model:
-            for item in value if isinstance(value, tuple) else (value,):
-                if isinstance(item, BaseModel):
-                    collect(item)
-
-    collect(config)
-    unset = {m.__name__: sorted(set(m.model_fields) - names) for m, names in seen.items()}
+    collect(KaviConfig, data)
+    unset = {
+        m.__name__: {f.name for f in dataclasses.fields(m)} - names for m, names in seen.items()
+    }
     assert {name: fields for name, fields in unset.items() if fields} == {}
 
 
@@ -153,7 +145,7 @@ def test_errors_are_never_remembered(project: Path) -> None:
 
 
 def _tampered(path: tuple[str, ...], value: object) -> str:
-    data = config_cache.dump(KaviConfig(include=("a/*.py",)))
+    data = as_json(KaviConfig(include=("a/*.py",)))
     node = data
     for key in path[:-1]:
         node = node[key]
@@ -171,8 +163,10 @@ def _tampered(path: tuple[str, ...], value: object) -> str:
         _tampered(("policy", "network"), "sometimes"),
         _tampered(("policy", "no_such_field"), 1),
         _tampered(("sandbox", "timeout"), True),
-        _tampered(("forge", "agent_paths"), [{"path": 1, "mode": "rw", "__set__": ["path"]}]),
-        _tampered(("__set__",), ["no_such_field"]),
+        _tampered(("forge", "agent_paths"), [{"path": 1, "mode": "rw"}]),
+        _tampered(("forge", "agent_paths"), [{"path": "relative", "mode": "rw"}]),
+        _tampered(("serve", "port"), 0),
+        _tampered(("policy", "file_budget"), 1e9),
     ],
 )
 def test_a_malformed_entry_is_a_miss(project: Path, stored: str) -> None:
@@ -195,19 +189,19 @@ def test_a_pyproject_without_kavi_is_remembered_as_no_configuration(
         load_config(project / "pyproject.toml", remember=True)
 
 
-def test_a_hit_makes_no_default_and_builds_no_validator(
-    project: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    (project / "kavi.yaml").write_text("include: ['a/*.py']\n")
+def test_a_hit_builds_no_validator_and_imports_no_pydantic(project: Path) -> None:
+    (project / "kavi.yaml").write_text(FULL)
     load_config(start=project, remember=True)
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("a model was validated")
-
-    for model in (KaviConfig, *{type(v) for _, v in KaviConfig()}):
-        if isinstance(model, type) and issubclass(model, BaseModel):
-            monkeypatch.setattr(model, "__init__", refuse)
-    assert load_config(start=project, remember=True).config.include == ("a/*.py",)
+    probe = (
+        "import sys\n"
+        "from kavi_gates.config import load_config\n"
+        "loaded = load_config(remember=True)\n"
+        "print(loaded.config.serve.port, 'pydantic' in sys.modules, 'yaml' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=project, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["9000", "False", "False"], done.stderr
 
 
 def test_only_a_caller_that_asks_remembers(project: Path) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kavi_gates.codes.policy import RULE_ERROR
-from kavi_gates.config import PolicyConfig
+from kavi_gates.config import validate_policy
 from kavi_gates.policy.check import check_source
 from kavi_gates.policy.rule import Rule
 from kavi_gates.policy.rules import BUILTIN_RULES
@@ -23,7 +23,7 @@ def _cases(kind: str) -> list[object]:
 def _rules_found(example: str | bytes, rule: type[Rule]) -> set[str]:
     source = example if isinstance(example, bytes) else example.encode()
     # The embedded default policy, with what the rule's examples need (imports: allow).
-    policy = PolicyConfig.model_validate(dict(rule.EXAMPLE_POLICY))
+    policy = validate_policy(dict(rule.EXAMPLE_POLICY))
     found = check_source(source, "skills/example.py", policy, BUILTIN_RULES)
     # A built-in rule that raises is a bug, not a pass of the VALID examples.
     assert [f.message for f in found if f.rule == RULE_ERROR.id] == []

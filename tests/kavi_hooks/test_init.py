@@ -3,6 +3,7 @@ allowed signers."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -51,15 +52,11 @@ def test_a_new_project_gets_the_import_allowlist_and_nothing_else_differs(
     assert config.policy.imports == "allow"
     assert config.policy.allowed_imports == ("pydantic", "kavi_skills", "skills")
     default = KaviConfig()
-    expected = default.model_copy(
-        update={
-            "policy": default.policy.model_copy(
-                update={
-                    "imports": "allow",
-                    "allowed_imports": ("pydantic", "kavi_skills", "skills"),
-                }
-            )
-        }
+    expected = dataclasses.replace(
+        default,
+        policy=dataclasses.replace(
+            default.policy, imports="allow", allowed_imports=("pydantic", "kavi_skills", "skills")
+        ),
     )
     assert config == expected
 

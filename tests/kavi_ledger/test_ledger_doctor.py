@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -166,9 +167,7 @@ def test_the_sandbox_opt_out_in_the_config_is_a_warning(
 ) -> None:
     from kavi_gates.config import KaviConfig, SandboxConfig
 
-    opted_out = loaded.model_copy(
-        update={"config": KaviConfig(sandbox=SandboxConfig(enabled=False))}
-    )
+    opted_out = dataclasses.replace(loaded, config=KaviConfig(sandbox=SandboxConfig(enabled=False)))
     check = next(c for c in run_doctor(paths, opted_out).checks if c.name == "sandbox")
     assert check.status == "warn" and "WITHOUT the OS sandbox" in check.message
 
