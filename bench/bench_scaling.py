@@ -112,6 +112,42 @@ SHAPES: dict[str, tuple[str, Callable[[int], str]]] = {
         "line",
         lambda n: "import os\n" + _lines("os.system('echo {i}')\n", n),
     ),
+    "attribute alias chain (KAV005 past 64 parts)": (
+        "line",
+        lambda n: "import os\na0 = os\n" + _lines("a{i} = a{j}.b\n", n) + f"a{n}.system()\n",
+    ),
+    "namespace views (globals().get)": (
+        "line",
+        lambda n: "import os\n" + _lines("v{i} = globals().get('x{i}')\n", n),
+    ),
+    "TYPE_CHECKING blocks": (
+        "block",
+        lambda n: (
+            "from typing import TYPE_CHECKING\n"
+            + _lines("if TYPE_CHECKING:\n    import m{i}\n", n)
+            + _lines("def f{i}(a: m{i}.T) -> None:\n    pass\n", n)
+        ),
+    ),
+    "TYPE_CHECKING bound many times": (
+        "block",
+        lambda n: "TYPE_CHECKING = False\n" * n + _lines("if TYPE_CHECKING:\n    import m{i}\n", n),
+    ),
+    "secret chain printed from its end": (
+        "line",
+        lambda n: (
+            "import os\nv0 = os.environ['T']\n"
+            + _lines("v{i} = v{j} + 'x'\n", n)
+            + "".join(f"print(v{i})\n" for i in range(n, 0, -1))
+        ),
+    ),
+    "findings on one line": (
+        "finding",
+        lambda n: "import os\n" + "; ".join(f"os.system('{i}')" for i in range(n)) + "\n",
+    ),
+    "calls on a call (one expression)": (
+        "call",
+        lambda n: "import os\nx = a" + "()" * n + "\n",
+    ),
     "calls on calls (builders)": (
         "line",
         lambda n: (

@@ -146,14 +146,34 @@ def check_module(
     text = decode(source)
     lines = text.splitlines()
     findings: dict[tuple[str, int, int], Finding] = {}
+    # A fingerprint hashes the whole line: once per rule and line, not once per finding
+    # (a thousand findings on one long line would hash it a thousand times).
+    fingerprints: dict[tuple[str, int], str] = {}
     for rule, violation in violations:
         line, col = positions.get(id(violation.node), (1, 1))
         key = (rule.id, line, col)
-        if key not in findings:
+        if key in findings:
+            continue
+        message = violation.message
+        shared = fingerprints.get((rule.id, line))
+        if shared is not None:
+            found = Finding(
+                gate=GATE,
+                rule=rule.id,
+                path=path,
+                line=line,
+                col=col,
+                message=message,
+                fingerprint=shared,
+            )
+        else:
             anchor = lines[line - 1].strip() if 0 < line <= len(lines) else ""
-            findings[key] = Finding(
-                gate=GATE, rule=rule.id, path=path, line=line, col=col, message=violation.message
+            found = Finding(
+                gate=GATE, rule=rule.id, path=path, line=line, col=col, message=message
             ).with_fingerprint(anchor)
+            if anchor:  # without one the message is hashed, and it differs per finding
+                fingerprints[rule.id, line] = found.fingerprint
+        findings[key] = found
     locked = {*unsuppressible, *policy.unsuppressible, codes.RULE_ERROR.id}
     locked.update(rule.id for rule in rules if rule.UNSUPPRESSIBLE)
     known = {r.id for r in rules} | {codes.RULE_ERROR.id}

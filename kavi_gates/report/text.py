@@ -2,18 +2,52 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
 from kavi_gates.models import RunReport, Severity, Status
 
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+WIDTH = 120
+"""The most of a source line shown under a finding: a window around its column."""
+# C0 and C1 controls, DEL and the bidirectional overrides: a file's text (and a message
+# quoting it) must not move the cursor, erase or forge lines, recolour a terminal or
+# reorder what it shows (Trojan Source), e.g. to hide the finding above it.
+_CONTROLS = re.compile(
+    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]"
+)
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character shown as its escape (``\\x1b``, ``\\u202e``)."""
+    return _CONTROLS.sub(lambda m: ascii(m.group())[1:-1], text)
+
+
+def _excerpt(text: str, col: int) -> tuple[str, int]:
+    """At most ``WIDTH`` characters of a line, around column ``col`` (1-based; 0: none),
+    and that column within the excerpt (control characters escaped)."""
+    text = text.rstrip()
+    start = 0
+    if len(text) > WIDTH:
+        start = max(0, min(col - 1 - WIDTH // 3, len(text) - WIDTH))
+        shown = text[start : start + WIDTH]
+        prefix = "…" if start else ""
+        text = prefix + shown + ("…" if start + WIDTH < len(text) else "")
+        start -= len(prefix)
+    before = printable(text[: max(col - 1 - start, 0)])
+    return printable(text), len(before) + 1 if col > 0 else 0
+
 
 @lru_cache(maxsize=256)
 def _lines(path: str) -> tuple[str, ...]:
     try:
-        return tuple(Path(path).read_text(encoding="utf-8", errors="replace").splitlines())
+        text = Path(path).read_bytes().decode("utf-8", errors="replace")
     except OSError:
         return ()
+    # Lines as Python counts them (not str.splitlines, which also breaks at form feeds,
+    # \x85 or U+2028: one in a comment would show the line above under every finding).
+    return tuple(_NEWLINE.split(text))
 
 
 def source_line(root: str, rel: str, line: int) -> str | None:
@@ -31,15 +65,17 @@ def render_text(report: RunReport, verbose: bool = False) -> str:
         where = finding.path + (f":{finding.line}:{finding.col}" if finding.line else "")
         tag = "" if finding.severity is Severity.ERROR else " [warning]"
         rules = ",".join(finding.rules)
-        out.append(f"{where}: {rules}{tag} {finding.message} ({finding.gate})")
+        message = printable(finding.message)
+        out.append(f"{printable(where)}: {rules}{tag} {message} ({finding.gate})")
         text = source_line(report.root, finding.path, finding.line)
         if text is not None:
-            out.append(f"    {text.rstrip()}")
-            if finding.col > 0:
-                out.append("    " + " " * (finding.col - 1) + "^")
+            shown, col = _excerpt(text, finding.col)
+            out.append(f"    {shown}")
+            if col > 0:
+                out.append("    " + " " * (col - 1) + "^")
     for result in report.results:
         if result.status is Status.ERROR:
-            out.append(f"gate {result.gate}: internal error: {result.error}")
+            out.append(f"gate {result.gate}: internal error: {printable(str(result.error))}")
         if verbose:
             out.extend(f"gate {result.gate}: {note}" for note in result.notes)
     errors = sum(1 for f in report.findings if f.severity is Severity.ERROR)

@@ -54,6 +54,43 @@ def test_text_lists_findings_with_source_and_caret_then_a_summary(report: RunRep
     )
 
 
+def _one_finding(root: Path, source: str, line: int, col: int, message: str) -> RunReport:
+    (root / "a.py").write_text(source, encoding="utf-8")
+    found = Finding(gate="policy", rule="KAV401", path="a.py", line=line, col=col, message=message)
+    return RunReport(
+        root=str(root), results=(GateResult(gate="policy", status=Status.FAIL, findings=(found,)),)
+    )
+
+
+def test_a_long_line_is_shown_as_a_window_around_the_column(tmp_path: Path) -> None:
+    source = "x = " + "(" * 3000 + "eval('1')" + ")" * 3000 + "\n"
+    col = 4 + 3000 + 1
+    lines = render_text(_one_finding(tmp_path, source, 1, col, "eval")).splitlines()
+    shown, caret = lines[1], lines[2]
+    assert len(shown) <= 4 + 2 + 120 and shown.startswith("    …") and shown.endswith("…")
+    assert shown[caret.index("^") :].startswith("eval('1')")  # the caret still points at it
+
+
+def test_text_output_cannot_be_steered_by_the_files_it_quotes(tmp_path: Path) -> None:
+    """A file's bytes (and messages quoting them) reach a terminal: escapes that erase the
+    line above, forge a new line or reorder text are shown, never obeyed."""
+    source = "x = 1  # \x1b[1A\x1b[2K\u202e\x0c\x85\u2028hidden\ny = eval('x')\n"
+    message = "write to 'out\x1b[2K\nkavi: 0 errors (policy pass)'"
+    out = render_text(_one_finding(tmp_path, source, 1, 1, message))
+    assert not any(c in out for c in "\x1b\x0c\x85\u202e\u2028")
+    assert out.count("\n") == 4  # finding, source line, caret, summary: nothing forged
+    assert "\\x1b[1A\\x1b[2K\\u202e\\x0c\\x85\\u2028hidden" in out
+    assert "out\\x1b[2K\\nkavi: 0 errors" in out
+
+
+def test_the_source_line_is_the_line_python_counts(tmp_path: Path) -> None:
+    """Characters str.splitlines breaks at but Python does not must not shift the line
+    shown under a finding (it would show harmless code under a finding on line 2)."""
+    source = "a = 1  # \x0c\x1c\x85\u2028 harmless\ny = eval('x')\n"
+    lines = render_text(_one_finding(tmp_path, source, 2, 5, "eval")).splitlines()
+    assert lines[1] == "    y = eval('x')"
+
+
 def test_json_carries_findings_gates_codes_and_the_config_source(report: RunReport) -> None:
     data = json.loads(render_json(report))
     assert data["version"] == 1 and data["exit_code"] == 3 and data["config_source"] == "kavi.yaml"

@@ -159,7 +159,7 @@ def view_escape(facts: ModuleFacts, view: NamespaceView) -> str | None:
         return None if key is not None else "a namespace is read by a computed name"
     sub = facts.subscript_of.get(vid)
     if sub is not None:
-        if any(site.node is sub for site in facts.assigned_subscripts):
+        if id(sub) in _assigned_subscripts(facts):
             return "a namespace is changed"
         key = subscript_key(sub)
         if key is not None and _escape_name(key) and id(sub) not in facts.compared:
@@ -174,13 +174,28 @@ def _escape_name(key: str) -> bool:
     return key in ESCAPE_ATTRIBUTES or key in ("__dict__", "__builtins__", "__import__")
 
 
+def _assigned_subscripts(facts: ModuleFacts) -> frozenset[int]:
+    """ids of the subscripts assigned or deleted (once per file, not once per view)."""
+    found = facts.memo.get("assigned_subscript_ids")
+    if found is None:
+        found = facts.memo["assigned_subscript_ids"] = frozenset(
+            id(site.node) for site in facts.assigned_subscripts
+        )
+    return found  # type: ignore[return-value]
+
+
 def _method_call(facts: ModuleFacts, view: NamespaceView) -> cst.Call | None:
-    for site in facts.calls:
-        call = site.node
-        assert isinstance(call, cst.Call)
-        if isinstance(call.func, cst.Attribute) and call.func.value is view.node:
-            return call
-    return None
+    """The first call of a method on the view (``globals().get(...)``)."""
+    by_receiver: dict[int, cst.Call] | None = facts.memo.get("method_calls")  # type: ignore[assignment]
+    if by_receiver is None:  # one pass over the calls per file, not one per view
+        by_receiver = {}
+        facts.memo["method_calls"] = by_receiver
+        for site in facts.calls:
+            call = site.node
+            assert isinstance(call, cst.Call)
+            if isinstance(call.func, cst.Attribute):
+                by_receiver.setdefault(id(call.func.value), call)
+    return by_receiver.get(id(view.node))
 
 
 @lru_cache(maxsize=64)
@@ -252,9 +267,18 @@ def reaches_by_name(facts: ModuleFacts, modules: frozenset[str]) -> bool:
     names: frozenset[str] = frozenset().union(*(member_names(m) for m in modules))
     chain = facts.resolver.resolve_chain
     for ref in facts.refs:
-        for index, attr in enumerate(ref.attrs):
-            if attr in names and not chain(ref.base, ref.attrs[:index], ref.scope, ref.order):
-                return True
+        attrs = ref.attrs
+        # Once a prefix of the chain is known, a longer one is known too (an attribute of a
+        # known name is a known name) until a ``__self__`` in it maps names to their owners:
+        # so each chain is resolved again only after a ``__self__``, not at every name.
+        known = False
+        for index, attr in enumerate(attrs):
+            if index and attrs[index - 1] == "__self__":
+                known = False
+            if attr in names and not known:
+                if not chain(ref.base, attrs[:index], ref.scope, ref.order):
+                    return True
+                known = True
     for access in named_accesses(facts):
         if access.name is None or names.intersection(access.parts):
             receiver = access.receiver

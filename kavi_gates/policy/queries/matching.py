@@ -32,12 +32,18 @@ def _candidates(qual: str) -> list[tuple[str, ...]]:
     """What ``match_any`` looks up for ``qual``, in its order: the name's prefixes, then
     each re-export suffix's prefixes (shortest first in each group)."""
     parts = qual.split(".")
-    groups = [parts]
-    groups += [parts[i:] for i in range(1, len(parts)) if parts[i] in REEXPORTED_MODULES]
+    # Only the first parts of each group are looked up: slice no more (a chain of a
+    # thousand ``os.os.os…`` is a thousand short slices, not a million parts copied).
+    groups = [parts[:_CANDIDATE_PARTS]]
+    groups += [
+        parts[i : i + _CANDIDATE_PARTS]
+        for i in range(1, len(parts))
+        if parts[i] in REEXPORTED_MODULES
+    ]
     out = []
     for group in groups:
         prefixes: list[str] = []
-        for part in group[:_CANDIDATE_PARTS]:
+        for part in group:
             prefixes.append(f"{prefixes[-1]}.{part}" if prefixes else part)
         out.append(tuple(prefixes))
     return out

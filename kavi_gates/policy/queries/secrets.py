@@ -230,25 +230,70 @@ class _Taint:
         ]
         return found + self.loops.get(id(slot), [])
 
+    def _edges(self, slot: Slot) -> tuple[cst.CSTNode | None, list[Slot]]:
+        """A read the slot's values carry directly, else the slots they read."""
+        deps: list[Slot] = []
+        for value, scope in self._sources(slot):
+            read = self._parts(value, scope, deps)
+            if read is not None:
+                return read, []
+        return None, deps
+
     def _slot(self, start: Slot) -> cst.CSTNode | None:
-        if id(start) in self.known:
-            return self.known[id(start)]
-        visited: dict[int, Slot] = {id(start): start}
-        pending = [start]
-        while pending:
-            slot = pending.pop()
-            for value, scope in self._sources(slot):
-                nested: list[Slot] = []
-                read = self._parts(value, scope, nested)
-                for other in nested:
-                    if self.known.get(id(other), None) is not None:
-                        read = read or self.known[id(other)]
-                    elif id(other) not in visited and id(other) not in self.known:
-                        visited[id(other)] = other
-                        pending.append(other)
-                if read is not None:
-                    self.known[id(start)] = read
-                    return read
-        for key in visited:  # everything reachable from here is clean
-            self.known[key] = None
-        return None
+        """The read a slot's value derives from, if any. Every slot reachable from here is
+        decided in one pass (Tarjan's strongly connected components, iteratively: slots
+        that read each other share one answer), so each slot's values are looked at once
+        per file, however many printers reach it and in whatever order."""
+        known = self.known
+        if id(start) in known:
+            return known[id(start)]
+        index: dict[int, int] = {}
+        low: dict[int, int] = {}
+        found: dict[int, cst.CSTNode | None] = {}
+        stack: list[Slot] = []
+        on_stack: set[int] = set()
+        work: list[tuple[Slot, Iterator[Slot]]] = []
+
+        def enter(slot: Slot) -> None:
+            key = id(slot)
+            index[key] = low[key] = len(index)
+            stack.append(slot)
+            on_stack.add(key)
+            found[key], deps = self._edges(slot)
+            work.append((slot, iter(deps)))
+
+        enter(start)
+        while work:
+            slot, pending = work[-1]
+            key = id(slot)
+            for dep in pending:
+                dkey = id(dep)
+                if dkey in known:  # decided earlier (now or by another printer)
+                    if found[key] is None:
+                        found[key] = known[dkey]
+                elif dkey not in index:
+                    enter(dep)
+                    break
+                elif dkey in on_stack:
+                    low[key] = min(low[key], index[dkey])
+                    if found[key] is None:
+                        found[key] = found[dkey]
+            else:
+                work.pop()
+                if low[key] == index[key]:  # a component is complete: one answer for it
+                    members: list[Slot] = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(id(member))
+                        members.append(member)
+                        if member is slot:
+                            break
+                    read = next((found[id(m)] for m in members if found[id(m)] is not None), None)
+                    for member in members:
+                        known[id(member)] = read
+                if work:
+                    parent = id(work[-1][0])
+                    low[parent] = min(low[parent], low[key])
+                    if found[parent] is None:
+                        found[parent] = known[key] if key in known else found[key]
+        return known[id(start)]

@@ -10,7 +10,7 @@ from kavi_gates.policy.resolution.facts import ImportSite, ModuleFacts, Ref, Reg
 from kavi_gates.policy.resolution.fields import children_of, subtree
 from kavi_gates.policy.resolution.resolver import MAX_STAR_MODULES, SKILL_CONTEXT, UNKNOWN_SELF
 from kavi_gates.policy.resolution.scopes import BUILTIN_NAMES, Binding, Scope, Slot
-from kavi_gates.policy.resolution.slots import MAX_NAMES, ResolutionLimit
+from kavi_gates.policy.resolution.slots import MAX_NAMES, MAX_PARTS, ResolutionLimit
 from kavi_gates.policy.resolution.syntax import (
     dotted_name,
     fold_string,
@@ -24,6 +24,7 @@ from kavi_gates.policy.resolution.walker import analyze
 __all__ = [
     "BUILTIN_NAMES",
     "MAX_NAMES",
+    "MAX_PARTS",
     "MAX_STAR_MODULES",
     "SKILL_CONTEXT",
     "UNKNOWN_SELF",

@@ -13,6 +13,7 @@ its own (KAV403).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 
 import libcst as cst
@@ -32,18 +33,34 @@ def drop_type_only_imports(facts: ModuleFacts) -> None:
     """Remove the imports that only type checkers see (see the module docstring)."""
     if _flag_rebound(facts):
         return  # the flag may be true at run time: every block runs (and is a finding)
-    regions = [r for r in facts.type_checking if r.last >= r.first and _is_flag(facts, r)]
+    flags = _FlagTests(facts)
+    regions = [r for r in facts.type_checking if r.last >= r.first and flags.is_flag(r)]
     if not regions:
         return
-
-    def inside(order: int) -> bool:
-        return any(r.first <= order <= r.last for r in regions)
-
+    inside = _inside(regions)
     candidates = [i for i in facts.imports if not i.star and i.scope and inside(i.order)]
     dropped = _unused_at_run_time(facts, candidates, inside) if candidates else []
     if dropped:
         _remove(facts, dropped)
         _reset_resolution(facts)
+
+
+def _inside(regions: list[Region]) -> Callable[[int], bool]:
+    """Is a statement order inside one of the regions? The regions merged into disjoint
+    spans once, then a binary search per question (not a scan of every region)."""
+    spans: list[tuple[int, int]] = []
+    for region in sorted(regions, key=lambda r: r.first):
+        if spans and region.first <= spans[-1][1] + 1:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], region.last))
+        else:
+            spans.append((region.first, region.last))
+    starts = [first for first, _last in spans]
+
+    def inside(order: int) -> bool:
+        index = bisect_right(starts, order) - 1
+        return index >= 0 and order <= spans[index][1]
+
+    return inside
 
 
 def _flag_rebound(facts: ModuleFacts) -> bool:
@@ -64,53 +81,72 @@ def _flag_rebound(facts: ModuleFacts) -> bool:
     return False
 
 
-def _is_flag(facts: ModuleFacts, region: Region) -> bool:
-    return _certainly(facts, region.test, region.scope, 0)
-
-
 _TYPING_MODULES = frozenset({"typing", "typing_extensions"})
+_MAX_DEPTH = 8
 
 
-def _certainly(facts: ModuleFacts, expr: cst.CSTNode, scope: Scope, depth: int) -> bool:
-    """Is ``expr`` certainly the flag, whatever runs? Every binding of a name must be the
-    flag (an import of it, ``False``, or another name that certainly is): resolution's "may
-    denote" leaves out what it cannot evaluate (``TYPE_CHECKING = not TYPE_CHECKING``), so
-    it cannot say "certainly"."""
-    if depth > 8:
-        return False
-    if isinstance(expr, cst.Attribute):  # typing.TYPE_CHECKING, t.TYPE_CHECKING
-        return expr.attr.value == _FLAG and _bound_only_to(
-            facts, expr.value, scope, _TYPING_MODULES
-        )
-    if not isinstance(expr, cst.Name):
-        return False
-    if expr.value == "False":
-        return True
-    slot = facts.slot_of(expr.value, scope)
-    if slot is None or not slot.bindings or (facts.star_modules and slot.scope.kind != "function"):
-        return False
-    return all(_flag_binding(facts, b, slot.scope, depth) for b in slot.bindings)
+class _FlagTests:
+    """Decides which ``if`` tests certainly are the flag. Each name's bindings are judged
+    once per depth, not once per ``if`` that reads the name: a thousand ``if
+    TYPE_CHECKING:`` blocks over a thousand bindings of the flag cost two thousand steps,
+    not a million."""
 
+    def __init__(self, facts: ModuleFacts) -> None:
+        self.facts = facts
+        self._names: dict[tuple[int, int], bool] = {}
+        self._modules: dict[int, bool] = {}
 
-def _flag_binding(facts: ModuleFacts, binding: Binding, scope: Scope, depth: int) -> bool:
-    if binding.kind == "import":
-        return binding.origin in TYPE_CHECKING_FLAGS
-    if binding.kind != "alias" or binding.alias is None:
-        return False
-    return _certainly(facts, binding.alias, scope, depth + 1)
+    def is_flag(self, region: Region) -> bool:
+        return self._certainly(region.test, region.scope, 0)
 
+    def _certainly(self, expr: cst.CSTNode, scope: Scope, depth: int) -> bool:
+        """Is ``expr`` certainly the flag, whatever runs? Every binding of a name must be
+        the flag (an import of it, ``False``, or another name that certainly is):
+        resolution's "may denote" leaves out what it cannot evaluate (``TYPE_CHECKING =
+        not TYPE_CHECKING``), so it cannot say "certainly"."""
+        if depth > _MAX_DEPTH:
+            return False
+        if isinstance(expr, cst.Attribute):  # typing.TYPE_CHECKING, t.TYPE_CHECKING
+            return expr.attr.value == _FLAG and self._bound_to_typing(expr.value, scope)
+        if not isinstance(expr, cst.Name):
+            return False
+        if expr.value == "False":
+            return True
+        facts = self.facts
+        slot = facts.slot_of(expr.value, scope)
+        if (
+            slot is None
+            or not slot.bindings
+            or (facts.star_modules and slot.scope.kind != "function")
+        ):
+            return False
+        key = (id(slot), depth)
+        known = self._names.get(key)
+        if known is None:
+            known = self._names[key] = all(
+                self._flag_binding(b, slot.scope, depth) for b in slot.bindings
+            )
+        return known
 
-def _bound_only_to(
-    facts: ModuleFacts, expr: cst.CSTNode, scope: Scope, modules: frozenset[str]
-) -> bool:
-    if not isinstance(expr, cst.Name):
-        return False
-    slot = facts.slot_of(expr.value, scope)
-    return (
-        slot is not None
-        and bool(slot.bindings)
-        and all(b.kind == "import" and b.origin in modules for b in slot.bindings)
-    )
+    def _flag_binding(self, binding: Binding, scope: Scope, depth: int) -> bool:
+        if binding.kind == "import":
+            return binding.origin in TYPE_CHECKING_FLAGS
+        if binding.kind != "alias" or binding.alias is None:
+            return False
+        return self._certainly(binding.alias, scope, depth + 1)
+
+    def _bound_to_typing(self, expr: cst.CSTNode, scope: Scope) -> bool:
+        if not isinstance(expr, cst.Name):
+            return False
+        slot = self.facts.slot_of(expr.value, scope)
+        if slot is None or not slot.bindings:
+            return False
+        known = self._modules.get(id(slot))
+        if known is None:
+            known = self._modules[id(slot)] = all(
+                b.kind == "import" and b.origin in _TYPING_MODULES for b in slot.bindings
+            )
+        return known
 
 
 def _annotation_names(facts: ModuleFacts) -> set[int]:
@@ -149,18 +185,22 @@ def _owner(facts: ModuleFacts, site: ImportSite) -> Scope | None:
 def _remove(facts: ModuleFacts, dropped: list[ImportSite]) -> None:
     gone = {id(site) for site in dropped}
     facts.imports = [site for site in facts.imports if id(site) not in gone]
+    # Grouped by slot, so that each slot's bindings are rebuilt once (a name imported a
+    # thousand times in type-only blocks is not filtered a thousand times).
+    by_slot: dict[int, tuple[Scope, str, set[tuple[int, str]]]] = {}
     for site in dropped:
         owner = _owner(facts, site)
         if owner is None or site.name not in owner.slots:
             continue
-        slot = owner.slots[site.name]
+        entry = by_slot.setdefault(id(owner.slots[site.name]), (owner, site.name, set()))
+        entry[2].add((site.order, site.bound))
+    for owner, name, imports in by_slot.values():
+        slot = owner.slots[name]
         kept = [
-            b
-            for b in slot.bindings
-            if not (b.kind == "import" and b.order == site.order and b.origin == site.bound)
+            b for b in slot.bindings if not (b.kind == "import" and (b.order, b.origin) in imports)
         ]
         if not kept:
-            del owner.slots[site.name]
+            del owner.slots[name]
             continue
         slot.bindings = []
         slot.has_del = False

@@ -66,6 +66,9 @@ class Resolver(SlotSolver):
         self._stars: dict[str, frozenset[str]] = {}
         self._combined: dict[tuple[int, str, bool], tuple[frozenset[str], frozenset[str]]] = {}
         self._suffixed: dict[tuple[int, str], tuple[frozenset[str], frozenset[str]]] = {}
+        # What a call or subscript denotes, where it is: ``a()()()…`` and ``x.f().g()…``
+        # chains are evaluated once, not once per call in them (that was quadratic).
+        self._evaluated: dict[tuple[int, int, int], frozenset[str]] = {}
 
     # -- owners ---------------------------------------------------------------------------
     def owner_of(self, name: str, scope: Scope) -> Scope | None:
@@ -232,11 +235,19 @@ class Resolver(SlotSolver):
             copy = False
         if kind is cst.Name:
             value = self._name(ident(expr.value), scope, order, copy)  # type: ignore[attr-defined]
-        elif kind is cst.Call:
-            funcs = self._eval(expr.func, scope, order, False)  # type: ignore[attr-defined]
-            value = self.call_value(expr, funcs, scope, order)  # type: ignore[arg-type]
-        elif kind is cst.Subscript:
-            value = self._subscript_value(expr, scope, order)  # type: ignore[arg-type]
+        elif kind is cst.Call or kind is cst.Subscript:
+            key = (id(expr), id(scope), order)
+            found = self._evaluated.get(key)
+            if found is not None:
+                value = found
+            else:
+                if kind is cst.Call:
+                    funcs = self._eval(expr.func, scope, order, False)  # type: ignore[attr-defined]
+                    value = self.call_value(expr, funcs, scope, order)  # type: ignore[arg-type]
+                else:
+                    value = self._subscript_value(expr, scope, order)  # type: ignore[arg-type]
+                if self._active is None:  # inside a cycle, values are not final yet
+                    self._evaluated[key] = value
         elif kind is cst.NamedExpr:
             value = self._eval(expr.value, scope, order, copy)  # type: ignore[attr-defined]
         elif kind is cst.IfExp:

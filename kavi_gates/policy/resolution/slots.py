@@ -22,6 +22,11 @@ from kavi_gates.policy.resolution.syntax import ident
 MAX_NAMES = 128
 """Qualified names one name or expression may denote before resolution gives up."""
 
+MAX_PARTS = 64
+"""Parts a qualified name held by a name may have before resolution gives up: a chain of
+names each an attribute of the last (``a2 = a1.b``, ``a3 = a2.b``, ...) would otherwise
+build names as long as the chain, and strings whose total length grows with its square."""
+
 EMPTY: frozenset[str] = frozenset()
 
 
@@ -174,6 +179,12 @@ class SlotSolver(ABC):
             node = next((b.alias for b in slot.bindings if b.alias is not None), None)
             raise ResolutionLimit(
                 f"'{slot.name}' may denote more than {MAX_NAMES} qualified names", node
+            )
+        if any(q.count(".") >= MAX_PARTS for q in value):
+            node = next((b.alias for b in slot.bindings if b.alias is not None), None)
+            raise ResolutionLimit(
+                f"'{slot.name}' may denote a qualified name more than {MAX_PARTS} parts long",
+                node,
             )
         return value
 
