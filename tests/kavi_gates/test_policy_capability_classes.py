@@ -4,6 +4,10 @@ that must pass. Runs ``check_source`` under the project's default policy."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from kavi_gates.config import PolicyConfig
@@ -243,3 +247,42 @@ def test_imports_by_string_are_caught(code: str, rule: str) -> None:
 )
 def test_type_expressions_and_read_only_importlib_pass(code: str) -> None:
     assert rules(code) == set()
+
+
+AMBIGUOUS_PRIVATE = """from kavi_skills import BaseSkill
+
+
+class S(BaseSkill):
+    def execute(self, data):
+        c = self.context
+        if data:
+            c = c.files
+        elif data is None:
+            c = c.http
+        return c._roots
+"""
+
+
+def test_a_finding_names_the_same_place_whatever_the_hash_seed() -> None:
+    """A name that may hold several capabilities is reported by the first in order: the
+    message (a baseline's and a reviewer's anchor) must not change from run to run."""
+    probe = (
+        "import sys\n"
+        "from kavi_gates.config import PolicyConfig\n"
+        "from kavi_gates.policy.check import check_source\n"
+        "from kavi_gates.policy.rules import BUILTIN_RULES\n"
+        "found = check_source(sys.stdin.buffer.read(), 's.py', PolicyConfig(), BUILTIN_RULES)\n"
+        "print([f.message for f in found if f.rule == 'KAV122'])\n"
+    )
+    seen = set()
+    for seed in range(4):
+        env = {**os.environ, "PYTHONHASHSEED": str(seed)}
+        done = subprocess.run(
+            [sys.executable, "-c", probe],
+            input=AMBIGUOUS_PRIVATE.encode(),
+            capture_output=True,
+            env=env,
+            check=True,
+        )
+        seen.add(done.stdout)
+    assert len(seen) == 1 and b"self.context._roots" in seen.pop()

@@ -89,7 +89,7 @@ class CapabilityPrivate(Rule):
 
 
 def _private(quals: frozenset[str], prefix: str) -> str | None:
-    for qual in quals:
+    for qual in sorted(quals):  # the first in order: the same message whatever the hash seed
         if qual.startswith(prefix):
             parts = qual[len(prefix) :].split(".")
             if any(part.startswith("_") for part in parts):
