@@ -18,6 +18,7 @@ said it is ready.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import gc
 import os
 import pickle
@@ -138,6 +139,9 @@ class Worker:
             try:
                 for fd in (self.jobs_fd, self.results_fd, *others):
                     os.close(fd)
+                # A crash is reported by the parent as a finding naming the file; a Python
+                # stack dump (faulthandler, which pytest enables) would only be noise.
+                faulthandler.disable()
                 if preload is not None:
                     # What the parent had stays out of the collections the imports cause
                     # (and its memory pages unwritten).
@@ -187,7 +191,10 @@ class Worker:
                 os.close(fd)
         _, status = os.waitpid(self.pid, 0)
         if os.WIFSIGNALED(status):
-            return f"killed by signal {os.WTERMSIG(status)}"
+            number = os.WTERMSIG(status)
+            if number == signal.SIGSEGV:  # libcst's parser recursing past the C stack
+                return f"killed by signal {number} (the parser crashed: nesting too deep?)"
+            return f"killed by signal {number}"
         return f"exit status {os.waitstatus_to_exitcode(status)}"
 
 

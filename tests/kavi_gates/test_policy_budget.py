@@ -128,3 +128,19 @@ def test_the_budget_is_not_part_of_the_policy_a_skill_was_verified_under() -> No
     assert policy_digest(faster) == policy_digest(overridden) == base
     stricter = validate_config({"policy": {"file_budget": 2, "network": "allow"}}, "kavi.yaml")
     assert policy_digest(stricter) != base
+
+
+def test_a_file_that_crashes_the_parser_is_an_error_naming_it(tmp_path: Path) -> None:
+    """libcst's parser recurses past the C stack on some deep nesting (CPython refuses the
+    same file): the worker dies, the file is KAV006 naming the likely cause, the gate is
+    an error, and the other files are still judged."""
+    write(tmp_path, "kavi.yaml", "include: ['skills/*.py']\n")
+    write(tmp_path, "skills/deep.py", "x = " + "-" * 30_000 + "eval\n")
+    write(tmp_path, "skills/bad.py", "x = eval('1')\n")
+    report = _run(tmp_path)
+    assert report.results[0].status is Status.ERROR
+    assert [(f.rule, f.path) for f in report.findings] == [
+        ("KAV401", "skills/bad.py"),
+        ("KAV006", "skills/deep.py"),
+    ]
+    assert "the parser crashed: nesting too deep?" in report.findings[1].message
