@@ -60,6 +60,18 @@ class Finding:
     """Other codes the same place violates, merged into this finding (``kavi_gates.merge``):
     ``rule`` is the primary code (the lowest id), these the rest, in id order."""
 
+    def __post_init__(self) -> None:
+        # Plugins' gates make findings too: a severity given as text ("error") is the
+        # enum (compared by identity when a gate's status is decided, so a string would
+        # silently pass), and anything else is refused.
+        if type(self.severity) is not Severity:
+            object.__setattr__(self, "severity", Severity(self.severity))
+        for name in ("gate", "rule", "path", "message", "fingerprint"):
+            if not isinstance(getattr(self, name), str):
+                raise TypeError(f"finding {name} must be a string, not {getattr(self, name)!r}")
+        if type(self.line) is not int or type(self.col) is not int:
+            raise TypeError(f"finding line and col must be ints, not {self.line!r}, {self.col!r}")
+
     @property
     def rules(self) -> tuple[str, ...]:
         """Every code this finding carries, the primary first."""

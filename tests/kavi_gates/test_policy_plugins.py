@@ -354,3 +354,47 @@ def test_an_installed_plugin_contributing_a_non_rule_exits_2(
     assert done.returncode == 2
     assert "plugin 'acme' contributed 'typo', which is not a policy rule" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+GATE_PLUGIN = """
+from kavi_gates import hookimpl
+from kavi_gates.gate import GateOutcome
+from kavi_gates.models import Code, Finding
+
+
+class Gate:
+    id = "acme"
+    description = "a third party's gate"
+    scope = "repo"
+
+    def check(self, context):
+        found = Finding(gate="acme", rule="ACME301", path="skills/a.py", message="bad",
+                        severity=SEVERITY)
+        return GateOutcome(findings=[found])
+
+
+@hookimpl
+def kavi_gates():
+    return [Gate()]
+
+
+@hookimpl
+def kavi_finding_codes():
+    return [Code(id="ACME301", gate="acme", title="bad", doc="Bad.", fix="Don't.")]
+"""
+
+
+@pytest.mark.parametrize(("severity", "code"), [("'error'", 1), ("'loud'", 3), ("None", 3)])
+def test_a_plugin_gate_cannot_pass_by_giving_its_severity_as_text(
+    project: Path, tmp_path_factory: pytest.TempPathFactory, severity: str, code: int
+) -> None:
+    """Gates compare a finding's severity with the enum: a plugin's "error" must fail its
+    gate (it is the enum), and a severity that is neither is an error, never a pass."""
+    site = tmp_path_factory.mktemp("site")
+    _install(site, GATE_PLUGIN.replace("SEVERITY", severity))
+    (project / "skills" / "a.py").write_text("x = 1\n")
+    done = _kavi(project, site, "check", "--gate", "acme")
+    assert done.returncode == code, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    if code == 1:
+        assert "ACME301 bad (acme)" in done.stdout
