@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 
@@ -9,3 +11,11 @@ def _isolated_cache(
 ) -> None:
     """Each test gets its own XDG cache so results never leak between tests."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+
+
+@pytest.fixture
+def skills_project(tmp_path: Path) -> Path:
+    """A project that governs ``skills/**/*.py`` (empty ``skills/``), with its own cache."""
+    (tmp_path / "kavi.yaml").write_text('include: ["skills/**/*.py"]\n')
+    (tmp_path / "skills").mkdir()
+    return tmp_path

@@ -20,11 +20,9 @@ PROCESS = PROCESS_MODULE.id
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / ".cache"))
-    (tmp_path / "kavi.yaml").write_text('include: ["skills/**/*.py"]\n')
-    (tmp_path / "skills").mkdir()
-    return tmp_path
+def project(skills_project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(skills_project / ".cache"))
+    return skills_project
 
 
 def run(root: Path, **options: object) -> RunReport:

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from processes import process_gone
 
 import kavi_gates.policy.misses
 from kavi_gates.policy import prestart as early
@@ -28,14 +29,6 @@ def _pid(_: int) -> int:
     return os.getpid()
 
 
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
-
-
 def _slow_preload() -> None:
     time.sleep(0.5)
 
@@ -49,7 +42,7 @@ def test_a_prestarted_worker_takes_the_jobs_and_their_budgets_start_when_it_is_r
     (worker,) = take_prestarted()
     results = dict(run_budgeted(_pid, [(n, 0.3) for n in range(3)], 1, [worker]))
     assert results == {n: Done(worker.pid) for n in range(3)}
-    assert _gone(worker.pid)
+    assert process_gone(worker.pid)
 
 
 def test_a_prestarted_worker_that_dies_while_loading_is_replaced() -> None:
@@ -58,7 +51,7 @@ def test_a_prestarted_worker_that_dies_while_loading_is_replaced() -> None:
     results = dict(run_budgeted(_pid, [(n, 10.0) for n in range(2)], 1, [worker]))
     assert set(results) == {0, 1} and all(isinstance(r, Done) for r in results.values())
     assert worker.pid not in {r.value for r in results.values() if isinstance(r, Done)}
-    assert _gone(worker.pid)
+    assert process_gone(worker.pid)
 
 
 def test_a_prestarted_worker_no_run_took_is_killed(tmp_path: Path) -> None:
@@ -74,7 +67,7 @@ def test_a_prestarted_worker_no_run_took_is_killed(tmp_path: Path) -> None:
         assert time.monotonic() < deadline
         time.sleep(0.01)
     discard_prestarted()
-    assert _gone(int(started.read_text())) and take_prestarted() == []
+    assert process_gone(int(started.read_text())) and take_prestarted() == []
 
 
 # --- when the hook starts it ------------------------------------------------------------

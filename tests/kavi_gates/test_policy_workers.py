@@ -10,16 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
+from processes import process_gone
 
 from kavi_gates.policy.workers import Crashed, Done, Failed, Overrun, run_budgeted
-
-
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
 
 
 def test_every_job_is_answered_with_its_index() -> None:
@@ -38,7 +31,7 @@ def test_an_overrun_job_is_killed_and_the_others_finish(tmp_path: Path) -> None:
     results = dict(run_budgeted(work, jobs, 2))
     assert results[0] == Overrun(0.3)
     assert isinstance(results[1], Done) and isinstance(results[2], Done)
-    assert _gone(int((tmp_path / "slow.pid").read_text()))
+    assert process_gone(int((tmp_path / "slow.pid").read_text()))
 
 
 def test_a_job_that_raises_is_reported_and_the_worker_goes_on() -> None:
@@ -69,7 +62,7 @@ def test_no_worker_outlives_the_run(tmp_path: Path) -> None:
 
     list(run_budgeted(work, [(n, 10.0) for n in range(6)], 2))
     pids = {int(p.read_text()) for p in tmp_path.glob("*.pid")}
-    assert pids and all(_gone(pid) for pid in pids)
+    assert pids and all(process_gone(pid) for pid in pids)
 
 
 def test_stopping_early_kills_the_busy_workers(tmp_path: Path) -> None:
@@ -87,7 +80,7 @@ def test_stopping_early_kills_the_busy_workers(tmp_path: Path) -> None:
         time.sleep(0.01)
     outcomes.close()  # the consumer gives up: nothing may keep running
     pids = {int(p.read_text()) for p in tmp_path.glob("*.pid")}
-    assert len(pids) == 3 and all(_gone(pid) for pid in pids)
+    assert len(pids) == 3 and all(process_gone(pid) for pid in pids)
 
 
 @pytest.mark.parametrize("size", [0, 1 << 20])
