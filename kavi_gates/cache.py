@@ -9,7 +9,6 @@ a malformed entry is a miss, never a crash.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 from collections.abc import Iterable
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kavi_gates import __version__
+from kavi_gates.digests import blake2b
 from kavi_gates.models import Finding, Severity
 from kavi_gates.paths import atomic_write, storage_dir
 from kavi_gates.storage import create_storage_dir
@@ -33,7 +33,7 @@ def default_cache_dir(root: Path, configured: str | None) -> Path:
 def content_key(data: bytes, salt: str) -> str:
     """The cache key of ``data`` under a cache's ``salt`` (``ResultCache.key``; a worker
     process computes it from the very bytes it analysed)."""
-    digest = hashlib.sha256(data)
+    digest = blake2b(data, digest_size=32)
     digest.update(salt.encode())
     return digest.hexdigest()
 
@@ -116,7 +116,7 @@ def from_rows(gate: str, path: str, rows: object) -> list[Finding] | None:
 
 
 def _stat_key(sources: Iterable[str]) -> str:
-    digest = hashlib.sha256()
+    digest = blake2b(digest_size=32)
     for source in sorted(set(sources)):
         try:
             st = os.stat(source)
@@ -129,7 +129,7 @@ def _stat_key(sources: Iterable[str]) -> str:
 
 def hash_sources(sources: Iterable[str]) -> str:
     """sha256 over the names and bytes of source files (an unreadable one counts too)."""
-    digest = hashlib.sha256()
+    digest = blake2b(digest_size=32)
     for source in sorted(set(sources)):
         digest.update(source.encode())
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field, fields
@@ -15,6 +14,7 @@ from kavi_gates.config_policy import FieldProblem as FieldProblem  # re-exported
 from kavi_gates.config_policy import PolicyConfig as PolicyConfig
 from kavi_gates.config_policy import PolicyOverride as PolicyOverride
 from kavi_gates.config_policy import Strict, before, check_names
+from kavi_gates.digests import sha256
 from kavi_gates.errors import ConfigError, shorten
 from kavi_gates.models import as_json
 from kavi_gates.paths import match_glob
@@ -299,7 +299,7 @@ def policy_digest(config: KaviConfig) -> str:
         ],
     }
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-    return "sha256:" + hashlib.sha256(blob).hexdigest()
+    return "sha256:" + sha256(blob).hexdigest()
 
 
 @cache

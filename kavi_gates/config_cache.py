@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import importlib.util
 import json
 import os
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 from kavi_gates import __version__
+from kavi_gates.digests import sha256
 from kavi_gates.models import as_json
 from kavi_gates.paths import APP_DIR, atomic_write, xdg_base
 
@@ -64,7 +64,7 @@ def _code_stamp() -> str:
 
 
 def _path(label: str, raw: bytes) -> Path:
-    digest = hashlib.sha256()
+    digest = sha256()
     for part in (str(FORMAT), __version__, _code_stamp(), label):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     digest.update(raw)

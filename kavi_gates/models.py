@@ -9,13 +9,13 @@ plugin's ``Code``, a cached finding) is checked where it enters (``Code.__post_i
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import inspect
 import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal
 
+from kavi_gates.digests import sha256
 from kavi_gates.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERNAL
 
 
@@ -80,7 +80,7 @@ class Finding:
     def with_fingerprint(self, anchor: str = "") -> Finding:
         """Return a copy with a fingerprint stable across line moves (rule, path, anchor text)."""
         key = "\0".join((self.gate, self.rule, self.path, anchor or self.message))
-        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        digest = sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
         return dataclasses.replace(self, fingerprint=digest)
 
     def sort_key(self) -> tuple[str, int, int, str, str]:

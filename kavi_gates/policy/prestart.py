@@ -17,12 +17,12 @@ as always, and a worker no run took is killed when the hook ends.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from kavi_gates.digests import sha256
 from kavi_gates.paths import APP_DIR, xdg_base
 
 GATE = "policy"
@@ -31,7 +31,7 @@ GATE = "policy"
 def hint_path(directory: Path) -> Path:
     """The hint file of runs started in ``directory`` (under the XDG cache, not the
     project's configured cache: the configuration is not read yet)."""
-    digest = hashlib.sha256(os.fsencode(directory)).hexdigest()[:32]
+    digest = sha256(os.fsencode(directory)).hexdigest()[:32]
     return xdg_base("XDG_CACHE_HOME") / APP_DIR / "hints" / f"policy-{digest}"
 
 

@@ -17,7 +17,7 @@ PROBE = (
     "from {module} import main\n"
     "code = main(sys.argv[1:])\n"
     "sys.stderr.write('\\nLIBCST=' + str('libcst' in sys.modules) + '\\n')\n"
-    "heavy = ('pydantic', 'yaml', 'importlib.metadata', 'libcst')\n"
+    "heavy = ('pydantic', 'yaml', 'importlib.metadata', 'libcst', '_hashlib')\n"
     "sys.stderr.write('LOADED=' + ','.join(m for m in heavy if m in sys.modules) + '\\n')\n"
     "raise SystemExit(code)\n"
 )
