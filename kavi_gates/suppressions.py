@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from kavi_gates.codes import forge as codes
+from kavi_gates.lines import split_lines
 from kavi_gates.models import GateResult, Status
 from kavi_gates.policy.suppress import find_suppressions
 
@@ -50,7 +51,7 @@ def _read_text(path: Path) -> str | None:
 
 def text_suppressions(rel: str, text: str) -> tuple[FileSuppression, ...]:
     """The suppressions of one file's text (real comments only, not strings)."""
-    lines = text.splitlines()
+    lines = split_lines(text)
     found = []
     for sup in find_suppressions(text):
         covered = sup.line + 1 if sup.own_line else sup.line

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from kavi_gates.config import KaviConfig
 from kavi_gates.errors import ConfigError
+from kavi_gates.lines import split_lines
 from kavi_gates.merge import merge_results
 from kavi_gates.models import Code, Finding, GateResult, Severity, Status
 from kavi_gates.paths import is_safe_relative, match_glob
@@ -101,11 +102,12 @@ class _Counts:
 
 def _first_code_line(text: str) -> int:
     """1-based number of the first line that is neither blank nor a comment."""
-    for number, line in enumerate(text.splitlines(), start=1):
+    lines = split_lines(text)
+    for number, line in enumerate(lines, start=1):
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
             return number
-    return len(text.splitlines()) + 1
+    return len(lines) + 1
 
 
 def _covers(sup: Suppression, finding: Finding, header_end: int) -> bool:

@@ -10,6 +10,7 @@ import libcst as cst
 
 from kavi_gates.codes import policy as codes
 from kavi_gates.config_policy import PolicyConfig
+from kavi_gates.lines import split_lines
 from kavi_gates.models import Finding
 from kavi_gates.policy.positions import node_positions, run_deep
 from kavi_gates.policy.prefilter import Prefilter, trigger_words
@@ -81,9 +82,10 @@ class RuleFailure:
 
 def _violations(
     module: cst.Module, policy: PolicyConfig, rules: Sequence[type[Rule]]
-) -> tuple[list[tuple[Rule, Violation]], list[RuleFailure]]:
+) -> tuple[list[tuple[Rule, Violation]], list[RuleFailure], dict[int, int]]:
     """Every rule's violations; a rule that raises is a failure of that rule on this file,
-    and the other rules' violations stand (a plugin's bug must not hide anything else)."""
+    and the other rules' violations stand (a plugin's bug must not hide anything else).
+    Last, the top-level statement of each node the walk visited (for positions)."""
     facts = run_deep(lambda: analyze(module))
     found: list[tuple[Rule, Violation]] = []
     failures: list[RuleFailure] = []
@@ -99,7 +101,7 @@ def _violations(
                 failures.append(RuleFailure.of(rule_class, err))
     finally:
         facts.release()
-    return found, failures
+    return found, failures, facts.statement_of
 
 
 def check_source(
@@ -135,16 +137,17 @@ def check_module(
     """The findings for a parsed module (``source``: its bytes): what Kavi does once the
     parser is done."""
     try:
-        violations, failures = _violations(module, policy, rules)
+        violations, failures, statement_of = _violations(module, policy, rules)
     except ResolutionLimit as limit:
         line, col = (1, 1)
         if limit.node is not None:
             line, col = node_positions(module, [limit.node]).get(id(limit.node), (1, 1))
         message = f"{limit}: the file is too complex to check, so it cannot pass"
         return [finding(codes.ANALYSIS_LIMIT, path, line, col, message, "complexity")]
-    positions = node_positions(module, [v.node for _, v in violations]) if violations else {}
     text = decode(source)
-    lines = text.splitlines()
+    nodes = [v.node for _, v in violations]
+    positions = node_positions(module, nodes, text, statement_of) if violations else {}
+    lines = split_lines(text)
     findings: dict[tuple[str, int, int], Finding] = {}
     # A fingerprint hashes the whole line: once per rule and line, not once per finding
     # (a thousand findings on one long line would hash it a thousand times).

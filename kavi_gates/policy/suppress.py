@@ -36,7 +36,8 @@ def find_suppressions(text: str) -> list[Suppression]:
     found: list[Suppression] = []
     code_lines: set[int] = set()
     try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        # Lines as Python reads them (universal newlines: a lone \r ends a line too).
+        for tok in tokenize.generate_tokens(io.StringIO(text, newline=None).readline):
             if tok.type == tokenize.COMMENT:
                 match = _PATTERN.search(tok.string)
                 if match:

@@ -6,9 +6,9 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from kavi_gates.lines import split_lines
 from kavi_gates.models import RunReport, Severity, Status
 
-_NEWLINE = re.compile(r"\r\n|\r|\n")
 WIDTH = 120
 """The most of a source line shown under a finding: a window around its column."""
 # C0 and C1 controls, DEL and the bidirectional overrides: a file's text (and a message
@@ -47,7 +47,7 @@ def _lines(path: str) -> tuple[str, ...]:
         return ()
     # Lines as Python counts them (not str.splitlines, which also breaks at form feeds,
     # \x85 or U+2028: one in a comment would show the line above under every finding).
-    return tuple(_NEWLINE.split(text))
+    return tuple(split_lines(text))
 
 
 def source_line(root: str, rel: str, line: int) -> str | None:
