@@ -82,10 +82,9 @@ class RuleFailure:
 
 def _violations(
     module: cst.Module, policy: PolicyConfig, rules: Sequence[type[Rule]]
-) -> tuple[list[tuple[Rule, Violation]], list[RuleFailure], dict[int, int]]:
+) -> tuple[list[tuple[Rule, Violation]], list[RuleFailure]]:
     """Every rule's violations; a rule that raises is a failure of that rule on this file,
-    and the other rules' violations stand (a plugin's bug must not hide anything else).
-    Last, the top-level statement of each node the walk visited (for positions)."""
+    and the other rules' violations stand (a plugin's bug must not hide anything else)."""
     facts = run_deep(lambda: analyze(module))
     found: list[tuple[Rule, Violation]] = []
     failures: list[RuleFailure] = []
@@ -101,7 +100,7 @@ def _violations(
                 failures.append(RuleFailure.of(rule_class, err))
     finally:
         facts.release()
-    return found, failures, facts.statement_of
+    return found, failures
 
 
 def check_source(
@@ -136,25 +135,27 @@ def check_module(
 ) -> list[Finding]:
     """The findings for a parsed module (``source``: its bytes): what Kavi does once the
     parser is done."""
+    text = decode(source)
     try:
-        violations, failures, statement_of = _violations(module, policy, rules)
+        violations, failures = _violations(module, policy, rules)
     except ResolutionLimit as limit:
-        line, col = (1, 1)
+        line, col = (0, 0)
         if limit.node is not None:
-            line, col = node_positions(module, [limit.node]).get(id(limit.node), (1, 1))
+            line, col = node_positions(module, [limit.node], text).get(id(limit.node), (0, 0))
         message = f"{limit}: the file is too complex to check, so it cannot pass"
         return [finding(codes.ANALYSIS_LIMIT, path, line, col, message, "complexity")]
-    text = decode(source)
     nodes = [v.node for _, v in violations]
-    positions = node_positions(module, nodes, text, statement_of) if violations else {}
+    positions = node_positions(module, nodes, text) if violations else {}
     lines = split_lines(text)
     findings: dict[tuple[str, int, int], Finding] = {}
     # A fingerprint hashes the whole line: once per rule and line, not once per finding
     # (a thousand findings on one long line would hash it a thousand times).
     fingerprints: dict[tuple[str, int], str] = {}
     for rule, violation in violations:
-        line, col = positions.get(id(violation.node), (1, 1))
-        key = (rule.id, line, col)
+        # A node that cannot be placed for certain is a finding about the whole file (line
+        # 0): no suppression comment covers it, and its fingerprint hashes its message.
+        line, col = positions.get(id(violation.node), (0, 0))
+        key = (rule.id, line, col) if line else (rule.id, 0, id(violation.node))
         if key in findings:
             continue
         message = violation.message

