@@ -2,7 +2,9 @@
 
 Unreadable and trigger-free files (no rule could find anything in them) are settled here
 with Python's own parser; the rest are analysed in forked workers, largest first, each
-killed past its ``policy.file_budget`` (KAV005). A rule that raises, or a worker that
+killed past its ``policy.file_budget`` (KAV005). The few largest files are parsed one at a
+time, each worker giving the memory back after one (``heavy_jobs``): the run's peak memory
+is one large parse, not one per worker. A rule that raises, or a worker that
 dies, is a KAV006 finding that names the file (and the rule): the run cannot vouch for that
 file, so the gate is an error, while every other finding is still reported. Such results
 are never cached. Still libcst-free: only the workers' job (``check.check_source``) needs
@@ -35,6 +37,7 @@ from kavi_gates.policy.workers import (
     Overrun,
     discard_prestarted,
     has_prestarted,
+    release_memory,
     run_budgeted,
     take_prestarted,
 )
@@ -122,6 +125,13 @@ def _in_prestarted(run: Run, jobs: list[Job], prestarted: list[Worker]) -> list[
 def _in_workers(run: Run, jobs: list[Job], rules: tuple[type[Rule], ...]) -> list[Finding]:
     from kavi_gates.policy.check import check_source  # libcst: only for real work
 
+    # Largest first: the longest files must not be the last ones started.
+    ordered = sorted(jobs, key=lambda job: job.size, reverse=True)
+    budgets = [(job, run.policies[job.policy].file_budget) for job in ordered]
+    processes = run.context.jobs or os.cpu_count() or 1
+    heavy = heavy_jobs([job.size for job in ordered], processes)
+    release_at = min((ordered[i].size for i in heavy), default=1 << 62)
+
     def work(job: Job) -> list[Row]:
         source = Path(job.path).read_bytes()
         found = check_source(source, job.rel, run.policies[job.policy], rules)
@@ -130,13 +140,34 @@ def _in_workers(run: Run, jobs: list[Job], rules: tuple[type[Rule], ...]) -> lis
         # failure is not cached: the next run tries the file again.
         if not any(f.rule == codes.RULE_ERROR.id for f in found):
             run.cache.put(run.key(job.rel, job.policy, source), rows)
+        if len(source) >= release_at:
+            release_memory()  # what the parse of a heavy file used: not kept for the rest
         return rows
 
-    # Largest first: the longest files must not be the last ones started.
-    ordered = sorted(jobs, key=lambda job: job.size, reverse=True)
-    budgets = [(job, run.policies[job.policy].file_budget) for job in ordered]
-    processes = run.context.jobs or os.cpu_count() or 1
-    return _collect(ordered, run_budgeted(work, budgets, processes))
+    return _collect(ordered, run_budgeted(work, budgets, processes, heavy=heavy))
+
+
+HEAVY_BYTES = 64 * 1024
+"""libcst's parser holds ~270 bytes of memory per byte of source (32 MiB for a 120 KB
+file), and glibc keeps what it freed: a worker that parsed a large file stays that large."""
+
+
+def heavy_jobs(sizes: list[int], processes: int) -> frozenset[int]:
+    """Which of the files (``sizes``, largest first) are parsed one at a time: those of at
+    least ``HEAVY_BYTES`` and half the largest, as long as they are no more than one
+    worker's share of the run (one at a time, they must not make it longer)."""
+    if processes < 2 or not sizes:
+        return frozenset()
+    floor = max(HEAVY_BYTES, sizes[0] // 2)
+    share = sum(sizes) // processes
+    heavy: list[int] = []
+    total = 0
+    for index, size in enumerate(sizes):
+        if size < floor or total + size > share:
+            break
+        heavy.append(index)
+        total += size
+    return frozenset(heavy) if len(heavy) > 1 else frozenset()
 
 
 def _collect(ordered: list[Job], outcomes: Iterable[tuple[int, Outcome]]) -> list[Finding]:

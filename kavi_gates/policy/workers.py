@@ -28,6 +28,7 @@ import struct
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -203,12 +204,16 @@ def run_budgeted(
     jobs: Sequence[tuple[Any, float]],
     processes: int,
     prestarted: Sequence[Worker] = (),
+    heavy: AbstractSet[int] = frozenset(),
 ) -> Generator[tuple[int, Outcome], None, None]:
     """Run ``work(job)`` for each ``(job, budget_seconds)`` in up to ``processes`` forked
     workers; yield ``(index, outcome)`` as jobs finish, in any order.
 
     ``prestarted`` workers (``take_prestarted``) are used first, once ready; they receive
-    ``work`` with every job, so it must be picklable (a module-level function)."""
+    ``work`` with every job, so it must be picklable (a module-level function). The jobs
+    whose indexes are in ``heavy`` (those that need the most memory) run one at a time:
+    the others run beside them, in the order given, so the run's peak memory is one heavy
+    job's, not one per worker (``work`` gives the memory back: ``release_memory``)."""
     if not CAN_FORK:
         yield from _run_here(work, jobs)
         return
@@ -237,7 +242,7 @@ def run_budgeted(
 
     try:
         while pending or any(w.queue for w in workers.values()):
-            for worker in _fill(work, jobs, workers, pending, limit):  # died while idle
+            for worker in _fill(work, jobs, workers, pending, limit, heavy):  # died idle
                 retire(worker)
             busy = [fd for fd, w in workers.items() if w.queue]
             if not busy:
@@ -273,12 +278,21 @@ def _fill(
     workers: dict[int, Worker],
     pending: deque[int],
     limit: int,
+    heavy: AbstractSet[int] = frozenset(),
 ) -> list[Worker]:
     """Hand out pending jobs: to idle workers, then to new ones (up to ``limit``), then one
-    more to each busy worker. Returns the idle workers found dead (nothing of theirs ran)."""
+    more to each busy worker; a heavy job only while no worker holds one. Returns the idle
+    workers found dead (nothing of theirs ran)."""
     dead: list[Worker] = []
     broken: set[int] = set()  # busy and unwritable: their answer (or end of file) tells
     while pending:
+        held = heavy and any(i in heavy for w in workers.values() for i in w.queue)
+        if held and pending[0] in heavy:
+            light = next((i for i in pending if i not in heavy), None)
+            if light is None:
+                return dead  # only heavy jobs are left: the next waits for the one held
+            pending.remove(light)
+            pending.appendleft(light)
         open_ = [w for fd, w in workers.items() if fd not in broken and w not in dead]
         idle = [w for w in open_ if not w.queue]
         if idle:
@@ -308,6 +322,24 @@ def _fill(
                 dead.append(worker)
     return dead
 
+
+def release_memory() -> None:
+    """Give the memory this process freed back to the system (glibc keeps a freed heap for
+    later: what libcst's parser used for a large file would stay this worker's until it
+    exits). Elsewhere, nothing to do."""
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            import ctypes
+
+            _malloc_trim = ctypes.CDLL(None).malloc_trim
+        except (OSError, AttributeError):  # not glibc
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
+_malloc_trim: Any = None
 
 READY = b"ready"
 STARTUP_TIMEOUT = 60.0

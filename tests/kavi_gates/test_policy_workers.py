@@ -4,8 +4,11 @@ process left behind."""
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -151,3 +154,70 @@ def test_a_callers_own_frozen_objects_stay_frozen() -> None:
         assert gc.get_freeze_count() >= before
     finally:
         gc.unfreeze()
+
+
+def test_heavy_jobs_run_one_at_a_time_beside_the_others(tmp_path: Path) -> None:
+    """The jobs that need the most memory (libcst's parse of the largest files) never run
+    together, so the run's peak is one of them, while the light ones keep the other worker
+    busy; every job is still answered."""
+    log = tmp_path / "log"
+
+    def work(job: tuple[str, float]) -> str:
+        name, seconds = job
+        start = time.monotonic()
+        time.sleep(seconds)
+        with log.open("a") as out:  # one short append per job: whole lines
+            out.write(f"{name} {start} {time.monotonic()} {os.getpid()}\n")
+        return name
+
+    jobs = [(("H0", 0.3), 10.0), (("H1", 0.3), 10.0), (("H2", 0.3), 10.0)]
+    jobs += [((f"L{i}", 0.05), 10.0) for i in range(12)]
+    results = dict(run_budgeted(work, jobs, 2, heavy=frozenset({0, 1, 2})))
+    assert sorted(r.value for r in results.values() if isinstance(r, Done)) == sorted(
+        job[0][0] for job in jobs
+    )
+    spans = {}
+    for line in log.read_text().splitlines():
+        name, start, end, pid = line.split()
+        spans[name] = (float(start), float(end), pid)
+    heavy = sorted(spans[n] for n in ("H0", "H1", "H2"))
+    for (_, end, _), (start, _, _) in itertools.pairwise(heavy):
+        assert start >= end, "two heavy jobs ran at once"
+    light_beside = [n for n, (s, e, _) in spans.items() if n.startswith("L") and s < heavy[0][1]]
+    assert light_beside, "the other worker idled while a heavy job ran"
+    assert len({pid for _, _, pid in spans.values()}) == 2
+
+
+def test_which_files_are_heavy() -> None:
+    from kavi_gates.policy.misses import heavy_jobs
+
+    kib = 1024
+    sizes = [120 * kib, 107 * kib, 100 * kib, 70 * kib, 50 * kib] + [4 * kib] * 200
+    assert heavy_jobs(sizes, 2) == {0, 1, 2, 3}  # >= 64 KiB and half the largest
+    assert heavy_jobs(sizes, 1) == frozenset()  # one worker: one at a time anyway
+    assert heavy_jobs([700 * kib, 200 * kib, *[100 * kib] * 10], 2) == frozenset()  # one
+    # never more than one worker's share of the work: one at a time must not slow the run
+    assert heavy_jobs([100 * kib] * 10, 2) == {0, 1, 2, 3, 4}
+    assert heavy_jobs([30 * kib] * 10, 2) == frozenset()  # small files need little memory
+
+
+def test_release_memory_gives_a_parse_back(tmp_path: Path) -> None:
+    """Why heavy files end with ``release_memory``: glibc keeps the heap libcst's parser
+    freed, so a worker stays as large as its largest parse (a fresh interpreter measures
+    its resident memory around it)."""
+    probe = (
+        "import libcst\n"
+        "from kavi_gates.policy.workers import release_memory\n"
+        "def rss():\n"
+        "    return int(open('/proc/self/statm').read().split()[1]) * 4096 >> 20\n"
+        "source = ''.join(f'def f{i}(a, b):\\n    return [a + b * {i}, (a, b)]\\n'"
+        " for i in range(4000))\n"
+        "module = libcst.parse_module(source)\n"
+        "del module\n"
+        "kept = rss()\n"
+        "release_memory()\n"
+        "print(kept, rss())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    kept, released = map(int, done.stdout.split())
+    assert released < kept - 20, (kept, released)
