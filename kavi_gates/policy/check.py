@@ -23,7 +23,7 @@ from kavi_gates.policy.suppress import apply_suppressions
 def _parse(source: bytes, path: str) -> cst.Module | list[Finding]:
     """The module, or the findings that say why it cannot be analysed."""
     try:
-        return run_deep(lambda: cst.parse_module(source))
+        return run_deep(lambda: cst.parse_module(decode(source)))  # read as Python reads it
     except cst.ParserSyntaxError as err:
         # CPython's parser locates errors better than libcst's; prefer its position.
         precise = syntax_check(source, path)

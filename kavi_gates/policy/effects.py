@@ -22,6 +22,7 @@ from kavi_gates.policy.positions import run_deep
 from kavi_gates.policy.queries import module_hits, name_hits, write_operations
 from kavi_gates.policy.queries.secrets import secret_reads
 from kavi_gates.policy.resolution import SKILL_CONTEXT, ModuleFacts, ResolutionLimit, analyze
+from kavi_gates.policy.source_checks import decode, unreadable
 from kavi_gates.policy.workers import Done, Failed, Overrun, run_budgeted
 
 # Effects a skill reaches through the runtime's guarded capabilities (``self.context.X``).
@@ -92,8 +93,11 @@ def observed_effects(
     here, allowed path or not (the policy gate judges paths); so does use of the runtime's
     ``self.context.files`` / ``self.context.http`` / ``self.context.secrets``."""
     del policy  # effects do not depend on what the policy allows
+    problem = unreadable(source, rel_path)
+    if problem:
+        raise UnparsableSource(f"{rel_path}: {problem[0].message}")
     try:
-        module = run_deep(lambda: cst.parse_module(source))
+        module = run_deep(lambda: cst.parse_module(decode(source)))
     except (cst.ParserSyntaxError, UnicodeDecodeError, LookupError, SyntaxError) as err:
         raise UnparsableSource(f"{rel_path}: {err}") from None
     facts = run_deep(lambda: analyze(module))

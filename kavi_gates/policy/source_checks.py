@@ -3,8 +3,10 @@ Python's own verdict on its syntax. Never imports libcst."""
 
 from __future__ import annotations
 
-import io
+import re
 import tokenize
+import warnings
+from functools import cache
 
 from kavi_gates.codes import policy as codes
 from kavi_gates.models import Code, Finding
@@ -15,19 +17,72 @@ def finding(code: Code, path: str, line: int, col: int, message: str, anchor: st
     return code.finding(path, message, line=line, col=col).with_fingerprint(anchor)
 
 
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+def source_encoding(source: bytes) -> str:
+    """The encoding Python reads ``source`` in (PEP 263): its BOM, or a coding comment in
+    its first two lines, the lines split as Python splits them (``\r\n``, ``\r`` and
+    ``\n``; read at ``\n`` alone, ``\r# coding: utf-7\n`` is one blank first line and
+    the comment is missed, while ``# a\r# b\r# coding: utf-7\n`` is one line with a
+    comment Python never reads). Raises SyntaxError or LookupError for a declaration
+    Python refuses (``tokenize.detect_encoding``)."""
+    lines: list[bytes] = []
+    start = 0
+    for end in _LINE_END.finditer(source, 0, 4096):
+        lines.append(source[start : end.start()] + b"\n")
+        start = end.end()
+        if len(lines) == 2:
+            break
+    else:
+        lines.append(source[start:])
+    feed = iter(lines)
+    encoding, _ = tokenize.detect_encoding(lambda: next(feed, b""))
+    return encoding
+
+
+_ASCII = bytes(range(128)) + (
+    b" +AGU- \\u0041 \\x41 \\101 \\N{DIGIT ONE} \x1b$B!!\x1b(B ~{!!~} a.xn--ls8h.b"
+)
+"""Every ASCII byte, and the sequences encodings turn into other text (utf-7, the escape
+codecs, ISO-2022, HZ, IDNA)."""
+
+
+@cache
+def rewrites_ascii(encoding: str) -> bool:
+    """Does ``encoding`` read ASCII bytes as anything but the same ASCII text (utf-7's
+    ``+AGU-`` is ``e``, unicode_escape's ``\\x41`` is ``A``, ISO-2022 and HZ switch to
+    other characters on an escape, UTF-16 and EBCDIC read other characters)? Such a file
+    says one thing to a reader of its bytes and another to Python, and no agent-written
+    skill needs one."""
+    try:
+        with warnings.catch_warnings():  # unicode_escape warns of its invalid escapes
+            warnings.simplefilter("ignore")
+            return _ASCII.decode(encoding) != _ASCII.decode("ascii")
+    except (ValueError, LookupError):  # (UnicodeError is a ValueError)
+        return True
+
+
 def unreadable(source: bytes, path: str) -> list[Finding] | None:
-    """KAV002 for binary bytes or text that does not decode as declared (PEP 263)."""
+    """KAV002 for binary bytes, text that does not decode as declared (PEP 263), and a
+    declared encoding that does not read ASCII as ASCII."""
     if b"\x00" in source:
         message = "binary file (contains NUL bytes)"
         return [finding(codes.UNREADABLE_INPUT, path, 1, 1, message, "binary")]
-    if not source.isascii():  # libcst may be lenient: decode strictly first
-        try:
-            encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+    try:
+        encoding = source_encoding(source)
+        if rewrites_ascii(encoding):
+            message = (
+                f"the file declares the encoding {encoding}, which does not read ASCII as "
+                "ASCII: what Python runs is not what its bytes show"
+            )
+            return [finding(codes.UNREADABLE_INPUT, path, 1, 1, message, "encoding")]
+        if not source.isascii():  # libcst may be lenient: decode strictly first
             source.decode(encoding)
-        except (SyntaxError, LookupError, UnicodeDecodeError) as err:
-            problem = str(err).splitlines()[0] if str(err) else type(err).__name__
-            message = f"cannot decode file: {problem}"
-            return [finding(codes.UNREADABLE_INPUT, path, 1, 1, message, "decode")]
+    except (SyntaxError, LookupError, ValueError) as err:  # (UnicodeError is a ValueError)
+        problem = str(err).splitlines()[0] if str(err) else type(err).__name__
+        message = f"cannot decode file: {problem}"
+        return [finding(codes.UNREADABLE_INPUT, path, 1, 1, message, "decode")]
     return None
 
 
@@ -53,9 +108,10 @@ def syntax_check(source: bytes, path: str) -> list[Finding] | None:
 
 
 def decode(source: bytes) -> str:
-    """The source as text, in its declared encoding (already known to decode)."""
+    """The source as text, in the encoding Python reads it in (``unreadable`` has refused
+    what does not decode): what libcst parses, positions count and suppressions come from,
+    so that none of them can read the bytes otherwise."""
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
-        return source.decode(encoding, errors="replace")
+        return source.decode(source_encoding(source), errors="replace")
     except (SyntaxError, LookupError):
         return source.decode("utf-8", errors="replace")

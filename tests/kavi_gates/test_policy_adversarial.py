@@ -84,9 +84,10 @@ CAUGHT: list[tuple[str | bytes, str]] = [
     ("from sys import modules\nm = modules['subprocess']\n", "KAV101"),
     ("import sys\nt = sys.modules\nm = t['subprocess']\n", "KAV101"),
     ("import builtins\nm = builtins.__import__('subprocess')\n", "KAV101"),
-    # an exotic source encoding is decoded once the full analysis runs
-    (b"# coding: utf-7\n" + _utf7("import subprocess\n") + b"# open\n", "KAV101"),
-    (b"# coding: unicode_escape\n\\x69mport \\x73ubprocess\n# open\n", "KAV101"),
+    # an encoding that does not read ASCII as ASCII is refused (what runs is not what the
+    # bytes show)
+    (b"# coding: utf-7\n" + _utf7("import subprocess\n") + b"# open\n", "KAV002"),
+    (b"# coding: unicode_escape\n\\x69mport \\x73ubprocess\n# open\n", "KAV002"),
     # -- computed imports ---------------------------------------------------------------
     ("m = __import__('o' + 's')\n", "KAV102"),
     ("import importlib\ndef f(n):\n    return importlib.import_module(n)\n", "KAV102"),
@@ -517,19 +518,20 @@ _VALUE_FLOW = "a module object flows through a value the scope model does not fo
 
 MISSED = [
     # -- source-level blind spots (critical: any payload passes) ----------------------
+    # (now refused: an encoding that does not read ASCII as ASCII is KAV002)
     _fixed(
         b"# coding: utf-7\n" + _utf7("import subprocess\n"),
-        "KAV101",
+        "KAV002",
         f"{_PREFILTER}; a utf-7 cookie hides every keyword",
     ),
     _fixed(
         b"# coding: utf-7\n" + _utf7("import os\nos.system('id')\n"),
-        "KAV111",
+        "KAV002",
         f"{_PREFILTER}; a utf-7 cookie hides every keyword",
     ),
     _fixed(
         b"# coding: unicode_escape\n\\x69mport \\x73ubprocess\n",
-        "KAV101",
+        "KAV002",
         f"{_PREFILTER}; unicode_escape cookie",
     ),
     _fixed(

@@ -31,16 +31,22 @@ UNREADABLE_INPUT = Code(
     category="input",
     title="file is binary or undecodable",
     doc="""
-        The file is binary or not valid text in its declared encoding (a finding, never a
-        crash and never a pass).
+        The file is binary, not valid text in its declared encoding, or declares an
+        encoding that does not read ASCII as ASCII (utf-7, unicode_escape, UTF-16, EBCDIC,
+        ISO-2022: what Python runs is not what the bytes show). A finding, never a crash
+        and never a pass.
         """,
     fix="""
-        Save the file as UTF-8, or declare its real encoding in a PEP 263 coding comment;
-        keep binary data out of governed .py files.
+        Save the file as UTF-8, or declare its real (ASCII-compatible) encoding in a PEP 263
+        coding comment; keep binary data out of governed .py files.
         """,
     suppressible=False,
     valid=("# -*- coding: latin-1 -*-\ns = 'caf\xe9'\n".encode("latin-1"),),
-    invalid=(b"\x00\x01\x02binary\xff", b"s = '\xff\xfe'\n"),
+    invalid=(
+        b"\x00\x01\x02binary\xff",
+        b"s = '\xff\xfe'\n",
+        b"# coding: utf-7\nx = '+AGU-'\n",  # Python reads 'e': not what the bytes show
+    ),
     triggers=(),
 )
 SUPPRESSION_WITHOUT_REASON = Code(
