@@ -16,6 +16,7 @@ from kavi_forge.signing import SigningKey
 from kavi_gates.attestation import AttestationRefused, sign_statement, verify_envelope
 from kavi_gates.dsse import Envelope
 from kavi_gates.hash_pin import sha256_bytes
+from kavi_gates.policy.source_checks import decode
 from kavi_gates.policy.suppress import find_suppressions
 from kavi_gates.registry import RegistryEntry
 from kavi_gates.statement import CheckResult, Suppression, statement_for
@@ -42,7 +43,7 @@ def pinned_suppressions(root: Path, pins: dict[str, str]) -> tuple[Suppression, 
         data = (root / rel).read_bytes()
         if sha256_bytes(data) != digest:
             raise PromotionRefused(f"{rel} changed during the promotion; run `kavi verify` again")
-        text = data.decode("utf-8", "replace")
+        text = decode(data)  # as Python (and the policy gate) reads it
         for sup in find_suppressions(text):
             found.append(Suppression(path=rel, line=sup.line, rules=sup.rules, reason=sup.reason))
     return tuple(found)

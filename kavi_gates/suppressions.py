@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from kavi_gates.codes import forge as codes
 from kavi_gates.lines import split_lines
 from kavi_gates.models import GateResult, Status
+from kavi_gates.policy.source_checks import python_text
 from kavi_gates.policy.suppress import find_suppressions
 
 
@@ -43,10 +44,12 @@ class FileSuppression(BaseModel):
 
 
 def _read_text(path: Path) -> str | None:
+    """The text Python runs (a latin-1 file's comments too); None when it is missing or the
+    policy gate refuses it (it reports what it cannot read)."""
     try:
-        return path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None  # missing or undecodable: the policy gate reports what it cannot read
+        return python_text(path.read_bytes())
+    except OSError:
+        return None
 
 
 def text_suppressions(rel: str, text: str) -> tuple[FileSuppression, ...]:

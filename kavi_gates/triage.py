@@ -34,6 +34,7 @@ from kavi_gates.lines import split_lines
 from kavi_gates.merge import merge_results
 from kavi_gates.models import Code, Finding, GateResult, Severity, Status
 from kavi_gates.paths import is_safe_relative, match_glob
+from kavi_gates.policy.source_checks import python_text
 
 if TYPE_CHECKING:
     from kavi_gates.baseline import Baseline
@@ -126,9 +127,9 @@ def _read_text(root: Path, rel: str) -> str | None:
         data = path.read_bytes()
     except OSError:
         return None
-    if b"kavi:" not in data:
+    if b"kavi:" not in data:  # (the encodings Kavi reads keep ASCII as ASCII)
         return None
-    return data.decode("utf-8", errors="replace")
+    return python_text(data)  # as Python reads it, as the policy gate does
 
 
 def _suppress(

@@ -3,6 +3,7 @@ Python's own verdict on its syntax. Never imports libcst."""
 
 from __future__ import annotations
 
+import codecs
 import re
 import tokenize
 import warnings
@@ -29,13 +30,13 @@ def source_encoding(source: bytes) -> str:
     Python refuses (``tokenize.detect_encoding``)."""
     lines: list[bytes] = []
     start = 0
-    for end in _LINE_END.finditer(source, 0, 4096):
+    for end in _LINE_END.finditer(source):  # however long the lines are
         lines.append(source[start : end.start()] + b"\n")
         start = end.end()
         if len(lines) == 2:
             break
     else:
-        lines.append(source[start:])
+        lines.append(source[start:])  # the last line, without its end
     feed = iter(lines)
     encoding, _ = tokenize.detect_encoding(lambda: next(feed, b""))
     return encoding
@@ -50,17 +51,43 @@ codecs, ISO-2022, HZ, IDNA)."""
 
 @cache
 def rewrites_ascii(encoding: str) -> bool:
-    """Does ``encoding`` read ASCII bytes as anything but the same ASCII text (utf-7's
-    ``+AGU-`` is ``e``, unicode_escape's ``\\x41`` is ``A``, ISO-2022 and HZ switch to
-    other characters on an escape, UTF-16 and EBCDIC read other characters)? Such a file
-    says one thing to a reader of its bytes and another to Python, and no agent-written
-    skill needs one."""
+    """Can ``encoding`` make text read otherwise than a reader of its bytes as ASCII sees
+    it: ASCII bytes read as other text (utf-7's ``+AGU-`` is ``e``, unicode_escape's
+    ``\\x41`` is ``A``, ISO-2022 and HZ switch on an escape, UTF-16 and EBCDIC), an ASCII
+    byte swallowed into a multi-byte character (shift_jis, gbk, big5: ``\\x81\\\\`` is
+    one character, and the backslash no longer escapes a quote), or a non-ASCII byte read
+    as ASCII (mac_arabic's ``\\xa3`` is ``#``)? UTF-8 and the single-byte encodings
+    (latin-1, cp1252, koi8-r) cannot. No agent-written skill needs the others."""
     try:
         with warnings.catch_warnings():  # unicode_escape warns of its invalid escapes
             warnings.simplefilter("ignore")
-            return _ASCII.decode(encoding) != _ASCII.decode("ascii")
+            if _ASCII.decode(encoding) != _ASCII.decode("ascii"):
+                return True
+        if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
+            return False  # its multi-byte characters are made of bytes above 0x7f only
     except (ValueError, LookupError):  # (UnicodeError is a ValueError)
         return True
+    for byte in range(0x80, 0x100):
+        try:
+            char = bytes([byte]).decode(encoding)
+        except ValueError:  # undefined alone: it must not start a character either
+            if any(_decodes(bytes([byte, ascii]), encoding) for ascii in _SWALLOWED):
+                return True
+            continue
+        if len(char) != 1 or char.isascii():
+            return True
+    return False
+
+
+_SWALLOWED = b"\\'\"#\n\rA"
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except ValueError:
+        return False
+    return True
 
 
 def unreadable(source: bytes, path: str) -> list[Finding] | None:
@@ -105,6 +132,13 @@ def syntax_check(source: bytes, path: str) -> list[Finding] | None:
     except (ValueError, UnicodeDecodeError, RecursionError, MemoryError):
         return None  # let libcst decide, with its own error handling
     return []
+
+
+def python_text(source: bytes) -> str | None:
+    """The text Python runs, or None for a file the policy gate refuses (``unreadable``):
+    what every reader of suppression comments must read, so that a comment the policy gate
+    honours is never missed by a listing or a review of them."""
+    return None if unreadable(source, "") else decode(source)
 
 
 def decode(source: bytes) -> str:

@@ -5,6 +5,7 @@ review: with ``\\r`` line ends the two chose their encodings from different line
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from kavi_gates.policy.check import check_source
 from kavi_gates.policy.effects import UnparsableSource, observed_effects
 from kavi_gates.policy.rules import BUILTIN_RULES
 from kavi_gates.policy.source_checks import decode, rewrites_ascii, source_encoding
+from kavi_gates.suppressions import agent_suppressions_result
 
 POLICY = validate_policy({})
 
@@ -79,6 +81,8 @@ def test_the_phantom_declaration_is_read_as_python_reads_it() -> None:
     [
         *("utf-7", "utf-16", "utf-32", "cp037", "unicode_escape", "raw_unicode_escape"),
         *("iso2022_jp", "hz", "idna", "punycode"),
+        # an ASCII byte inside a multi-byte character; a non-ASCII byte read as ASCII
+        *("shift_jis", "cp932", "gbk", "gb18030", "big5", "johab", "mac_arabic", "mac_farsi"),
     ],
 )
 def test_an_encoding_that_rewrites_ascii_is_refused(encoding: str) -> None:
@@ -91,9 +95,45 @@ def test_an_encoding_that_rewrites_ascii_is_refused(encoding: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "encoding", ["utf-8", "utf-8-sig", "latin-1", "cp1252", "shift_jis", "gbk", "koi8-r"]
+    "encoding", ["utf-8", "utf-8-sig", "ascii", "latin-1", "cp1252", "koi8-r", "euc-jp"]
 )
 def test_an_ascii_compatible_encoding_is_read(encoding: str) -> None:
     assert not rewrites_ascii(encoding)
     source = f"# coding: {encoding}\nx = 1\neval(x)\n".encode("ascii")
     assert [f.rule for f in _found(source)] == ["KAV401"]  # type: ignore[attr-defined]
+
+
+PAYLOAD = b's = "\xc2\x81\\"; import os; os.system(\'echo SYSTEM\') #"\n'
+"""In shift_jis \\x81\\\\ is one character: the backslash no longer escapes the quote,
+and the call is code; read as UTF-8, it is inside a string."""
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # a first line of 4 KiB hid the declaration on line 2 from a 4096-byte window
+        b"#" + b"y" * 4095 + b"\n# coding: shift_jis\n" + PAYLOAD,
+        b"#" + b"y" * 9000 + b"\r\n# coding: shift_jis\n" + PAYLOAD,
+        # and past the window the rest was one line, with a declaration Python never reads
+        b"#" + b"x" * 4100 + b"\r#\r# coding: shift_jis\n" + PAYLOAD.replace(b"\\", b"\\\\"),
+    ],
+    ids=["declaration after a long line", "after a longer one", "phantom after the window"],
+)
+def test_a_long_first_line_does_not_move_the_declaration(source: bytes) -> None:
+    rules = {f.rule for f in _found(source)}  # type: ignore[attr-defined]
+    assert rules & {"KAV002", "KAV111"}, rules
+
+
+def test_a_suppression_in_a_latin1_file_is_listed_for_review(tmp_path: Path) -> None:
+    """KAV901 (an agent's suppression) reads the text Python runs, as the policy gate does
+    when it honours the comment: a latin-1 file's suppression was invisible to it."""
+    source = (
+        b"# -*- coding: latin-1 -*-\n# caf\xe9\nimport os\n"
+        b'os.system("echo hi")  # kavi: allow[KAV202,KAV111] needed\n'
+    )
+    assert _found(source) == []  # the policy gate honours it
+    (tmp_path / "before").mkdir()
+    (tmp_path / "after" / "skills").mkdir(parents=True)
+    (tmp_path / "after" / "skills" / "a.py").write_bytes(source)
+    result = agent_suppressions_result(tmp_path / "before", tmp_path / "after", ["skills/a.py"])
+    assert [(f.rule, f.line) for f in result.findings] == [("KAV901", 4)]
