@@ -28,3 +28,14 @@ def line_breaks(text: str, start: int, end: int) -> int:
 def line_start(text: str, start: int, end: int) -> int:
     """Where the last line that starts in ``text[start:end]`` starts (``start`` if none does)."""
     return max(text.rfind("\n", start, end), text.rfind("\r", start, end), start - 1) + 1
+
+
+def first_code_line(text: str) -> int:
+    """1-based number of the first line that is neither blank nor a comment (an own-line
+    suppression above it is a header: it covers the file's line-0 findings)."""
+    lines = split_lines(text)
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return number
+    return len(lines) + 1

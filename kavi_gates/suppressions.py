@@ -7,8 +7,7 @@ PROMOTION note, the attestation). Reading them tokenizes only: libcst is never i
 
 from __future__ import annotations
 
-import io
-import tokenize
+import ast
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from kavi_gates.codes import forge as codes
-from kavi_gates.lines import split_lines
+from kavi_gates.lines import first_code_line, split_lines
 from kavi_gates.models import GateResult, Status
 from kavi_gates.policy.source_checks import python_text
 from kavi_gates.policy.suppress import find_suppressions
@@ -54,36 +53,56 @@ def _read_text(path: Path) -> str | None:
         return None
 
 
-def _statement_ends(text: str) -> dict[int, int]:
-    """For each line that starts a logical line of Python (a statement, or a compound
-    statement's header), the line it ends on; nothing for text tokenize cannot read."""
-    ends: dict[int, int] = {}
-    start = 0
+def _statement_spans(text: str) -> dict[int, tuple[int, int]]:
+    """For each line of Python, the first and last line of the innermost statement holding
+    it (a compound statement's first line: the whole statement, body included); nothing
+    for text that is not Python."""
     try:
-        for tok in tokenize.generate_tokens(io.StringIO(text, newline=None).readline):
-            if tok.type in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT):
-                continue
-            if not start:
-                start = tok.start[0]
-            if tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
-                ends[start] = tok.end[0]
-                start = 0
-    except (tokenize.TokenError, SyntaxError):
-        pass
-    return ends
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    spans: dict[int, tuple[int, int]] = {}
+    for node in ast.walk(tree):  # outer statements first: inner ones overwrite their lines
+        if isinstance(node, ast.stmt):
+            decorators = getattr(node, "decorator_list", [])
+            first = min([node.lineno, *(d.lineno for d in decorators)])
+            last = node.end_lineno or node.lineno
+            body = min((child.lineno for child in _children(node)), default=last + 1)
+            for line in range(first, last + 1):
+                if line < body or line not in spans:
+                    spans[line] = (first, last)
+    return spans
+
+
+def _children(node: ast.stmt) -> list[ast.stmt]:
+    """The statements nested in ``node`` (its bodies, handlers, cases)."""
+    return [child for child in ast.iter_child_nodes(node) if isinstance(child, ast.stmt)] + [
+        stmt
+        for child in ast.iter_child_nodes(node)
+        if isinstance(child, ast.ExceptHandler | ast.match_case)
+        for stmt in child.body
+    ]
 
 
 def text_suppressions(rel: str, text: str) -> tuple[FileSuppression, ...]:
-    """The suppressions of one file's text (real comments only, not strings)."""
+    """The suppressions of one file's text (real comments only, not strings).
+
+    What a suppression covers is what it can silence, so that an agent that keeps a
+    human's comment and changes that changes the decision (KAV901): the whole statement
+    holding the covered line (a ``class`` or ``def`` line: the body too, whose findings
+    are reported there); for a comment in the file's header, which covers every finding
+    about the whole file, the whole file."""
     lines = split_lines(text)
-    ends = _statement_ends(text) if "kavi:" in text else {}
+    spans = _statement_spans(text) if "kavi:" in text else {}
+    header_end = first_code_line(text)
     found = []
     for sup in find_suppressions(text):
         covered = sup.line + 1 if sup.own_line else sup.line
-        # The whole statement it covers: an agent that rewrites the arguments on the
-        # lines below a human's ``eval(  # kavi: allow[...]`` adds a decision too.
-        last = max(covered, ends.get(covered, covered))
-        covers = "\n".join(line.strip() for line in lines[max(covered, 1) - 1 : last])
+        if sup.own_line and sup.line < header_end:
+            covers = text
+        else:
+            first, last = spans.get(covered, (covered, covered))
+            covers = "\n".join(line.strip() for line in lines[max(first, 1) - 1 : last])
         found.append(
             FileSuppression(
                 path=rel, line=sup.line, rules=sup.rules, reason=sup.reason, covers=covers

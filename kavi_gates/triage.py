@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from kavi_gates.config import KaviConfig
 from kavi_gates.errors import ConfigError
-from kavi_gates.lines import split_lines
+from kavi_gates.lines import first_code_line
 from kavi_gates.merge import merge_results
 from kavi_gates.models import Code, Finding, GateResult, Severity, Status
 from kavi_gates.paths import is_safe_relative, match_glob
@@ -101,16 +101,6 @@ class _Counts:
     baselined: int = 0
 
 
-def _first_code_line(text: str) -> int:
-    """1-based number of the first line that is neither blank nor a comment."""
-    lines = split_lines(text)
-    for number, line in enumerate(lines, start=1):
-        stripped = line.strip()
-        if stripped and not stripped.startswith("#"):
-            return number
-    return len(lines) + 1
-
-
 def _covers(sup: Suppression, finding: Finding, header_end: int) -> bool:
     if finding.line > 0:
         return sup.covers(finding.line)
@@ -165,7 +155,7 @@ def _suppress(
         sups = [s for s in find_suppressions(text) if any(r in theirs for r in s.rules)]
         if not sups:
             continue
-        header_end = _first_code_line(text)
+        header_end = first_code_line(text)
         for finding in by_path.get(rel, []):
             for sup in sups:
                 if finding.rule not in sup.rules or not _covers(sup, finding, header_end):

