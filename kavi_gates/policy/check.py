@@ -141,25 +141,26 @@ def check_module(
     except ResolutionLimit as limit:
         line, col = (0, 0)
         if limit.node is not None:
-            line, col = node_positions(module, [limit.node], text).get(id(limit.node), (0, 0))
+            line, col, _ = node_positions(module, [limit.node], text).get(id(limit.node), (0, 0, 0))
         message = f"{limit}: the file is too complex to check, so it cannot pass"
         return [finding(codes.ANALYSIS_LIMIT, path, line, col, message, "complexity")]
     nodes = [v.node for _, v in violations]
     positions = node_positions(module, nodes, text) if violations else {}
     lines = split_lines(text)
     findings: dict[tuple[str, int, int], Finding] = {}
-    # A fingerprint hashes the whole line: once per rule and line, not once per finding
-    # (a thousand findings on one long line would hash it a thousand times).
-    fingerprints: dict[tuple[str, int], str] = {}
+    # A fingerprint hashes the statement the finding is in: once per rule and statement,
+    # not once per finding (a thousand findings on one long line would hash it a thousand
+    # times).
+    fingerprints: dict[tuple[str, int, int], str] = {}
     for rule, violation in violations:
         # A node that cannot be placed for certain is a finding about the whole file (line
-        # 0): no suppression comment covers it, and its fingerprint hashes its message.
-        line, col = positions.get(id(violation.node), (0, 0))
+        # 0): no suppression comment covers it, and its fingerprint hashes the file.
+        line, col, last = positions.get(id(violation.node), (0, 0, 0))
         key = (rule.id, line, col) if line else (rule.id, 0, id(violation.node))
         if key in findings:
             continue
         message = violation.message
-        shared = fingerprints.get((rule.id, line))
+        shared = fingerprints.get((rule.id, line, last))
         if shared is not None:
             found = Finding(
                 gate=GATE,
@@ -172,14 +173,14 @@ def check_module(
             )
         else:
             if line:
-                anchor = lines[line - 1].strip() if line <= len(lines) else ""
+                anchor = _anchor(lines, line, last)
             else:  # not placed: tied to this very text (an edit makes it new again)
                 anchor = f"\0{module.code_for_node(violation.node)}\0{text}"
             found = Finding(
                 gate=GATE, rule=rule.id, path=path, line=line, col=col, message=message
             ).with_fingerprint(anchor)
             if anchor and line:  # without one the message is hashed, and it differs
-                fingerprints[rule.id, line] = found.fingerprint
+                fingerprints[rule.id, line, last] = found.fingerprint
         findings[key] = found
     locked = {*unsuppressible, *policy.unsuppressible, codes.RULE_ERROR.id}
     locked.update(rule.id for rule in rules if rule.UNSUPPRESSIBLE)
@@ -188,6 +189,15 @@ def check_module(
     unjudged = {failure.rule_id for failure in failures}
     kept = apply_suppressions(text, path, list(findings.values()), known, locked, unjudged)
     return kept + [_failure_finding(path, failure) for failure in failures]
+
+
+def _anchor(lines: list[str], line: int, last: int) -> str:
+    """What a finding's fingerprint hashes (so that a baseline accepts it, and only it,
+    wherever it moves): its line, and the rest of the statement holding it when that goes
+    on (the arguments of a call written over several lines)."""
+    if last <= line:  # one line (or a compound statement's header: its first line)
+        return lines[line - 1].strip() if line <= len(lines) else ""
+    return "\n".join(text.strip() for text in lines[line - 1 : last])
 
 
 def _failure_finding(path: str, failure: RuleFailure) -> Finding:

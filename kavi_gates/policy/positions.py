@@ -23,21 +23,48 @@ from kavi_gates.lines import line_breaks, line_start
 T = TypeVar("T")
 
 
+_LINE = cst.SimpleStatementLine
+
+
 @add_slots
 @dataclass(frozen=False)
 class _MarkingState(CodegenState):
     wanted: frozenset[int] = frozenset()
     marks: dict[int, int] = field(default_factory=dict)
+    line: int = 0
+    """The simple statement line whose code is being generated (they never nest), or 0."""
+    statement_of: dict[int, int] = field(default_factory=dict)
+    """Wanted node → the simple statement line holding it (none: in a compound statement's
+    header, a ``with`` or ``if`` line)."""
+    unended: set[int] = field(default_factory=set)
+    """Statement lines holding a wanted node whose code is not generated to their end."""
+    ends: dict[int, int] = field(default_factory=dict)
+    """Statement line holding a wanted node → the token index after its code."""
 
     def before_codegen(self, node: cst.CSTNode) -> None:
         key = id(node)
+        if type(node) is _LINE:
+            self.line = key
         if key in self.wanted and key not in self.marks:
             self.marks[key] = len(self.tokens)
+            self._held(key)
+
+    def _held(self, key: int) -> None:
+        if self.line and key not in self.statement_of:
+            self.statement_of[key] = self.line
+            if self.line not in self.ends:
+                self.unended.add(self.line)
 
     def after_codegen(self, node: cst.CSTNode) -> None:
-        # Every wanted node has started and this one is done: the rest of the file cannot
-        # move them, so stop generating code (findings cluster at the top: imports).
-        if len(self.marks) == len(self.wanted) and id(node) in self.wanted:
+        if type(node) is _LINE:
+            self.line = 0
+            key = id(node)
+            if key in self.unended:
+                self.unended.discard(key)
+                self.ends[key] = len(self.tokens)
+        # Every wanted node has started and the lines holding them are done: the rest of
+        # the file cannot move them, so stop generating code (findings cluster at the top).
+        if len(self.marks) == len(self.wanted) and not self.unended:
             raise _AllMarked
 
     def record_syntactic_position(  # type: ignore[override]
@@ -50,6 +77,7 @@ class _MarkingState(CodegenState):
         key = id(node)
         if key in self.wanted:  # the syntactic start excludes parentheses and blank lines
             self.marks[key] = len(self.tokens)
+            self._held(key)
         return _NOTHING  # a shared no-op context: no generator per node
 
 
@@ -97,9 +125,11 @@ def run_deep(fn: Callable[[], T]) -> T:
 
 def node_positions(
     module: cst.Module, nodes: Iterable[cst.CSTNode], text: str
-) -> dict[int, tuple[int, int]]:
-    """``id(node)`` → (line, column), both 1-based, lines as Python counts them, for each
-    node whose place in ``text`` (the module's source) is certain.
+) -> dict[int, tuple[int, int, int]]:
+    """``id(node)`` → (line, column, last line), 1-based, lines as Python counts them, for
+    each node whose place in ``text`` (the module's source) is certain. The last line is
+    that of the simple statement holding the node (a call's arguments written over several
+    lines); 0 when there is none (a compound statement's header) or it is not certain.
 
     The module's code is generated up to the last node. libcst's code is the source except
     for a few things it drops (a space before an ``except`` clause's colon, a form feed
@@ -110,7 +140,18 @@ def node_positions(
     state = run_deep(partial(_generate, module, wanted))
     code = "".join(state.tokens)
     same = _common_prefix(code, text)
-    return _place(text, [(offset, key) for offset, key in _offsets(state) if offset < same])
+    starts = _place(
+        text, [(offset, key) for offset, key in _offsets(state.marks, state) if offset < same]
+    )
+    # A statement's last character is before the offset after it.
+    ends = _place(
+        text, [(offset - 1, key) for offset, key in _offsets(state.ends, state) if offset <= same]
+    )
+    out: dict[int, tuple[int, int, int]] = {}
+    for key, (line, col) in starts.items():
+        end = ends.get(state.statement_of.get(key, -1))
+        out[key] = (line, col, end[0] if end is not None else 0)
+    return out
 
 
 def _generate(module: cst.Module, wanted: frozenset[int]) -> _MarkingState:
@@ -139,11 +180,11 @@ def _common_prefix(code: str, text: str) -> int:
     return low
 
 
-def _offsets(state: _MarkingState) -> list[tuple[int, int]]:
-    """(offset in the generated code, node id) of each marked node."""
+def _offsets(indexes: dict[int, int], state: _MarkingState) -> list[tuple[int, int]]:
+    """(offset in the generated code, node id) of each token index in ``indexes``."""
     marks: list[tuple[int, int]] = []
     offset, consumed = 0, 0
-    for token_index, key in sorted((i, k) for k, i in state.marks.items()):
+    for token_index, key in sorted((i, k) for k, i in indexes.items()):
         offset += sum(map(len, state.tokens[consumed:token_index]))
         consumed = token_index
         marks.append((offset, key))

@@ -151,3 +151,38 @@ def test_findings_not_placed_keep_apart_in_a_baseline() -> None:
     (other,) = [f for f in check_source(evil, "f.py", POLICY, BUILTIN_RULES) if f.rule == "KAV111"]
     assert ls.line == other.line == 0
     assert ls.fingerprint != other.fingerprint
+
+
+LEGACY = (
+    b'import os\n\nCMD = "git status"\n\n\ndef run(expr):\n    os.system(\n        "git status"\n'
+    b'    )\n    os.system(CMD)\n    value = eval(\n        "1 + 1"\n    )\n'
+)
+
+
+def _prints(source: bytes) -> dict[tuple[str, int], str]:
+    return {
+        (f.rule, f.line): f.fingerprint for f in check_source(source, "f.py", POLICY, BUILTIN_RULES)
+    }
+
+
+def test_a_baselined_call_written_over_several_lines_is_new_once_its_arguments_change() -> None:
+    """A baseline accepts findings by fingerprint: one that hashed only the call's first
+    line accepted any argument written below it (found by an adversarial review)."""
+    agent = LEGACY.replace(b'"git status"\n    )', b'"rm -rf ~"\n    )').replace(
+        b'"1 + 1"', b"expr"
+    )
+    before, after = _prints(LEGACY), _prints(agent)
+    assert before.keys() == after.keys()
+    changed = {key for key in before if before[key] != after[key]}
+    assert changed == {("KAV111", 7), ("KAV202", 7), ("KAV401", 11)}
+    # what remains a baseline's limit: a constant the call reads (line 10, os.system(CMD))
+
+
+def test_a_one_line_statements_fingerprint_is_what_baselines_recorded() -> None:
+    """Pinned: fingerprints of one-line statements (most findings) did not change when
+    multi-line statements began to hash all their lines; existing baselines still match."""
+    found = _prints(b'import os\nos.system("x")\n')
+    assert found == {
+        ("KAV111", 2): "a623fc5e84486f26b1b7e8a3f8644f4e",
+        ("KAV202", 2): "95a3a6d32c544833f471bfacb04ab51e",
+    }
