@@ -16,9 +16,9 @@ from kavi_forge.signing import SigningKey
 from kavi_gates.attestation import AttestationRefused, sign_statement, verify_envelope
 from kavi_gates.dsse import Envelope
 from kavi_gates.hash_pin import sha256_bytes
-from kavi_gates.policy.source_checks import decode
 from kavi_gates.policy.suppress import find_suppressions
 from kavi_gates.registry import RegistryEntry
+from kavi_gates.source_text import decode
 from kavi_gates.statement import CheckResult, Suppression, statement_for
 from kavi_ledger.models import VerificationRun
 

@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict
 from kavi_gates.codes import forge as codes
 from kavi_gates.lines import first_code_line, split_lines
 from kavi_gates.models import GateResult, Status
-from kavi_gates.policy.source_checks import python_text
 from kavi_gates.policy.suppress import find_suppressions
+from kavi_gates.source_text import python_text
 
 
 class FileSuppression(BaseModel):

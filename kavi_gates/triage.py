@@ -34,7 +34,7 @@ from kavi_gates.lines import first_code_line
 from kavi_gates.merge import merge_results
 from kavi_gates.models import Code, Finding, GateResult, Severity, Status
 from kavi_gates.paths import is_safe_relative, match_glob
-from kavi_gates.policy.source_checks import python_text
+from kavi_gates.source_text import python_text
 
 if TYPE_CHECKING:
     from kavi_gates.baseline import Baseline

@@ -3,14 +3,12 @@ Python's own verdict on its syntax. Never imports libcst."""
 
 from __future__ import annotations
 
-import codecs
-import re
-import tokenize
-import warnings
-from functools import cache
-
 from kavi_gates.codes import policy as codes
 from kavi_gates.models import Code, Finding
+from kavi_gates.source_text import decode as decode  # re-exported
+from kavi_gates.source_text import refusal
+from kavi_gates.source_text import rewrites_ascii as rewrites_ascii
+from kavi_gates.source_text import source_encoding as source_encoding
 
 
 def finding(code: Code, path: str, line: int, col: int, message: str, anchor: str) -> Finding:
@@ -18,97 +16,14 @@ def finding(code: Code, path: str, line: int, col: int, message: str, anchor: st
     return code.finding(path, message, line=line, col=col).with_fingerprint(anchor)
 
 
-_LINE_END = re.compile(rb"\r\n|\r|\n")
-
-
-def source_encoding(source: bytes) -> str:
-    """The encoding Python reads ``source`` in (PEP 263): its BOM, or a coding comment in
-    its first two lines, the lines split as Python splits them (``\r\n``, ``\r`` and
-    ``\n``; read at ``\n`` alone, ``\r# coding: utf-7\n`` is one blank first line and
-    the comment is missed, while ``# a\r# b\r# coding: utf-7\n`` is one line with a
-    comment Python never reads). Raises SyntaxError or LookupError for a declaration
-    Python refuses (``tokenize.detect_encoding``)."""
-    lines: list[bytes] = []
-    start = 0
-    for end in _LINE_END.finditer(source):  # however long the lines are
-        lines.append(source[start : end.start()] + b"\n")
-        start = end.end()
-        if len(lines) == 2:
-            break
-    else:
-        lines.append(source[start:])  # the last line, without its end
-    feed = iter(lines)
-    encoding, _ = tokenize.detect_encoding(lambda: next(feed, b""))
-    return encoding
-
-
-_ASCII = bytes(range(128)) + (
-    b" +AGU- \\u0041 \\x41 \\101 \\N{DIGIT ONE} \x1b$B!!\x1b(B ~{!!~} a.xn--ls8h.b"
-)
-"""Every ASCII byte, and the sequences encodings turn into other text (utf-7, the escape
-codecs, ISO-2022, HZ, IDNA)."""
-
-
-@cache
-def rewrites_ascii(encoding: str) -> bool:
-    """Can ``encoding`` make text read otherwise than a reader of its bytes as ASCII sees
-    it: ASCII bytes read as other text (utf-7's ``+AGU-`` is ``e``, unicode_escape's
-    ``\\x41`` is ``A``, ISO-2022 and HZ switch on an escape, UTF-16 and EBCDIC), an ASCII
-    byte swallowed into a multi-byte character (shift_jis, gbk, big5: ``\\x81\\\\`` is
-    one character, and the backslash no longer escapes a quote), or a non-ASCII byte read
-    as ASCII (mac_arabic's ``\\xa3`` is ``#``, EUC-JP's ``\\x8f\\xa2\\xb7`` is ``~``)? UTF-8
-    and the single-byte encodings (latin-1, cp1252, koi8-r) cannot; every other
-    multi-byte encoding is refused. No agent-written skill needs one."""
-    try:
-        with warnings.catch_warnings():  # unicode_escape warns of its invalid escapes
-            warnings.simplefilter("ignore")
-            if _ASCII.decode(encoding) != _ASCII.decode("ascii"):
-                return True
-        if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
-            return False  # its multi-byte characters are made of bytes above 0x7f only
-    except (ValueError, LookupError):  # (UnicodeError is a ValueError)
-        return True
-    for byte in range(0x80, 0x100):
-        try:
-            char = bytes([byte]).decode(encoding)
-        except ValueError:  # undefined alone: it must not start a character either
-            if any(_decodes(bytes([byte, second]), encoding) for second in range(0x100)):
-                return True  # a multi-byte encoding other than UTF-8 (EUC-JP reads
-            continue  # \\x8f\\xa2\\xb7 as ~)
-        if len(char) != 1 or char.isascii():
-            return True
-    return False
-
-
-def _decodes(data: bytes, encoding: str) -> bool:
-    try:
-        data.decode(encoding)
-    except ValueError:
-        return False
-    return True
-
-
 def unreadable(source: bytes, path: str) -> list[Finding] | None:
     """KAV002 for binary bytes, text that does not decode as declared (PEP 263), and a
-    declared encoding that does not read ASCII as ASCII."""
-    if b"\x00" in source:
-        message = "binary file (contains NUL bytes)"
-        return [finding(codes.UNREADABLE_INPUT, path, 1, 1, message, "binary")]
-    try:
-        encoding = source_encoding(source)
-        if rewrites_ascii(encoding):
-            message = (
-                f"the file declares the encoding {encoding}, which does not read ASCII as "
-                "ASCII: what Python runs is not what its bytes show"
-            )
-            return [finding(codes.UNREADABLE_INPUT, path, 1, 1, message, "encoding")]
-        if not source.isascii():  # libcst may be lenient: decode strictly first
-            source.decode(encoding)
-    except (SyntaxError, LookupError, ValueError) as err:  # (UnicodeError is a ValueError)
-        problem = str(err).splitlines()[0] if str(err) else type(err).__name__
-        message = f"cannot decode file: {problem}"
-        return [finding(codes.UNREADABLE_INPUT, path, 1, 1, message, "decode")]
-    return None
+    declared encoding that does not read ASCII as ASCII (``source_text.refusal``)."""
+    refused = refusal(source)
+    if refused is None:
+        return None
+    message, anchor = refused
+    return [finding(codes.UNREADABLE_INPUT, path, 1, 1, message, anchor)]
 
 
 def syntax_check(source: bytes, path: str) -> list[Finding] | None:
@@ -130,20 +45,3 @@ def syntax_check(source: bytes, path: str) -> list[Finding] | None:
     except (ValueError, UnicodeDecodeError, RecursionError, MemoryError):
         return None  # let libcst decide, with its own error handling
     return []
-
-
-def python_text(source: bytes) -> str | None:
-    """The text Python runs, or None for a file the policy gate refuses (``unreadable``):
-    what every reader of suppression comments must read, so that a comment the policy gate
-    honours is never missed by a listing or a review of them."""
-    return None if unreadable(source, "") else decode(source)
-
-
-def decode(source: bytes) -> str:
-    """The source as text, in the encoding Python reads it in (``unreadable`` has refused
-    what does not decode): what libcst parses, positions count and suppressions come from,
-    so that none of them can read the bytes otherwise."""
-    try:
-        return source.decode(source_encoding(source), errors="replace")
-    except (SyntaxError, LookupError):
-        return source.decode("utf-8", errors="replace")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kavi_gates.lines import split_lines
 from kavi_gates.models import RunReport, Severity, Status
-from kavi_gates.policy.source_checks import decode
+from kavi_gates.source_text import decode
 
 WIDTH = 120
 """The most of a source line shown under a finding: a window around its column."""
