@@ -143,15 +143,28 @@ def node_positions(
     starts = _place(
         text, [(offset, key) for offset, key in _offsets(state.marks, state) if offset < same]
     )
-    # A statement's last character is before the offset after it.
+    # A statement line's code ends with its line end (\r\n: two characters): its last line
+    # is the one before that.
     ends = _place(
-        text, [(offset - 1, key) for offset, key in _offsets(state.ends, state) if offset <= same]
+        text,
+        [
+            (_before_line_end(text, end), key)
+            for end, key in _offsets(state.ends, state)
+            if end <= same
+        ],
     )
     out: dict[int, tuple[int, int, int]] = {}
     for key, (line, col) in starts.items():
         end = ends.get(state.statement_of.get(key, -1))
         out[key] = (line, col, end[0] if end is not None else 0)
     return out
+
+
+def _before_line_end(text: str, end: int) -> int:
+    """The offset of the last character before the line end(s) that ``text[:end]`` ends with."""
+    while end > 0 and text[end - 1] in "\r\n":
+        end -= 1
+    return max(end - 1, 0)
 
 
 def _generate(module: cst.Module, wanted: frozenset[int]) -> _MarkingState:

@@ -181,8 +181,9 @@ def test_a_baselined_call_written_over_several_lines_is_new_once_its_arguments_c
 def test_a_one_line_statements_fingerprint_is_what_baselines_recorded() -> None:
     """Pinned: fingerprints of one-line statements (most findings) did not change when
     multi-line statements began to hash all their lines; existing baselines still match."""
-    found = _prints(b'import os\nos.system("x")\n')
-    assert found == {
-        ("KAV111", 2): "a623fc5e84486f26b1b7e8a3f8644f4e",
-        ("KAV202", 2): "95a3a6d32c544833f471bfacb04ab51e",
-    }
+    for end in (b"\n", b"\r\n", b"\r"):
+        found = _prints(b"import os" + end + b'os.system("x")' + end + b"x = 1" + end)
+        assert found == {
+            ("KAV111", 2): "a623fc5e84486f26b1b7e8a3f8644f4e",
+            ("KAV202", 2): "95a3a6d32c544833f471bfacb04ab51e",
+        }, end
